@@ -29,4 +29,6 @@ echo "Setting up $venv with $py (extras: $extras) ..."
 [ -x "$venv/bin/python" ] || "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "uv==$(grep -i '^uv==' constraints.txt | cut -d= -f3)"
 "$venv/bin/uv" pip install --quiet --python "$venv/bin/python" -c constraints.txt -e ".[$extras]"
+# setuptools leaves an egg-info beside the package; on sys.path it would list the plugin twice.
+rm -rf plugins/*.egg-info
 echo "$want" > "$stamp"

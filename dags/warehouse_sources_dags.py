@@ -1,0 +1,5 @@
+"""Airflow DAG file: one DAG per source YAML in [warehouse_sources] sources_dir."""
+
+from warehouse_sources.factory import register_dags
+
+register_dags(globals())

@@ -1,0 +1,1 @@
+"""Non-code assets and demo helpers (not part of the installed package)."""

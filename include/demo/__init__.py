@@ -1,0 +1,1 @@
+"""Demo helpers: an embedded PostgreSQL and a sample-data generator."""

@@ -1,0 +1,144 @@
+"""Read a folder of source YAML files; report every problem at once, per file.
+
+A broken file never stops the others from loading: its problems are collected and the
+factory turns them into one import error, while the good sources still become DAGs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from warehouse_sources.config.models import SYNCED_NAME, SourceConfig
+
+MAX_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class LoadedSource:
+    """A valid source and the file it came from."""
+
+    path: Path
+    config: SourceConfig
+
+
+@dataclass
+class LoadResult:
+    """The valid sources and, per broken file, its problems as `file: location: message`."""
+
+    sources: list[LoadedSource] = field(default_factory=list)
+    problems: dict[Path, list[str]] = field(default_factory=dict)
+
+
+def format_location(loc: tuple[int | str, ...]) -> str:
+    """`("tables", 2, "replication_key")` -> `tables[2].replication_key`."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not text:
+            text = str(part)
+        else:
+            text += f".{part}"
+    return text or "(top level)"
+
+
+def _validation_problems(path: Path, error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        # Pydantic adds the failing union/literal member to loc; the user wrote the field only.
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and p.startswith(("function-", "literal["))))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key; check its spelling against the YAML reference in the README"
+        problems.append(f"{path}: {format_location(loc)}: {message}")
+    return problems
+
+
+def _read_yaml(path: Path) -> tuple[Any, list[str]]:
+    raw = path.read_bytes()
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [f"{path}: file is {len(raw)} bytes; a source file is at most {MAX_FILE_BYTES}"]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 YAML"]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(top level)"
+        return None, [f"{path}: {where}: invalid YAML: {getattr(exc, 'problem', None) or exc}"]
+    if not isinstance(data, dict):
+        kind = "empty" if data is None else type(data).__name__
+        return None, [f"{path}: (top level): file is {kind}; expected a mapping with name, kind, conn_id, tables"]
+    return data, []
+
+
+def _table_name_problems(path: Path, source: SourceConfig) -> list[str]:
+    problems, seen = [], {}
+    for index, table in enumerate(source.tables):
+        synced = source.synced_name(table)
+        where = f"{path}: tables[{index}].name"
+        if not SYNCED_NAME.match(synced):
+            problems.append(
+                f"{where}: synced table name {synced!r} must be letters, digits and underscores, "
+                "not starting with a digit; set synced_name to choose one"
+            )
+        elif synced.lower() in seen:
+            problems.append(f"{where}: synced table name {synced!r} is also used by tables[{seen[synced.lower()]}]")
+        seen.setdefault(synced.lower(), index)
+    return problems
+
+
+def load_source_file(path: Path) -> tuple[SourceConfig | None, list[str]]:
+    """Validate one file: the source, or None and every problem found in it."""
+    data, problems = _read_yaml(path)
+    if problems:
+        return None, problems
+    try:
+        source = SourceConfig.model_validate(data)
+    except ValidationError as exc:
+        return None, _validation_problems(path, exc)
+    problems = _table_name_problems(path, source)
+    return (None, problems) if problems else (source, [])
+
+
+def _clash_problems(loaded: LoadedSource, names: dict[str, Path], tables: dict[str, Path]) -> list[str]:
+    problems = []
+    if loaded.config.name in names:
+        problems.append(f"{loaded.path}: name: source {loaded.config.name!r} is already defined in {names[loaded.config.name]}")
+    for index, table in enumerate(loaded.config.tables):
+        synced = loaded.config.synced_name(table).lower()
+        if synced in tables:
+            problems.append(
+                f"{loaded.path}: tables[{index}].name: synced table name "
+                f"{loaded.config.synced_name(table)!r} is already used by {tables[synced]}; "
+                "set table_prefix or synced_name"
+            )
+    return problems
+
+
+def load_sources(directory: Path) -> LoadResult:
+    """Load every `*.yaml`/`*.yml` in `directory`, in name order (first file wins a clash)."""
+    result = LoadResult()
+    names: dict[str, Path] = {}
+    tables: dict[str, Path] = {}
+    paths = sorted(p for p in directory.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    for path in paths:
+        source, problems = load_source_file(path)
+        loaded = LoadedSource(path, source) if source else None
+        if loaded:
+            problems = _clash_problems(loaded, names, tables)
+        if problems:
+            result.problems[path] = problems
+            continue
+        assert loaded is not None
+        result.sources.append(loaded)
+        names[loaded.config.name] = path
+        tables.update({loaded.config.synced_name(t).lower(): path for t in loaded.config.tables})
+    return result

@@ -1,0 +1,148 @@
+"""Pydantic models of the source YAML contract (DESIGN §4.1).
+
+Every field carries a description: the JSON Schema for editors is generated from these models.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
+
+SyncMethod = Literal["incremental", "append_only", "full_table"]
+SYNC_METHODS: tuple[str, ...] = ("incremental", "append_only", "full_table")
+SourceKind = Literal["postgres"]
+
+SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+SYNCED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def split_table_name(name: str) -> tuple[str, str]:
+    """`"public.charges"` -> `("public", "charges")`; no dot means schema `public`."""
+    schema, dot, table = name.partition(".")
+    return (schema, table) if dot else ("public", schema)
+
+
+class TableConfig(BaseModel):
+    """One source table and how it syncs."""
+
+    model_config = _STRICT
+
+    name: Annotated[str, Field(min_length=1, max_length=255)] = Field(
+        description="schema.table exactly as in the source (case kept; quoted, never pasted into SQL)"
+    )
+    sync: SyncMethod = Field("full_table", description="incremental | append_only | full_table")
+    replication_key: str | None = Field(
+        None,
+        validate_default=True,
+        description="cursor column for incremental and append_only: integer, date or timestamp",
+    )
+    primary_key: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="merge key for incremental; inferred from the source's primary key if omitted"
+    )
+    lookback: str | int | None = Field(
+        None,
+        description="incremental only: re-read this window below the cursor for late commits "
+        "('10m' for time keys, a number for integer keys)",
+    )
+    enabled: bool = Field(True, description="false skips the table; the UI toggle overrides it")
+    synced_name: str | None = Field(
+        None, description="warehouse table name; default table_prefix + table name (schema dropped)"
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_table(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        schema, table = split_table_name(value)
+        if not schema or not table:
+            raise ValueError(f"{value!r} must be 'schema.table' or 'table'")
+        return value
+
+    @field_validator("replication_key")
+    @classmethod
+    def _key_fits_method(cls, value: str | None, info: ValidationInfo) -> str | None:
+        sync = info.data.get("sync")
+        if sync in ("incremental", "append_only") and not value:
+            raise ValueError(f"sync: {sync} needs a replication_key (an integer, date or timestamp column)")
+        if sync == "full_table" and value:
+            raise ValueError("not used by sync: full_table; remove it or pick another method")
+        return value
+
+    @field_validator("lookback")
+    @classmethod
+    def _lookback_form(cls, value: str | int | None, info: ValidationInfo) -> str | int | None:
+        if value is None:
+            return value
+        if info.data.get("sync") != "incremental":
+            raise ValueError("only applies to sync: incremental")
+        if isinstance(value, bool):
+            raise ValueError("must be a duration like '10m' or a whole number, not a boolean")
+        if isinstance(value, int) and value < 0:
+            raise ValueError("must not be negative")
+        if isinstance(value, str):
+            parse_duration(value)
+        return value
+
+    @field_validator("synced_name")
+    @classmethod
+    def _synced_name_form(cls, value: str | None) -> str | None:
+        if value is not None and not SYNCED_NAME.match(value):
+            raise ValueError(f"{value!r} must be letters, digits and underscores, not starting with a digit")
+        return value
+
+
+class SourceConfig(BaseModel):
+    """One source: a database (or bucket) and the tables to sync from it."""
+
+    model_config = _STRICT
+
+    name: str = Field(description="[a-z][a-z0-9_]*, unique; the DAG id is sync_<name>")
+    kind: SourceKind = Field(description="source kind: postgres")
+    conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
+        description="Airflow connection that holds host and credentials"
+    )
+    schedule: str = Field(
+        "24h", description=f"sync frequency: {' '.join(SCHEDULE_SHORTHANDS)}, or a cron string"
+    )
+    table_prefix: str = Field("", description="prepended to each table name to form the synced table name")
+    tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
+
+    @field_validator("name")
+    @classmethod
+    def _name_form(cls, value: str) -> str:
+        if not SOURCE_NAME.match(value):
+            raise ValueError(
+                f"{value!r} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)"
+            )
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule_form(cls, value: str) -> str:
+        if value in SCHEDULE_SHORTHANDS:
+            return value
+        from croniter import croniter
+
+        if not croniter.is_valid(value):
+            raise ValueError(
+                f"{value!r} is neither a shorthand ({', '.join(SCHEDULE_SHORTHANDS)}) nor a valid cron string"
+            )
+        return value
+
+    @field_validator("table_prefix")
+    @classmethod
+    def _prefix_form(cls, value: str) -> str:
+        if value and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+            raise ValueError(f"{value!r} must be letters, digits and underscores, not starting with a digit")
+        return value
+
+    def synced_name(self, table: TableConfig) -> str:
+        """Warehouse table name of `table`: its override, else table_prefix + table name."""
+        return table.synced_name or self.table_prefix + split_table_name(table.name)[1]

@@ -1,0 +1,102 @@
+"""Plans -> Airflow DAGs: one DAG per source, one task per table (DESIGN §4.4).
+
+Runs at DAG-parse time, so it reads YAML and nothing else: no network, no database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG
+
+from warehouse_sources.config import load_sources
+from warehouse_sources.errors import ConfigError
+from warehouse_sources.operators import OPERATORS
+from warehouse_sources.plan import SourcePlan, plan_source
+
+START_DATE = pendulum.datetime(2024, 1, 1, tz="UTC")
+DEFAULT_ARGS = {"owner": "warehouse-sources", "retries": 2, "retry_delay": pendulum.duration(minutes=1)}
+ERRORS_DAG_ID = "warehouse_sources_config_errors"
+
+
+def doc_md(plan: SourcePlan, path: Path) -> str:
+    rows = "\n".join(
+        f"| `{t.qualified_name}` | `{t.synced_name}` | {t.method} | {t.replication_key or ''} |"
+        f"{'' if t.enabled else ' disabled'} |"
+        for t in plan.tables
+    )
+    return (
+        f"Syncs the **{plan.kind}** source `{plan.name}` (connection `{plan.conn_id}`, "
+        f"every {plan.schedule_label}) into the warehouse. Defined in `{path.name}`.\n\n"
+        "| source table | synced table | method | replication key | |\n|---|---|---|---|---|\n"
+        f"{rows}\n\n"
+        'Trigger with conf `{"tables": ["<synced table>"], "full_refresh": true}` to sync some tables '
+        "or rebuild them from scratch."
+    )
+
+
+def build_dag(plan: SourcePlan, path: Path) -> DAG:
+    """The DAG of one source."""
+    with DAG(
+        dag_id=plan.dag_id,
+        schedule=plan.schedule,
+        start_date=START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=plan.tags,
+        doc_md=doc_md(plan, path),
+        default_args=DEFAULT_ARGS,
+        description=f"Sync {plan.kind} source {plan.name} into the warehouse",
+    ) as dag:
+        for table in plan.tables:
+            OPERATORS[table.method](
+                task_id=table.synced_name,
+                source_name=plan.name,
+                source_conn_id=plan.conn_id,
+                schema=table.schema,
+                table=table.table,
+                synced_name=table.synced_name,
+                replication_key=table.replication_key,
+                primary_key=table.primary_key,
+                lookback=table.lookback,
+                enabled=table.enabled,
+                sibling_tables=plan.tables,
+            )
+    return dag
+
+
+class ConfigErrorsDag(DAG):
+    """Carries the problems of broken source files into the DagBag as one import error.
+
+    The DagBag validates each DAG a file defines before adding it; this one fails that
+    validation on purpose, so Airflow records the problems as an import error while the
+    valid sources from the same file are still added.
+    """
+
+    def validate(self) -> None:
+        raise ConfigError(self.problems)
+
+
+def build_dags(sources_dir: Path) -> dict[str, DAG]:
+    """Every valid source's DAG, plus the carrier of config errors when any file is broken."""
+    result = load_sources(sources_dir)
+    dags: dict[str, DAG] = {}
+    for loaded in result.sources:
+        dag = build_dag(plan_source(loaded.config), loaded.path)
+        dags[dag.dag_id] = dag
+    if result.problems:
+        carrier = ConfigErrorsDag(dag_id=ERRORS_DAG_ID, schedule=None, start_date=START_DATE)
+        carrier.problems = [p for problems in result.problems.values() for p in problems]
+        dags[ERRORS_DAG_ID] = carrier
+    return dags
+
+
+def register_dags(namespace: dict[str, Any], sources_dir: Path | None = None) -> None:
+    """Put the DAGs in a DAG file's globals(), where the DagBag finds them."""
+    if sources_dir is None:
+        from warehouse_sources.settings import load_settings
+
+        sources_dir = load_settings().sources_dir
+    namespace.update(build_dags(sources_dir))

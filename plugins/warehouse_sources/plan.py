@@ -1,0 +1,90 @@
+"""Pure data between config and Airflow: which DAGs, which tasks, which method per table.
+
+Nothing here imports Airflow, so the plan can be built and tested on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from warehouse_sources.config import SourceConfig, SyncMethod
+from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
+from warehouse_sources.config.models import split_table_name
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """One task: a source table synced into one warehouse table."""
+
+    source_name: str
+    schema: str
+    table: str
+    synced_name: str
+    method: SyncMethod
+    replication_key: str | None
+    primary_key: tuple[str, ...] | None
+    lookback: timedelta | int | None
+    enabled: bool
+
+    @property
+    def qualified_name(self) -> str:
+        """`schema.table` as the user wrote it, for messages."""
+        return f"{self.schema}.{self.table}"
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """One DAG: a source, its schedule and its tables."""
+
+    name: str
+    kind: str
+    conn_id: str
+    schedule: timedelta | str
+    schedule_label: str
+    tables: tuple[TablePlan, ...]
+
+    @property
+    def dag_id(self) -> str:
+        return f"sync_{self.name}"
+
+    @property
+    def tags(self) -> list[str]:
+        return ["warehouse-sources", self.kind]
+
+
+def schedule_of(text: str) -> timedelta | str:
+    """Shorthands become a timedelta ("every N"); anything else is a cron string."""
+    return parse_duration(text) if text in SCHEDULE_SHORTHANDS else text
+
+
+def _lookback(value: str | int | None) -> timedelta | int | None:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+def plan_source(source: SourceConfig) -> SourcePlan:
+    """Resolve names, schedule and per-table settings of a validated source."""
+    tables = []
+    for table in source.tables:
+        schema, name = split_table_name(table.name)
+        tables.append(
+            TablePlan(
+                source_name=source.name,
+                schema=schema,
+                table=name,
+                synced_name=source.synced_name(table),
+                method=table.sync,
+                replication_key=table.replication_key,
+                primary_key=tuple(table.primary_key) if table.primary_key else None,
+                lookback=_lookback(table.lookback),
+                enabled=table.enabled,
+            )
+        )
+    return SourcePlan(
+        name=source.name,
+        kind=source.kind,
+        conn_id=source.conn_id,
+        schedule=schedule_of(source.schedule),
+        schedule_label=source.schedule,
+        tables=tuple(tables),
+    )

@@ -1,0 +1,45 @@
+"""A DAG run's `conf`: `{"tables": [...], "full_refresh": true}` (DESIGN §4.4), checked strictly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from warehouse_sources.plan import TablePlan
+
+KNOWN_KEYS = ("tables", "full_refresh")
+
+
+@dataclass(frozen=True)
+class RunConf:
+    tables: frozenset[str] | None
+    full_refresh: bool
+
+    def selects(self, table: TablePlan) -> bool:
+        """No `tables` means every table; a table is named by synced name or schema.table."""
+        return self.tables is None or bool({table.synced_name, table.qualified_name, table.table} & self.tables)
+
+
+def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -> RunConf:
+    """Validate `conf` against the source's tables; raises ValueError with every problem."""
+    conf = conf or {}
+    problems = [f"unknown key {k!r} (known: {', '.join(KNOWN_KEYS)})" for k in conf if k not in KNOWN_KEYS]
+    full_refresh = conf.get("full_refresh", False)
+    if not isinstance(full_refresh, bool):
+        problems.append(f"full_refresh must be true or false, not {full_refresh!r}")
+    names = conf.get("tables")
+    selected: frozenset[str] | None = None
+    if names is not None:
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            problems.append(f"tables must be a list of table names, not {names!r}")
+        else:
+            selected = frozenset(names)
+            known = {t.synced_name for t in tables} | {t.qualified_name for t in tables} | {t.table for t in tables}
+            unknown = sorted(selected - known)
+            if unknown:
+                problems.append(
+                    f"tables {unknown} are not in this source; known: {', '.join(t.synced_name for t in tables)}"
+                )
+    if problems:
+        raise ValueError("invalid DAG run conf: " + "; ".join(problems))
+    return RunConf(tables=selected, full_refresh=bool(full_refresh))

@@ -1,0 +1,1 @@
+"""Source readers: one per kind, each streams Arrow record batches of bounded size."""

@@ -1,0 +1,56 @@
+"""Catalog lookups: a table's columns (base types) and primary key, matched by exact name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from warehouse_sources.sources.postgres.types import PgColumn
+
+COLUMNS_SQL = """
+SELECT a.attname, bt.typname, format_type(a.atttypid, a.atttypmod),
+       CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, et.typname
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
+WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attnum
+"""
+
+PRIMARY_KEY_SQL = """
+SELECT a.attname
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+ORDER BY array_position(i.indkey::int2[], a.attnum)
+"""
+
+
+@dataclass(frozen=True)
+class TableDescription:
+    schema: str
+    table: str
+    columns: tuple[PgColumn, ...]
+    primary_key: tuple[str, ...]
+
+    def column(self, name: str) -> PgColumn | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def describe_table(cursor: Any, schema: str, table: str) -> TableDescription | None:
+    """The table's columns and primary key, or None when no such table or view exists."""
+    cursor.execute(COLUMNS_SQL, parameters=(schema, table))
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    columns = tuple(
+        PgColumn(name=r[0], type_name=r[1], type_sql=r[2], typmod=int(r[3]), element_type=r[4]) for r in rows
+    )
+    cursor.execute(PRIMARY_KEY_SQL, parameters=(schema, table))
+    return TableDescription(schema, table, columns, tuple(r[0] for r in cursor.fetchall()))

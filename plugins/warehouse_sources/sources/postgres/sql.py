@@ -1,0 +1,32 @@
+"""SQL text built from names and cursor values: identifiers quoted, literals typed, nothing pasted."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from warehouse_sources.state import CursorValue, as_utc
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier the way libpq's PQescapeIdentifier does: wrap in "" and double any "."""
+    if "\x00" in name:
+        raise ValueError("identifiers cannot contain NUL characters")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def cursor_literal(value: CursorValue, pg_type: str) -> str:
+    """A typed SQL literal for a cursor value; only ints, dates and datetimes ever get here."""
+    if isinstance(value, bool) or not isinstance(value, (int, date)):
+        raise TypeError(f"unsupported cursor value {value!r}")
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, datetime):
+        utc = as_utc(value)
+        if pg_type == "timestamptz":
+            return f"'{utc.isoformat()}'::timestamptz"
+        return f"'{utc.replace(tzinfo=None).isoformat()}'::timestamp"
+    return f"'{value.isoformat()}'::date"

@@ -1,0 +1,106 @@
+"""Sync state: the cursor and what sits at its boundary. Pure data, no I/O.
+
+The state travels inside the Delta commit that carries the data (DESIGN §4.5), so a crash
+leaves data and cursor together at the previous version or together at the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal
+
+STATE_KEY = "warehouse_sources"
+STATE_VERSION = 1
+
+KeyKind = Literal["int", "date", "timestamp"]
+CursorValue = int | date | datetime
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """What a commit records about the sync that made it."""
+
+    method: str
+    replication_key: str | None = None
+    key_kind: KeyKind | None = None
+    cursor: CursorValue | None = None
+    boundary: tuple[str, ...] = ()
+    identity_columns: tuple[str, ...] = ()
+    null_keys: int = 0
+    synced_at: str = ""
+    run_id: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def encode_cursor(value: CursorValue | None) -> Any:
+    """JSON form: ints as numbers, dates and UTC timestamps as ISO strings."""
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    return value.isoformat()
+
+
+def decode_cursor(kind: KeyKind | None, value: Any) -> CursorValue | None:
+    if value is None or kind is None:
+        return None
+    if kind == "int":
+        return int(value)
+    if kind == "date":
+        return date.fromisoformat(value)
+    return as_utc(datetime.fromisoformat(value))
+
+
+def as_utc(value: datetime) -> datetime:
+    """Naive timestamps are taken as UTC wall clock (the documented choice)."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def dump_state(state: SyncState) -> str:
+    data = asdict(state)
+    data["cursor"] = encode_cursor(state.cursor)
+    data["boundary"] = list(state.boundary)
+    data["identity_columns"] = list(state.identity_columns)
+    return json.dumps({"v": STATE_VERSION, **data}, separators=(",", ":"), sort_keys=True)
+
+
+def load_state(text: str) -> SyncState:
+    data = json.loads(text)
+    data.pop("v", None)
+    data["boundary"] = tuple(data.get("boundary") or ())
+    data["identity_columns"] = tuple(data.get("identity_columns") or ())
+    data["cursor"] = decode_cursor(data.get("key_kind"), data.get("cursor"))
+    known = SyncState.__dataclass_fields__
+    return SyncState(**{k: v for k, v in data.items() if k in known})
+
+
+def lower_bound(cursor: CursorValue, lookback: timedelta | int | None) -> CursorValue:
+    """The cursor moved back by the lookback window; the read is inclusive from here."""
+    if lookback is None or lookback == 0:
+        return cursor
+    if isinstance(cursor, int):
+        if not isinstance(lookback, int):
+            raise ValueError(f"lookback {lookback} is a duration but the replication key is an integer")
+        return cursor - lookback
+    if isinstance(lookback, int):
+        raise ValueError(f"lookback {lookback} is a number but the replication key is a date or timestamp")
+    if isinstance(cursor, datetime):
+        return cursor - lookback
+    return cursor - timedelta(days=max(1, -(-lookback // timedelta(days=1))))
+
+
+def row_identity(values: list[Any]) -> str:
+    """Stable short hash of a row's key (or whole-row) values, kept for boundary rows."""
+    text = json.dumps(values, default=_json_default, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return as_utc(value).isoformat()
+    if isinstance(value, (date, bytes)):
+        return value.isoformat() if isinstance(value, date) else value.hex()
+    return str(value)
