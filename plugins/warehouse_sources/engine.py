@@ -193,13 +193,18 @@ def _write(
     label = f"{plan.source_name}.{plan.qualified_name} -> {plan.synced_name}"
     log.info("%s: %s read%s", label, read.write, f" where {read.where}" if read.where else " of the whole table")
     stream = ProgressStream(data, log, label, at_end)
-    if read.write == "overwrite":
-        delta.overwrite(uri, stream.reader(), read.state, request.storage_options)
-    elif read.write == "append":
-        delta.append(uri, stream.reader(), read.state, request.storage_options)
-    else:
-        assert keys is not None
-        delta.merge(table, stream.reader(), keys, read.state)
+    try:
+        if read.write == "overwrite":
+            delta.overwrite(uri, stream.reader(), read.state, request.storage_options)
+        elif read.write == "append":
+            delta.append(uri, stream.reader(), read.state, request.storage_options)
+        else:
+            assert keys is not None
+            delta.merge(table, stream.reader(), keys, read.state)
+    except Exception:
+        if stream.error is not None:
+            raise stream.error from None
+        raise
     committed = delta.open_table(uri, request.storage_options)
     return SyncResult(plan.synced_name, plan.method, read.write, stream.rows, stream.seconds,
                       committed.version() if committed else None, encode_cursor(read.state.cursor),

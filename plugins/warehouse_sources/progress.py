@@ -29,6 +29,7 @@ class ProgressStream:
     ) -> None:
         self.rows = 0
         self.batches = 0
+        self.error: BaseException | None = None
         self.started = time.monotonic()
         self._data, self._log, self._label, self._at_end = data, log, label, at_end
         self._last_log = self.started
@@ -43,6 +44,14 @@ class ProgressStream:
         return pa.RecordBatchReader.from_batches(self._data.schema, self._batches())
 
     def _batches(self) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._counted()
+        except BaseException as exc:
+            # The writer wraps whatever the stream raises in its own error; keep the original.
+            self.error = exc
+            raise
+
+    def _counted(self) -> Iterator[pa.RecordBatch]:
         for batch in self._data:
             self.rows += batch.num_rows
             self.batches += 1

@@ -1,0 +1,85 @@
+"""Shared fixtures: a real PostgreSQL (the local server, else an embedded one) and a warehouse dir.
+
+Each test that needs a source gets its own database, dropped afterwards, so tests leave
+nothing behind on the server.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+# Airflow reads its home at import: give the suite its own, never the developer's.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="ws-tests-airflow-")
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
+os.environ.update(
+    AIRFLOW_HOME=_AIRFLOW_HOME,
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+    AIRFLOW__CORE__UNIT_TEST_MODE="False",
+)
+for _key in [k for k in os.environ if k.startswith(("AIRFLOW__WAREHOUSE_SOURCES__", "AIRFLOW_CONN_"))]:
+    del os.environ[_key]
+
+
+def _reachable(uri: str) -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(uri, connect_timeout=3).close()
+    except psycopg.Error:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI of the maintenance database of a real PostgreSQL server."""
+    uri = os.environ.get("WS_TEST_PG_URI", DEFAULT_PG)
+    if _reachable(uri):
+        yield uri
+        return
+    sys.path.insert(0, str(REPO))
+    from include.demo import embedded_pg
+
+    datadir = tmp_path_factory.mktemp("embedded-pg")
+    yield embedded_pg.start(datadir)
+    embedded_pg.stop(datadir)
+
+
+@pytest.fixture
+def pg_db(pg_server: str) -> Iterator[str]:
+    """A fresh, empty database for one test; its URI."""
+    import psycopg
+
+    name = f"ws_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield pg_server.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> str:
+    return str(tmp_path / "warehouse")
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Airflow's metadata database (SQLite in the suite's own AIRFLOW_HOME), migrated once."""
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    return _AIRFLOW_HOME
