@@ -8,9 +8,19 @@ from urllib.parse import quote, urlencode
 POSTGRES_CONN_TYPES = ("postgres", "postgresql")
 # libpq parameters a connection's extra may carry; anything else is ignored.
 LIBPQ_EXTRAS = (
-    "sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "connect_timeout", "options",
-    "application_name", "keepalives", "keepalives_idle", "target_session_attrs", "gssencmode",
-)  # fmt: skip
+    "sslmode",
+    "sslcert",
+    "sslkey",
+    "sslrootcert",
+    "sslcrl",
+    "connect_timeout",
+    "options",
+    "application_name",
+    "keepalives",
+    "keepalives_idle",
+    "target_session_attrs",
+    "gssencmode",
+)
 
 
 def postgres_uri(conn: Any) -> str:

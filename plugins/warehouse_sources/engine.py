@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources import checks
 from warehouse_sources.boundary import identities, skip_synced
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.progress import ProgressStream
+from warehouse_sources.progress import Log, ProgressStream
 from warehouse_sources.sources.postgres.reader import PostgresReader, key_condition
 from warehouse_sources.state import CursorValue, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.warehouse import delta
@@ -49,8 +48,10 @@ class SyncResult:
     def summary(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
         cursor = f", cursor {self.cursor}" if self.cursor is not None else ""
-        return (f"{self.synced_name}: {self.method} ({self.write}), {self.rows:,} rows in {self.seconds:.2f} s "
-                f"({rate:,.0f} rows/s){cursor}, table version {self.version}")  # fmt: skip
+        return (
+            f"{self.synced_name}: {self.method} ({self.write}), {self.rows:,} rows in {self.seconds:.2f} s "
+            f"({rate:,.0f} rows/s){cursor}, table version {self.version}"
+        )
 
 
 @dataclass
@@ -64,7 +65,7 @@ class _Read:
 
 
 def sync_table(
-    reader: PostgresReader, request: SyncRequest, log: logging.Logger, at_end: Callable[[], None] | None = None
+    reader: PostgresReader, request: SyncRequest, log: Log, at_end: Callable[[], None] | None = None
 ) -> SyncResult:
     plan = request.table
     desc = checks.require_table(reader.describe(plan.schema, plan.table), plan)
@@ -73,7 +74,7 @@ def sync_table(
     uri = delta.table_uri(request.warehouse_uri, plan.synced_name)
     table = delta.open_table(uri, request.storage_options)
     previous = _previous_state(table, plan, key_kind, request.full_refresh, log)
-    synced_at = datetime.now(timezone.utc)
+    synced_at = datetime.now(UTC)
     base = SyncState(method=plan.method, synced_at=synced_at.isoformat(), run_id=request.run_id)
     if plan.method == "full_table":
         return _write(reader, request, desc, _Read("overwrite", "", base), table, keys, synced_at, log, at_end)
@@ -81,15 +82,23 @@ def sync_table(
     try:
         read = _plan_cursor_read(reader, desc, plan, previous, base, key_kind, log)
         if read is None:
-            return SyncResult(plan.synced_name, plan.method, "none", 0, 0.0, table.version() if table else None,
-                              encode_cursor(previous.cursor if previous else None), 0)  # fmt: skip
+            return SyncResult(
+                plan.synced_name,
+                plan.method,
+                "none",
+                0,
+                0.0,
+                table.version() if table else None,
+                encode_cursor(previous.cursor if previous else None),
+                0,
+            )
         return _write(reader, request, desc, read, table, keys, synced_at, log, at_end)
     finally:
         reader.end_snapshot()
 
 
 def _previous_state(
-    table: Any, plan: TablePlan, key_kind: str | None, full_refresh: bool, log: logging.Logger
+    table: Any, plan: TablePlan, key_kind: str | None, full_refresh: bool, log: Log
 ) -> SyncState | None:
     if table is None:
         return None
@@ -100,14 +109,19 @@ def _previous_state(
     if state is None:
         return None
     if (state.method, state.replication_key) != (plan.method, plan.replication_key):
-        log.warning("sync method or replication key changed (%s on %s -> %s on %s): rebuilding the table",
-                    state.method, state.replication_key, plan.method, plan.replication_key)  # fmt: skip
+        log.warning(
+            "sync method or replication key changed (%s on %s -> %s on %s): rebuilding the table",
+            state.method,
+            state.replication_key,
+            plan.method,
+            plan.replication_key,
+        )
         return None
     if state.key_kind and state.key_kind != key_kind:
         raise SyncFatalError(
             f"{checks.where(plan)}: replication key {plan.replication_key!r} changed from a {state.key_kind} "
             f"to a {key_kind} column, so the stored cursor no longer applies; resync the table "
-            "(trigger with conf {\"full_refresh\": true})"
+            '(trigger with conf {"full_refresh": true})'
         )
     return state
 
@@ -119,7 +133,7 @@ def _plan_cursor_read(
     previous: SyncState | None,
     base: SyncState,
     key_kind: Any,
-    log: logging.Logger,
+    log: Log,
 ) -> _Read | None:
     key = plan.replication_key
     assert key is not None
@@ -133,21 +147,25 @@ def _plan_cursor_read(
     upper, nulls = reader.key_bounds(desc, key, lower)
     upper = as_utc(upper) if isinstance(upper, datetime) else upper
     if nulls:
-        log.warning("%s: %d rows have NULL %s; %s", plan.qualified_name, nulls, key,
-                    "they were read by the first load only" if cursor is not None else
-                    "they are loaded now, but later changes to them are not seen; use full_table to keep them current")  # fmt: skip
+        seen = "the first load read them" if cursor is not None else "they are loaded now"
+        log.warning(
+            "%s: %d rows have NULL %s: %s, but reads from the cursor cannot see new or changed ones; "
+            "use full_table to keep them current",
+            plan.qualified_name,
+            nulls,
+            key,
+            seen,
+        )
     if cursor is not None and upper is None:
         log.info("%s: no rows at or above the cursor %s", plan.qualified_name, encode_cursor(cursor))
         return None
-    new_cursor = upper if cursor is None or (upper is not None and upper > cursor) else cursor
-    state = SyncState(**{**base.__dict__, "replication_key": key, "key_kind": key_kind, "cursor": new_cursor,
-                         "null_keys": nulls})  # fmt: skip
+    new_cursor = _advance(cursor, upper)
+    state = replace(base, replication_key=key, key_kind=key_kind, cursor=new_cursor, null_keys=nulls)
     if plan.method == "append_only" and new_cursor is not None:
         id_columns = list(plan.primary_key or desc.primary_key or [c.name for c in desc.columns])
         rows = reader.read(desc, key_condition(desc, key, "=", new_cursor), id_columns).read_all()
-        state = SyncState(**{**state.__dict__, "boundary": tuple(identities(rows, id_columns)),
-                             "identity_columns": tuple(id_columns)})  # fmt: skip
-    if cursor is None:
+        state = replace(state, boundary=tuple(identities(rows, id_columns)), identity_columns=tuple(id_columns))
+    if cursor is None or lower is None:
         return _Read("overwrite", "", state)
     where = key_condition(desc, key, ">=", lower)
     if plan.method == "incremental":
@@ -155,6 +173,13 @@ def _plan_cursor_read(
     assert previous is not None
     skip = (cursor, frozenset(previous.boundary), list(previous.identity_columns))
     return _Read("append", where, state, skip if previous.boundary else None)
+
+
+def _advance(cursor: CursorValue | None, upper: CursorValue | None) -> CursorValue | None:
+    """The cursor never moves back, even when the newest rows were deleted or keys went down."""
+    if cursor is None or upper is None:
+        return upper if cursor is None else cursor
+    return upper if upper > cursor else cursor  # type: ignore[operator]
 
 
 def _with_synced_at(data: pa.RecordBatchReader, synced_at: datetime) -> pa.RecordBatchReader:
@@ -175,7 +200,7 @@ def _write(
     table: Any,
     keys: tuple[str, ...] | None,
     synced_at: datetime,
-    log: logging.Logger,
+    log: Log,
     at_end: Callable[[], None] | None,
 ) -> SyncResult:
     import pyarrow as pa
@@ -184,8 +209,9 @@ def _write(
     data = reader.read(desc, read.where)
     if read.skip is not None:
         value, synced, columns = read.skip
-        data = pa.RecordBatchReader.from_batches(data.schema, skip_synced(data, plan.replication_key or "", value,
-                                                                            synced, columns))  # fmt: skip
+        data = pa.RecordBatchReader.from_batches(
+            data.schema, skip_synced(data, plan.replication_key or "", value, synced, columns)
+        )
     data = _with_synced_at(data, synced_at)
     uri = delta.table_uri(request.warehouse_uri, plan.synced_name)
     if read.write != "overwrite":
@@ -206,13 +232,20 @@ def _write(
             raise stream.error from None
         raise
     committed = delta.open_table(uri, request.storage_options)
-    return SyncResult(plan.synced_name, plan.method, read.write, stream.rows, stream.seconds,
-                      committed.version() if committed else None, encode_cursor(read.state.cursor),
-                      read.state.null_keys)  # fmt: skip
+    return SyncResult(
+        plan.synced_name,
+        plan.method,
+        read.write,
+        stream.rows,
+        stream.seconds,
+        committed.version() if committed else None,
+        encode_cursor(read.state.cursor),
+        read.state.null_keys,
+    )
 
 
 def _reconcile_schema(
-    uri: str, table: Any, data: pa.RecordBatchReader, request: SyncRequest, log: logging.Logger
+    uri: str, table: Any, data: pa.RecordBatchReader, request: SyncRequest, log: Log
 ) -> tuple[Any, pa.RecordBatchReader]:
     import pyarrow as pa
 
@@ -221,7 +254,7 @@ def _reconcile_schema(
     if schema_plan.problems:
         raise SchemaDriftError(
             f"{checks.where(request.table)}: the source schema changed in a way the synced table cannot follow: "
-            f"{'; '.join(schema_plan.problems)}. Resync the table (trigger with conf {{\"full_refresh\": true}}) "
+            f'{"; ".join(schema_plan.problems)}. Resync the table (trigger with conf {{"full_refresh": true}}) '
             "to rebuild it with the new types"
         )
     if schema_plan.widen:

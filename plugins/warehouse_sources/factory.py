@@ -75,6 +75,8 @@ class ConfigErrorsDag(DAG):
     valid sources from the same file are still added.
     """
 
+    problems: list[str]
+
     def validate(self) -> None:
         raise ConfigError(self.problems)
 

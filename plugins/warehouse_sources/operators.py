@@ -34,9 +34,16 @@ class TableSyncOperator(BaseOperator):
         super().__init__(**kwargs)
         self.source_conn_id = source_conn_id
         self.table_plan = TablePlan(
-            source_name=source_name, schema=schema, table=table, synced_name=synced_name, method=self.method,  # type: ignore[arg-type]
-            replication_key=replication_key, primary_key=primary_key, lookback=lookback, enabled=enabled,
-        )  # fmt: skip
+            source_name=source_name,
+            schema=schema,
+            table=table,
+            synced_name=synced_name,
+            method=self.method,  # type: ignore[arg-type]
+            replication_key=replication_key,
+            primary_key=primary_key,
+            lookback=lookback,
+            enabled=enabled,
+        )
         self.sibling_tables = sibling_tables or (self.table_plan,)
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -72,8 +79,14 @@ class TableSyncOperator(BaseOperator):
         with PostgresReader(resolve_postgres_uri(self.source_conn_id)) as reader:
             result = sync_table(reader, request, self.log)
         self.log.info("synced %s", result.summary())
-        return {"rows": result.rows, "write": result.write, "version": result.version, "cursor": result.cursor,
-                "null_keys": result.null_keys, "seconds": round(result.seconds, 3)}  # fmt: skip
+        return {
+            "rows": result.rows,
+            "write": result.write,
+            "version": result.version,
+            "cursor": result.cursor,
+            "null_keys": result.null_keys,
+            "seconds": round(result.seconds, 3),
+        }
 
 
 class IncrementalSyncOperator(TableSyncOperator):

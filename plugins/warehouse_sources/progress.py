@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 LOG_EVERY_SECONDS = 5.0
+
+
+class Log(Protocol):
+    """What the engine logs through: a stdlib logger or an Airflow task's `self.log`."""
+
+    def info(self, msg: Any, /, *args: Any) -> Any: ...
+
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
 
 class ProgressStream:
@@ -23,7 +30,7 @@ class ProgressStream:
     def __init__(
         self,
         data: pa.RecordBatchReader,
-        log: logging.Logger,
+        log: Log,
         label: str,
         at_end: Callable[[], None] | None = None,
     ) -> None:
@@ -58,8 +65,13 @@ class ProgressStream:
             now = time.monotonic()
             if now - self._last_log >= LOG_EVERY_SECONDS:
                 self._last_log = now
-                self._log.info("%s: %s rows read, %d batches, %s rows/s", self._label, f"{self.rows:,}",
-                               self.batches, f"{self.rate():,.0f}")  # fmt: skip
+                self._log.info(
+                    "%s: %s rows read, %d batches, %s rows/s",
+                    self._label,
+                    f"{self.rows:,}",
+                    self.batches,
+                    f"{self.rate():,.0f}",
+                )
             yield batch
         if self._at_end is not None:
             self._at_end()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 STATE_KEY = "warehouse_sources"
@@ -56,7 +56,7 @@ def decode_cursor(kind: KeyKind | None, value: Any) -> CursorValue | None:
 
 def as_utc(value: datetime) -> datetime:
     """Naive timestamps are taken as UTC wall clock (the documented choice)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def dump_state(state: SyncState) -> str:

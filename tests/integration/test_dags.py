@@ -35,7 +35,9 @@ def test_demo_sources_make_one_dag_each_with_one_task_per_table(monkeypatch: pyt
         source = yaml.safe_load(path.read_text())
         dag = bag.dags[f"sync_{source['name']}"]
         prefix = source.get("table_prefix", "")
-        assert sorted(t.task_id for t in dag.tasks) == sorted(prefix + t["name"].split(".")[-1] for t in source["tables"])
+        assert sorted(t.task_id for t in dag.tasks) == sorted(
+            prefix + t["name"].split(".")[-1] for t in source["tables"]
+        )
         assert dag.max_active_runs == 1 and dag.catchup is False
         assert set(dag.tags) == {"warehouse-sources", source["kind"]}
         assert source["name"] in (dag.doc_md or "")
@@ -76,7 +78,9 @@ def test_a_broken_source_file_is_one_import_error_and_the_others_still_load(
     assert list(bag.dags) == ["sync_good"]
     assert len(bag.import_errors) == 1
     (message,) = bag.import_errors.values()
-    assert f"{tmp_path / 'broken.yaml'}: tables[1].replication_key: sync: incremental needs a replication_key" in message
+    assert (
+        f"{tmp_path / 'broken.yaml'}: tables[1].replication_key: sync: incremental needs a replication_key" in message
+    )
     assert f"{tmp_path / 'broken.yaml'}: tables[2].replication_key: Input should be a valid string" in message
 
 

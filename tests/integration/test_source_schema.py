@@ -31,7 +31,10 @@ def test_mixed_case_and_reserved_word_identifiers_sync(pg_db: str, warehouse: st
     )
     order = plan("Sales.Order", "incremental", replication_key="updated_at")
     sync(pg_db, warehouse, order)
-    sql(pg_db, """UPDATE "Sales"."Order" SET "select" = 'changed', updated_at = now() + interval '1 day' WHERE "Id" = 7""")
+    sql(
+        pg_db,
+        """UPDATE "Sales"."Order" SET "select" = 'changed', updated_at = now() + interval '1 day' WHERE "Id" = 7""",
+    )
     sync(pg_db, warehouse, order)
     assert synced_rows(warehouse, "Order") == source_rows(pg_db, '"Sales"."Order"')
     sync(pg_db, warehouse, plan("public.user", "append_only", replication_key="id"))
@@ -67,7 +70,7 @@ def test_postgres_types_map_to_documented_warehouse_types(pg_db: str, warehouse:
     assert types["ts"] == types["tstz"] == types["_ws_synced_at"] == pa.timestamp("us", tz="UTC")
     assert types["dt"] == pa.date32()
     row = next(r for r in table.to_pylist() if r["i2"] == 1)
-    utc = dt.timezone.utc
+    utc = dt.UTC
     assert row["n"] == Decimal("1234.50")
     assert row["nu"] == "1.23456789012345678901234"  # unconstrained numeric: exact text
     assert row["ts"] == dt.datetime(2024, 1, 2, 3, 4, 5, 123456, tzinfo=utc)  # naive taken as UTC
@@ -81,9 +84,7 @@ def test_postgres_types_map_to_documented_warehouse_types(pg_db: str, warehouse:
 
 
 @pytest.mark.parametrize("column_type", ["text", "numeric", "boolean", "uuid", "int[]"])
-def test_unsupported_replication_key_type_fails_before_data_moves(
-    pg_db: str, warehouse: str, column_type: str
-) -> None:
+def test_unsupported_replication_key_type_fails_before_data_moves(pg_db: str, warehouse: str, column_type: str) -> None:
     sql(pg_db, f"CREATE TABLE t (id int PRIMARY KEY, k {column_type})")
     with pytest.raises(ReplicationKeyTypeError) as raised:
         sync(pg_db, warehouse, plan("public.t", "incremental", replication_key="k"))
@@ -116,7 +117,11 @@ def test_new_source_columns_are_added(pg_db: str, warehouse: str) -> None:
 
 
 def test_widened_column_types_are_applied_and_the_cursor_kept(pg_db: str, warehouse: str) -> None:
-    sql(pg_db, "CREATE TABLE t (id int PRIMARY KEY, qty smallint)", "INSERT INTO t SELECT g, g FROM generate_series(1, 10) g")
+    sql(
+        pg_db,
+        "CREATE TABLE t (id int PRIMARY KEY, qty smallint)",
+        "INSERT INTO t SELECT g, g FROM generate_series(1, 10) g",
+    )
     t = plan("public.t", "append_only", replication_key="id")
     sync(pg_db, warehouse, t)
     sql(pg_db, "ALTER TABLE t ALTER COLUMN id TYPE bigint, ALTER COLUMN qty TYPE integer",

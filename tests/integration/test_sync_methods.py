@@ -88,7 +88,10 @@ def test_append_only_rows_at_the_boundary_are_neither_lost_nor_duplicated(
     events = plan("public.events", "append_only", replication_key="at")
     sync(pg_db, warehouse, events)
     # Two more rows with the boundary value (committed after the sync), one beyond it.
-    sql(pg_db, "INSERT INTO events VALUES (96, 'late', '2024-01-10'), (97, 'late', '2024-01-10'), (98, 'b', '2024-01-11')")
+    sql(
+        pg_db,
+        "INSERT INTO events VALUES (96, 'late', '2024-01-10'), (97, 'late', '2024-01-10'), (98, 'b', '2024-01-11')",
+    )
     assert sync(pg_db, warehouse, events).rows == 3
     assert sync(pg_db, warehouse, events).rows == 0
     assert synced_rows(warehouse, "events") == source_rows(pg_db, "events")
@@ -116,7 +119,10 @@ def test_lookback_catches_a_row_committed_late_with_an_old_timestamp(pg_db: str,
     sync(pg_db, warehouse, windowed)
     # A transaction that started before the sync commits now, with updated_at 5 minutes
     # below the cursor (the last row's timestamp).
-    sql(pg_db, "INSERT INTO charges VALUES (999, 1, 1, 'late', now(), '2024-01-01'::timestamptz + interval '495 minutes')")
+    sql(
+        pg_db,
+        "INSERT INTO charges VALUES (999, 1, 1, 'late', now(), '2024-01-01'::timestamptz + interval '495 minutes')",
+    )
     sync(pg_db, warehouse, plain)
     sync(pg_db, warehouse, windowed)
     assert 999 not in {r["id"] for r in synced_rows(warehouse, "plain")}

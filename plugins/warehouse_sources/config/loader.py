@@ -80,7 +80,8 @@ def _read_yaml(path: Path) -> tuple[Any, list[str]]:
 
 
 def _table_name_problems(path: Path, source: SourceConfig) -> list[str]:
-    problems, seen = [], {}
+    problems: list[str] = []
+    seen: dict[str, int] = {}
     for index, table in enumerate(source.tables):
         synced = source.synced_name(table)
         where = f"{path}: tables[{index}].name"
@@ -111,7 +112,9 @@ def load_source_file(path: Path) -> tuple[SourceConfig | None, list[str]]:
 def _clash_problems(loaded: LoadedSource, names: dict[str, Path], tables: dict[str, Path]) -> list[str]:
     problems = []
     if loaded.config.name in names:
-        problems.append(f"{loaded.path}: name: source {loaded.config.name!r} is already defined in {names[loaded.config.name]}")
+        problems.append(
+            f"{loaded.path}: name: source {loaded.config.name!r} is already defined in {names[loaded.config.name]}"
+        )
     for index, table in enumerate(loaded.config.tables):
         synced = loaded.config.synced_name(table).lower()
         if synced in tables:

@@ -50,7 +50,7 @@ class TableConfig(BaseModel):
         description="incremental only: re-read this window below the cursor for late commits "
         "('10m' for time keys, a number for integer keys)",
     )
-    enabled: bool = Field(True, description="false skips the table; the UI toggle overrides it")
+    enabled: bool = Field(True, description="false skips the table at run time (its task is kept, and skipped)")
     synced_name: str | None = Field(
         None, description="warehouse table name; default table_prefix + table name (schema dropped)"
     )
@@ -108,9 +108,7 @@ class SourceConfig(BaseModel):
     conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
         description="Airflow connection that holds host and credentials"
     )
-    schedule: str = Field(
-        "24h", description=f"sync frequency: {' '.join(SCHEDULE_SHORTHANDS)}, or a cron string"
-    )
+    schedule: str = Field("24h", description=f"sync frequency: {' '.join(SCHEDULE_SHORTHANDS)}, or a cron string")
     table_prefix: str = Field("", description="prepended to each table name to form the synced table name")
     tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
 
@@ -118,9 +116,7 @@ class SourceConfig(BaseModel):
     @classmethod
     def _name_form(cls, value: str) -> str:
         if not SOURCE_NAME.match(value):
-            raise ValueError(
-                f"{value!r} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)"
-            )
+            raise ValueError(f"{value!r} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)")
         return value
 
     @field_validator("schedule")

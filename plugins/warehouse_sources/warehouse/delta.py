@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.state import STATE_KEY, SyncState, dump_state, load_state
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
+    from deltalake import CommitProperties, DeltaTable, WriterProperties
 
 # Measured (DESIGN §5): 32 MB files and 64k-row groups keep the writer's memory low at full speed.
 TARGET_FILE_SIZE = 32 * 1024 * 1024
@@ -38,13 +38,13 @@ def read_state(table: DeltaTable) -> SyncState | None:
     return None
 
 
-def _commit(state: SyncState) -> object:
+def _commit(state: SyncState) -> CommitProperties:
     from deltalake import CommitProperties
 
     return CommitProperties(custom_metadata={STATE_KEY: dump_state(state)})
 
 
-def _writer_properties() -> object:
+def _writer_properties() -> WriterProperties:
     from deltalake import WriterProperties
 
     return WriterProperties(max_row_group_size=MAX_ROW_GROUP_SIZE, compression="SNAPPY")
@@ -63,8 +63,8 @@ def overwrite(
         schema_mode="overwrite",
         storage_options=storage_options,
         target_file_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),  # type: ignore[arg-type]
-        commit_properties=_commit(state),  # type: ignore[arg-type]
+        writer_properties=_writer_properties(),
+        commit_properties=_commit(state),
     )
 
 
@@ -81,12 +81,12 @@ def append(
         schema_mode="merge",
         storage_options=storage_options,
         target_file_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),  # type: ignore[arg-type]
-        commit_properties=_commit(state),  # type: ignore[arg-type]
+        writer_properties=_writer_properties(),
+        commit_properties=_commit(state),
     )
 
 
-def merge(table: DeltaTable, data: pa.RecordBatchReader, keys: tuple[str, ...], state: SyncState) -> dict:
+def merge(table: DeltaTable, data: pa.RecordBatchReader, keys: tuple[str, ...], state: SyncState) -> dict[str, Any]:
     """Upsert on `keys` in one commit: matched rows take the new values, others are inserted."""
     predicate = " AND ".join(f"target.{_ident(k)} = source.{_ident(k)}" for k in keys)
     return (
@@ -96,8 +96,8 @@ def merge(table: DeltaTable, data: pa.RecordBatchReader, keys: tuple[str, ...], 
             source_alias="source",
             target_alias="target",
             merge_schema=True,
-            writer_properties=_writer_properties(),  # type: ignore[arg-type]
-            commit_properties=_commit(state),  # type: ignore[arg-type]
+            writer_properties=_writer_properties(),
+            commit_properties=_commit(state),
         )
         .when_matched_update_all()
         .when_not_matched_insert_all()

@@ -53,9 +53,7 @@ def is_widening(old: pa.DataType, new: pa.DataType) -> bool:
         return True
     if pa.types.is_decimal(old) and pa.types.is_decimal(new):
         return new.scale >= old.scale and new.precision - new.scale >= old.precision - old.scale and old != new
-    if pa.types.is_date32(old) and pa.types.is_timestamp(new):
-        return True
-    return False
+    return pa.types.is_date32(old) and pa.types.is_timestamp(new)
 
 
 def plan_schema(table: pa.Schema, source: pa.Schema) -> SchemaPlan:

@@ -16,12 +16,30 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 NATIVE_SCALARS = {
-    "int2", "int4", "int8", "float4", "float8", "bool", "text", "varchar", "bpchar", "name",
-    "date", "timestamp", "timestamptz", "bytea",
-}  # fmt: skip
+    "int2",
+    "int4",
+    "int8",
+    "float4",
+    "float8",
+    "bool",
+    "text",
+    "varchar",
+    "bpchar",
+    "name",
+    "date",
+    "timestamp",
+    "timestamptz",
+    "bytea",
+}
 NATIVE_ARRAY_ELEMENTS = {"int2", "int4", "int8", "float4", "float8", "bool", "text", "varchar"}
-CURSOR_TYPES = {"int2": "int", "int4": "int", "int8": "int", "date": "date", "timestamp": "timestamp",
-                "timestamptz": "timestamp"}  # fmt: skip
+CURSOR_TYPES = {
+    "int2": "int",
+    "int4": "int",
+    "int8": "int",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamp",
+}
 CURSOR_TYPE_NAMES = ["smallint", "integer", "bigint", "date", "timestamp", "timestamp with time zone"]
 MAX_DECIMAL_PRECISION = 38
 

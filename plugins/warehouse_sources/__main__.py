@@ -1,0 +1,65 @@
+"""Command line: `python -m warehouse_sources <command>`.
+
+    schema [--check FILE]   print the JSON Schema of source YAML files (or check FILE is current)
+    validate [DIR]          validate every source file in DIR (default: sources_dir) and list problems
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _schema_text() -> str:
+    from warehouse_sources.config import SourceConfig
+
+    schema = SourceConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "warehouse-sources source file"
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def schema(check: Path | None) -> int:
+    text = _schema_text()
+    if check is None:
+        sys.stdout.write(text)
+        return 0
+    if check.read_text() != text:
+        print(f"{check} is out of date; regenerate: python -m warehouse_sources schema > {check}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def validate(directory: Path | None) -> int:
+    from warehouse_sources.config import load_sources
+
+    if directory is None:
+        from warehouse_sources.settings import load_settings
+
+        directory = load_settings().sources_dir
+    result = load_sources(directory)
+    for loaded in result.sources:
+        print(f"ok   {loaded.path}: source {loaded.config.name!r}, {len(loaded.config.tables)} tables")
+    for problems in result.problems.values():
+        for problem in problems:
+            print(f"FAIL {problem}")
+    return 1 if result.problems else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m warehouse_sources")
+    commands = parser.add_subparsers(dest="command", required=True)
+    schema_cmd = commands.add_parser("schema", help="print the JSON Schema of source YAML files")
+    schema_cmd.add_argument("--check", type=Path, help="exit 1 when FILE differs from the generated schema")
+    validate_cmd = commands.add_parser("validate", help="validate source YAML files")
+    validate_cmd.add_argument("directory", nargs="?", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "schema":
+        return schema(args.check)
+    return validate(args.directory)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
