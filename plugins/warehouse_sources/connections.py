@@ -40,7 +40,7 @@ def postgres_uri(conn: Any) -> str:
     extra = conn.extra_dejson if isinstance(conn.extra_dejson, dict) else {}
     params = {k: str(v) for k, v in extra.items() if k in LIBPQ_EXTRAS}
     database = quote(conn.schema or "postgres", safe="")
-    return f"postgresql://{netloc}/{database}" + (f"?{urlencode(params)}" if params else "")
+    return f"postgresql://{netloc}/{database}" + (f"?{urlencode(params, quote_via=quote)}" if params else "")
 
 
 def resolve_postgres_uri(conn_id: str) -> str:

@@ -32,6 +32,8 @@ def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -
     if names is not None:
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             problems.append(f"tables must be a list of table names, not {names!r}")
+        elif not names:
+            problems.append("tables is empty; name at least one table, or leave tables out to sync them all")
         else:
             selected = frozenset(names)
             known = {t.synced_name for t in tables} | {t.qualified_name for t in tables} | {t.table for t in tables}

@@ -79,7 +79,7 @@ def load_state(text: str) -> SyncState:
 
 def lower_bound(cursor: CursorValue, lookback: timedelta | int | None) -> CursorValue:
     """The cursor moved back by the lookback window; the read is inclusive from here."""
-    if lookback is None or lookback == 0:
+    if not lookback:
         return cursor
     if isinstance(cursor, int):
         if not isinstance(lookback, int):

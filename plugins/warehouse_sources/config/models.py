@@ -75,15 +75,15 @@ class TableConfig(BaseModel):
             raise ValueError("not used by sync: full_table; remove it or pick another method")
         return value
 
-    @field_validator("lookback")
+    @field_validator("lookback", mode="before")
     @classmethod
-    def _lookback_form(cls, value: str | int | None, info: ValidationInfo) -> str | int | None:
+    def _lookback_form(cls, value: object, info: ValidationInfo) -> object:
         if value is None:
             return value
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ValueError(f"{value!r} is not a lookback; write a duration like '10m' or a whole number")
         if info.data.get("sync") != "incremental":
             raise ValueError("only applies to sync: incremental")
-        if isinstance(value, bool):
-            raise ValueError("must be a duration like '10m' or a whole number, not a boolean")
         if isinstance(value, int) and value < 0:
             raise ValueError("must not be negative")
         if isinstance(value, str):

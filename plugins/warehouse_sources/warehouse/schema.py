@@ -46,7 +46,9 @@ def is_widening(old: pa.DataType, new: pa.DataType) -> bool:
     import pyarrow as pa
 
     if pa.types.is_integer(old) and pa.types.is_integer(new):
-        return _INT_ORDER.index(str(old)) < _INT_ORDER.index(str(new)) if str(new) in _INT_ORDER else False
+        if str(old) not in _INT_ORDER or str(new) not in _INT_ORDER:
+            return False
+        return _INT_ORDER.index(str(old)) < _INT_ORDER.index(str(new))
     if pa.types.is_integer(old) and pa.types.is_float64(new):
         return str(old) in ("int8", "int16", "int32")
     if pa.types.is_float32(old) and pa.types.is_float64(new):

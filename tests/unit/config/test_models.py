@@ -1,0 +1,243 @@
+"""The pydantic models of the source YAML contract (DESIGN §4.1)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
+from warehouse_sources.config.models import SourceConfig, TableConfig, split_table_name
+
+
+def source(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "billing_db",
+        "kind": "postgres",
+        "conn_id": "billing_pg",
+        "tables": [{"name": "public.plans"}],
+    }
+    return data | overrides
+
+
+def errors_of(exc: pytest.ExceptionInfo[ValidationError]) -> dict[tuple[Any, ...], str]:
+    return {tuple(e["loc"]): e["msg"] for e in exc.value.errors()}
+
+
+# --- durations -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30s", timedelta(seconds=30)),
+        ("10m", timedelta(minutes=10)),
+        ("6h", timedelta(hours=6)),
+        ("7d", timedelta(days=7)),
+        (" 5m ", timedelta(minutes=5)),
+    ],
+)
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["10", "m", "10 m", "1w", "-5m", "1.5h", ""])
+def test_parse_duration_refuses_other_forms_naming_the_value(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a duration") as exc:
+        parse_duration(text)
+    assert repr(text) in str(exc.value)
+
+
+def test_schedule_shorthands_are_the_documented_ones() -> None:
+    assert SCHEDULE_SHORTHANDS == ("5m", "30m", "1h", "6h", "12h", "24h", "7d", "30d")
+
+
+# --- split_table_name / synced_name ----------------------------------------------------------
+
+
+def test_split_table_name() -> None:
+    assert split_table_name("public.charges") == ("public", "charges")
+    assert split_table_name("charges") == ("public", "charges")
+    assert split_table_name("Sales.Order.Lines") == ("Sales", "Order.Lines")
+
+
+def test_synced_name_is_prefix_plus_table_with_schema_dropped_and_case_kept() -> None:
+    config = SourceConfig.model_validate(
+        source(table_prefix="billing_", tables=[{"name": "Sales.Charges"}, {"name": "x", "synced_name": "Own"}])
+    )
+    assert config.synced_name(config.tables[0]) == "billing_Charges"
+    assert config.synced_name(config.tables[1]) == "Own"
+
+
+# --- SourceConfig ----------------------------------------------------------------------------
+
+
+def test_minimal_source_gets_defaults() -> None:
+    config = SourceConfig.model_validate(source())
+    assert config.schedule == "24h"
+    assert config.table_prefix == ""
+    table = config.tables[0]
+    assert (table.sync, table.enabled, table.replication_key, table.primary_key) == ("full_table", True, None, None)
+
+
+def test_models_are_frozen() -> None:
+    config = SourceConfig.model_validate(source())
+    with pytest.raises(ValidationError):
+        config.name = "other"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["Billing", "1db", "db-1", "_db", "a" * 64, ""])
+def test_bad_source_names_are_refused(name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(name=name))
+    assert ("name",) in errors_of(exc)
+
+
+@pytest.mark.parametrize("name", ["a", "billing_db", "db2", "a" * 63])
+def test_good_source_names(name: str) -> None:
+    assert SourceConfig.model_validate(source(name=name)).name == name
+
+
+@pytest.mark.parametrize("schedule", [*SCHEDULE_SHORTHANDS, "*/15 * * * *", "0 3 * * 1-5", "@daily"])
+def test_valid_schedules(schedule: str) -> None:
+    assert SourceConfig.model_validate(source(schedule=schedule)).schedule == schedule
+
+
+@pytest.mark.parametrize("schedule", ["2h", "1d", "every day", "61 * * * *", "* * *"])
+def test_invalid_schedules_name_the_value_and_the_shorthands(schedule: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(schedule=schedule))
+    message = errors_of(exc)[("schedule",)]
+    assert repr(schedule) in message
+    assert "6h" in message and "cron" in message
+
+
+def test_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(kind="mysql"))
+    assert ("kind",) in errors_of(exc)
+
+
+def test_unknown_keys_are_refused_at_both_levels() -> None:
+    data = source(colour="red", tables=[{"name": "t", "colour": "blue"}])
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(data)
+    kinds = {tuple(e["loc"]): e["type"] for e in exc.value.errors()}
+    assert kinds == {("colour",): "extra_forbidden", ("tables", 0, "colour"): "extra_forbidden"}
+
+
+def test_tables_must_not_be_empty() -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(tables=[]))
+    assert ("tables",) in errors_of(exc)
+
+
+@pytest.mark.parametrize("prefix", ["billing_", "B_", "_x"])
+def test_good_table_prefixes(prefix: str) -> None:
+    assert SourceConfig.model_validate(source(table_prefix=prefix)).table_prefix == prefix
+
+
+@pytest.mark.parametrize("prefix", ["1x", "a-b", "a b", "a;"])
+def test_bad_table_prefixes(prefix: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(table_prefix=prefix))
+    assert ("table_prefix",) in errors_of(exc)
+
+
+def test_all_errors_are_reported_at_once() -> None:
+    data = source(name="Bad", schedule="nope", tables=[{"name": "t", "sync": "incremental"}])
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(data)
+    assert set(errors_of(exc)) == {("name",), ("schedule",), ("tables", 0, "replication_key")}
+
+
+# --- TableConfig -----------------------------------------------------------------------------
+
+
+def test_incremental_table() -> None:
+    table = TableConfig(
+        name="public.charges", sync="incremental", replication_key="updated_at", primary_key=["id"], lookback="10m"
+    )
+    assert (table.replication_key, table.primary_key, table.lookback) == ("updated_at", ["id"], "10m")
+
+
+@pytest.mark.parametrize("sync", ["incremental", "append_only"])
+def test_cursor_methods_need_a_replication_key(sync: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync=sync)  # type: ignore[arg-type]
+    message = errors_of(exc)[("replication_key",)]
+    assert f"sync: {sync} needs a replication_key" in message
+
+
+def test_full_table_refuses_a_replication_key() -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync="full_table", replication_key="updated_at")
+    assert "full_table" in errors_of(exc)[("replication_key",)]
+
+
+def test_unknown_sync_method_is_refused() -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync="sometimes", replication_key="id")  # type: ignore[arg-type]
+    assert ("sync",) in errors_of(exc)
+
+
+@pytest.mark.parametrize("sync", ["append_only", "full_table"])
+def test_lookback_only_for_incremental(sync: str) -> None:
+    key = "id" if sync == "append_only" else None
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync=sync, replication_key=key, lookback=5)  # type: ignore[arg-type]
+    assert "only applies to sync: incremental" in errors_of(exc)[("lookback",)]
+
+
+@pytest.mark.parametrize("lookback", ["10m", "2h", 0, 500])
+def test_good_lookbacks(lookback: str | int) -> None:
+    table = TableConfig(name="t", sync="incremental", replication_key="id", lookback=lookback)
+    assert table.lookback == lookback
+
+
+@pytest.mark.parametrize("lookback", [-1, "10", "ten minutes", 1.5])
+def test_bad_lookbacks(lookback: object) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync="incremental", replication_key="id", lookback=lookback)  # type: ignore[arg-type]
+    assert {loc[0] for loc in errors_of(exc)} == {"lookback"}
+
+
+def test_boolean_lookback_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        TableConfig(name="t", sync="incremental", replication_key="id", lookback=True)
+
+
+@pytest.mark.parametrize("name", ["", "a.", ".b", "public.t\x00"])
+def test_bad_table_names(name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name=name)
+    assert ("name",) in errors_of(exc)
+
+
+def test_table_name_keeps_case_and_odd_characters() -> None:
+    # Names are quoted, never pasted, so anything but NUL is allowed here.
+    assert TableConfig(name='Sales."Odd Table"').name == 'Sales."Odd Table"'
+
+
+@pytest.mark.parametrize("synced_name", ["1x", "a-b", "a b", "x; drop table y", ""])
+def test_bad_synced_names(synced_name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", synced_name=synced_name)
+    assert ("synced_name",) in errors_of(exc)
+
+
+def test_primary_key_entries_must_not_be_empty() -> None:
+    with pytest.raises(ValidationError):
+        TableConfig(name="t", primary_key=[""])
+
+
+def test_json_schema_describes_every_field() -> None:
+    schema = SourceConfig.model_json_schema()
+    table_schema = schema["$defs"]["TableConfig"]
+    for properties in (schema["properties"], table_schema["properties"]):
+        for name, prop in properties.items():
+            assert prop.get("description"), name
+    assert schema.get("additionalProperties") is False
+    assert table_schema.get("additionalProperties") is False

@@ -1,0 +1,159 @@
+"""Airflow connection -> libpq URI, built from the connection's fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+from warehouse_sources.connections import LIBPQ_EXTRAS, postgres_uri
+
+
+@dataclass
+class FakeConnection:
+    """The attributes of an Airflow Connection that postgres_uri reads."""
+
+    conn_id: str = "billing_pg"
+    conn_type: str = "postgres"
+    host: str | None = "db.example.com"
+    port: int | str | None = 5432
+    login: str | None = "reader"
+    password: str | None = "secret"
+    schema: str | None = "billing"
+    extra_dejson: Any = field(default_factory=dict)
+
+
+def test_plain_connection() -> None:
+    assert postgres_uri(FakeConnection()) == "postgresql://reader:secret@db.example.com:5432/billing"
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["p@ss:w/rd", "a#b?c&d=e", "100%", "sp ace+plus", "quote'\"back\\slash", "ünïcødé€", "[]{}|^`~!$*();,"],
+)
+def test_special_characters_in_password_are_quoted_and_round_trip(password: str) -> None:
+    uri = postgres_uri(FakeConnection(password=password))
+    parts = urlsplit(uri)
+    assert parts.hostname == "db.example.com"
+    assert parts.port == 5432
+    assert parts.path == "/billing"
+    assert parts.query == ""
+    assert parts.password is not None and unquote(parts.password) == password
+    assert parts.username == "reader"
+    # Nothing of the password is left unquoted in the URI.
+    netloc_auth = parts.netloc.rsplit("@", 1)[0]
+    assert set(netloc_auth.split(":", 1)[1]) <= set(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789%-._~"
+    )
+
+
+@pytest.mark.parametrize("login", ["user@corp.example", "dom:ain", "a/b", "first last"])
+def test_special_characters_in_login_are_quoted_and_round_trip(login: str) -> None:
+    parts = urlsplit(postgres_uri(FakeConnection(login=login, password="pw")))
+    assert parts.username is not None and unquote(parts.username) == login
+    assert parts.password == "pw"
+    assert parts.hostname == "db.example.com"
+
+
+def test_database_name_is_quoted() -> None:
+    parts = urlsplit(postgres_uri(FakeConnection(schema="my db/x")))
+    assert unquote(parts.path[1:]) == "my db/x"
+    assert parts.path.count("/") == 1
+
+
+def test_defaults_without_login_password_port_schema() -> None:
+    uri = postgres_uri(FakeConnection(login=None, password=None, port=None, schema=None))
+    assert uri == "postgresql://db.example.com/postgres"
+
+
+def test_password_without_login() -> None:
+    parts = urlsplit(postgres_uri(FakeConnection(login=None, password="p@ss")))
+    assert parts.username == ""
+    assert parts.password is not None and unquote(parts.password) == "p@ss"
+
+
+def test_string_port_is_an_int() -> None:
+    assert urlsplit(postgres_uri(FakeConnection(port="6543"))).port == 6543
+
+
+def test_ipv6_host_is_bracketed() -> None:
+    parts = urlsplit(postgres_uri(FakeConnection(host="::1")))
+    assert parts.hostname == "::1"
+    assert parts.port == 5432
+
+
+@pytest.mark.parametrize("conn_type", ["postgres", "postgresql"])
+def test_postgres_conn_types_accepted(conn_type: str) -> None:
+    assert postgres_uri(FakeConnection(conn_type=conn_type)).startswith("postgresql://")
+
+
+@pytest.mark.parametrize("conn_type", ["mysql", "aws", "snowflake", "http", ""])
+def test_other_conn_types_refused_naming_the_connection(conn_type: str) -> None:
+    with pytest.raises(ValueError, match="needs a 'postgres' connection") as exc:
+        postgres_uri(FakeConnection(conn_type=conn_type))
+    assert "'billing_pg'" in str(exc.value)
+    assert repr(conn_type) in str(exc.value)
+
+
+@pytest.mark.parametrize("host", [None, ""])
+def test_missing_host_refused(host: str | None) -> None:
+    with pytest.raises(ValueError, match="'billing_pg' has no host"):
+        postgres_uri(FakeConnection(host=host))
+
+
+def test_libpq_extras_kept_and_others_dropped() -> None:
+    extra = {
+        "sslmode": "verify-full",
+        "sslrootcert": "/etc/ssl/ca.pem",
+        "connect_timeout": 10,
+        "application_name": "ws",
+        "cursor": "named",
+        "iam": True,
+        "aws_conn_id": "aws_default",
+        "password": "other",
+    }
+    parts = urlsplit(postgres_uri(FakeConnection(extra_dejson=extra)))
+    assert parse_qs(parts.query) == {
+        "sslmode": ["verify-full"],
+        "sslrootcert": ["/etc/ssl/ca.pem"],
+        "connect_timeout": ["10"],
+        "application_name": ["ws"],
+    }
+    assert unquote(parts.password or "") == "secret"
+
+
+def test_every_documented_libpq_extra_is_kept() -> None:
+    extra = {key: "1" for key in LIBPQ_EXTRAS}
+    query = parse_qs(urlsplit(postgres_uri(FakeConnection(extra_dejson=extra))).query)
+    assert set(query) == set(LIBPQ_EXTRAS)
+
+
+@pytest.mark.parametrize("extra", [None, "not a dict", ["sslmode"]])
+def test_non_dict_extra_is_ignored(extra: object) -> None:
+    assert urlsplit(postgres_uri(FakeConnection(extra_dejson=extra))).query == ""
+
+
+def test_extra_values_with_spaces_survive_libpq_percent_decoding() -> None:
+    extra = {"options": "-c statement_timeout=5000", "application_name": "warehouse sources"}
+    query = urlsplit(postgres_uri(FakeConnection(extra_dejson=extra))).query
+    # libpq splits on & and =, then percent-decodes only: urllib's unquote (not unquote_plus) does the same.
+    decoded = dict(pair.split("=", 1) for pair in query.split("&"))
+    assert {k: unquote(v) for k, v in decoded.items()} == extra
+
+
+def test_libpq_itself_reads_back_every_field() -> None:
+    conninfo = pytest.importorskip("psycopg.conninfo", reason="psycopg (dev extra) parses with libpq")
+    conn = FakeConnection(
+        login="us@r:x", password="p@ss:w/rd?#%&= +é", schema="my db", extra_dejson={"sslmode": "require"}
+    )
+    parsed = conninfo.conninfo_to_dict(postgres_uri(conn))
+    assert parsed == {
+        "user": "us@r:x",
+        "password": "p@ss:w/rd?#%&= +é",
+        "host": "db.example.com",
+        "port": "5432",
+        "dbname": "my db",
+        "sslmode": "require",
+    }
