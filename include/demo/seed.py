@@ -3,6 +3,7 @@
     python include/demo/seed.py URI            # create and fill the databases that do not exist yet
     python include/demo/seed.py --reset URI    # drop and recreate both
     python include/demo/seed.py --touch URI    # simulate activity: new rows, updated rows
+    python include/demo/seed.py --create-db NAME URI   # just an empty database (if missing)
 
 URI is any libpq URI of the server (its database part is ignored). Rows are generated with
 set-based SQL (generate_series) from a fixed random seed, so every fresh seed is identical.
@@ -19,10 +20,22 @@ from psycopg.conninfo import make_conninfo
 
 DATABASES = ("billing", "crm")
 
-FIRST = "array['Ada','Grace','Alan','Linus','Margaret','Ken','Barbara','Dennis','Edsger','Frances','Guido','Hedy','Ivan','Joan','Katherine','Leslie','Mary','Niklaus','Radia','Tim']"
-LAST = "array['Lovelace','Hopper','Turing','Torvalds','Hamilton','Thompson','Liskov','Ritchie','Dijkstra','Allen','Rossum','Lamarr','Sutherland','Clarke','Johnson','Lamport','Jackson','Wirth','Perlman','Berners-Lee']"
-DOMAINS = "array['example.com','acme.io','globex.net','initech.co','umbrella.org','hooli.com']"
-COUNTRIES = "array['US','US','US','GB','DE','FR','NL','CA','BR','IN','JP','AU','ES','SE']"
+
+def sql_array(words: str) -> str:
+    """An SQL `array[...]` literal of the space-separated words (fixed demo vocabulary)."""
+    return "array[" + ",".join("'" + word.replace("'", "''") + "'" for word in words.split()) + "]"
+
+
+FIRST = sql_array(
+    "Ada Grace Alan Linus Margaret Ken Barbara Dennis Edsger Frances Guido Hedy Ivan Joan"
+    " Katherine Leslie Mary Niklaus Radia Tim"
+)
+LAST = sql_array(
+    "Lovelace Hopper Turing Torvalds Hamilton Thompson Liskov Ritchie Dijkstra Allen"
+    " Rossum Lamarr Sutherland Clarke Johnson Lamport Jackson Wirth Perlman Berners-Lee"
+)
+DOMAINS = sql_array("example.com acme.io globex.net initech.co umbrella.org hooli.com")
+COUNTRIES = sql_array("US US US GB DE FR NL CA BR IN JP AU ES SE")
 
 
 def pick(array_sql: str) -> str:
@@ -202,6 +215,13 @@ def existing_databases(uri: str) -> set[str]:
         return {row[0] for row in rows}
 
 
+def ensure_database(uri: str, name: str) -> None:
+    """Create an empty database `name` unless it exists (scripts/demo.sh keeps Airflow's in one)."""
+    with psycopg.connect(db_conninfo(uri, "postgres"), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def seed(uri: str, reset: bool) -> None:
     """Create and fill `billing` and `crm`; existing ones are kept unless `reset` drops them first."""
     present = existing_databases(uri)
@@ -230,17 +250,22 @@ def describe(uri: str, dbname: str) -> str:
     with psycopg.connect(db_conninfo(uri, dbname)) as conn:
         tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
         counts = [conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone() for t in tables]
-    return ", ".join(f"{t}={c[0] if c else 0}" for t, c in zip(tables, counts))
+    return ", ".join(f"{t}={c[0] if c else 0}" for t, c in zip(tables, counts, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("uri", help="libpq URI of the PostgreSQL server, e.g. postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "uri", help="libpq URI of the PostgreSQL server, e.g. postgresql://postgres@127.0.0.1:5432/postgres"
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--reset", action="store_true", help="drop and recreate the demo databases")
     group.add_argument("--touch", action="store_true", help="insert and update a few rows in every table")
+    group.add_argument("--create-db", metavar="NAME", help="only create an empty database NAME if missing")
     args = parser.parse_args(argv)
-    if args.touch:
+    if args.create_db:
+        ensure_database(args.uri, args.create_db)
+    elif args.touch:
         touch(args.uri)
     else:
         seed(args.uri, reset=args.reset)
