@@ -1,7 +1,7 @@
 """Command line: `python -m warehouse_sources <command>`.
 
-    schema [--check FILE]   print the JSON Schema of source YAML files (or check FILE is current)
-    validate [DIR]          validate every source file in DIR (default: sources_dir) and list problems
+- `schema [--check FILE]`: print the JSON Schema of source YAML files (or check FILE is current).
+- `validate [DIR]`: validate every source file in DIR (default: sources_dir) and list problems.
 """
 
 from __future__ import annotations
