@@ -46,3 +46,7 @@ class PrimaryKeyError(SyncFatalError):
 
 class SchemaDriftError(SyncFatalError):
     """The source schema changed in a way the synced table cannot follow in place."""
+
+
+class ConcurrentSyncError(WarehouseSourcesError):
+    """Another sync of the same table committed first; retrying continues from its cursor."""

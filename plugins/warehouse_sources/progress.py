@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -20,25 +21,28 @@ class Log(Protocol):
     def warning(self, msg: Any, /, *args: Any) -> Any: ...
 
 
-class ProgressStream:
-    """Wraps a batch stream: counts rows and batches, logs rows/s, runs a hook at the end.
+@dataclass(frozen=True)
+class SyncHooks:
+    """Points where a test can act on a running sync (fault injection, kill trials).
 
-    `at_end` runs after the last batch was handed to the writer and before the writer
-    commits: tests use it to inject a failure at exactly that point.
+    `after_batch(rows_so_far)` runs after each batch is read; `before_commit()` after the last
+    batch was handed to the writer and before the writer commits.
     """
 
-    def __init__(
-        self,
-        data: pa.RecordBatchReader,
-        log: Log,
-        label: str,
-        at_end: Callable[[], None] | None = None,
-    ) -> None:
+    after_batch: Callable[[int], None] | None = None
+    before_commit: Callable[[], None] | None = None
+
+
+class ProgressStream:
+    """Wraps a batch stream: counts rows and batches, logs rows/s, runs the test hooks."""
+
+    def __init__(self, data: pa.RecordBatchReader, log: Log, label: str, hooks: SyncHooks | None = None) -> None:
         self.rows = 0
         self.batches = 0
         self.error: BaseException | None = None
         self.started = time.monotonic()
-        self._data, self._log, self._label, self._at_end = data, log, label, at_end
+        self._data, self._log, self._label = data, log, label
+        self._hooks = hooks or SyncHooks()
         self._last_log = self.started
 
     @property
@@ -72,9 +76,11 @@ class ProgressStream:
                     self.batches,
                     f"{self.rate():,.0f}",
                 )
+            if self._hooks.after_batch is not None:
+                self._hooks.after_batch(self.rows)
             yield batch
-        if self._at_end is not None:
-            self._at_end()
+        if self._hooks.before_commit is not None:
+            self._hooks.before_commit()
 
     def rate(self) -> float:
         return self.rows / max(self.seconds, 1e-9)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from warehouse_sources.engine import SyncRequest, SyncResult, sync_table
 from warehouse_sources.plan import TablePlan
+from warehouse_sources.progress import SyncHooks
 from warehouse_sources.sources.postgres import PostgresReader
 
 LOG = logging.getLogger("warehouse_sources.tests")
@@ -46,12 +46,12 @@ def sync(
     table_plan: TablePlan,
     *,
     full_refresh: bool = False,
-    at_end: Callable[[], None] | None = None,
+    hooks: SyncHooks | None = None,
     log: logging.Logger = LOG,
 ) -> SyncResult:
     with PostgresReader(uri) as reader:
         request = SyncRequest(table=table_plan, warehouse_uri=warehouse, full_refresh=full_refresh, run_id="test")
-        return sync_table(reader, request, log, at_end=at_end)
+        return sync_table(reader, request, log, hooks)
 
 
 def synced_rows(warehouse: str, name: str, drop_metadata: bool = True) -> list[dict[str, Any]]:

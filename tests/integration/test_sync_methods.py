@@ -8,6 +8,7 @@ import pytest
 from deltalake import DeltaTable
 
 from tests.integration.helpers import plan, source_rows, sql, sync, synced_rows, table_version
+from warehouse_sources.progress import SyncHooks
 from warehouse_sources.state import STATE_KEY
 
 pytestmark = pytest.mark.integration
@@ -170,7 +171,7 @@ def test_failure_before_commit_keeps_previous_version_and_next_run_recovers(
     state = DeltaTable(f"{warehouse}/charges").history(1)[0][STATE_KEY]
     change_charges(pg_db)
     with pytest.raises(Crash):
-        sync(pg_db, warehouse, table_plan, at_end=crash)
+        sync(pg_db, warehouse, table_plan, hooks=SyncHooks(before_commit=crash))
     assert table_version(warehouse, "charges") == version
     assert synced_rows(warehouse, "charges") == before
     assert DeltaTable(f"{warehouse}/charges").history(1)[0][STATE_KEY] == state

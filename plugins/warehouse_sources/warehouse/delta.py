@@ -1,9 +1,15 @@
-"""Delta writes, one function per write mode, each committing data and sync state together."""
+"""Delta writes, one function per write mode, each committing data and sync state together.
+
+Every sync commit also carries a Delta application transaction (`txn`) numbered one past the
+table's last: if another sync of the same table commits first, this commit conflicts and
+fails instead of silently adding the same rows a second time.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from warehouse_sources.errors import ConcurrentSyncError
 from warehouse_sources.state import STATE_KEY, SyncState, dump_state, load_state
 
 if TYPE_CHECKING:
@@ -13,7 +19,8 @@ if TYPE_CHECKING:
 # Measured (DESIGN §5): 32 MB files and 64k-row groups keep the writer's memory low at full speed.
 TARGET_FILE_SIZE = 32 * 1024 * 1024
 MAX_ROW_GROUP_SIZE = 64 * 1024
-STATE_HISTORY_DEPTH = 200
+APP_ID = "warehouse_sources"
+STATE_HISTORY_DEPTHS = (1, 20, 500)
 
 
 def table_uri(warehouse_uri: str, synced_name: str) -> str:
@@ -31,17 +38,23 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None) -> Delta
 
 def read_state(table: DeltaTable) -> SyncState | None:
     """The state of the newest commit that carries one (maintenance commits carry none)."""
-    for commit in table.history(STATE_HISTORY_DEPTH):
-        text = commit.get(STATE_KEY)
-        if text:
-            return load_state(text)
+    for depth in STATE_HISTORY_DEPTHS:
+        commits = table.history(depth)
+        for commit in commits:
+            text = commit.get(STATE_KEY)
+            if text:
+                return load_state(text)
+        if len(commits) < depth:
+            break
     return None
 
 
-def _commit(state: SyncState) -> CommitProperties:
+def _commit(state: SyncState, table: DeltaTable | None) -> CommitProperties:
     from deltalake import CommitProperties
+    from deltalake.transaction import Transaction
 
-    return CommitProperties(custom_metadata={STATE_KEY: dump_state(state)})
+    txn = 0 if table is None else (table.transaction_version(APP_ID) or 0) + 1
+    return CommitProperties(custom_metadata={STATE_KEY: dump_state(state)}, app_transactions=[Transaction(APP_ID, txn)])
 
 
 def _writer_properties() -> WriterProperties:
@@ -50,67 +63,72 @@ def _writer_properties() -> WriterProperties:
     return WriterProperties(max_row_group_size=MAX_ROW_GROUP_SIZE, compression="SNAPPY")
 
 
+def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a write; a lost commit race becomes a ConcurrentSyncError (Airflow retries it)."""
+    from deltalake.exceptions import CommitFailedError
+
+    try:
+        return action(*args, **kwargs)
+    except CommitFailedError as exc:
+        raise ConcurrentSyncError(
+            f"{uri}: another sync of this table committed while this one ran ({exc}); nothing of this run "
+            "was committed, and the next run goes on from the table's new cursor"
+        ) from exc
+
+
 def overwrite(
-    uri: str, data: pa.RecordBatchReader, state: SyncState, storage_options: dict[str, str] | None = None
+    uri: str, table: DeltaTable | None, data: pa.RecordBatchReader, state: SyncState, storage_options: Any = None
 ) -> None:
     """Replace the table's contents and schema in one commit; readers see old or new, never half."""
     from deltalake import write_deltalake
 
-    write_deltalake(
+    _guarded(
         uri,
+        write_deltalake,
+        table if table is not None else uri,
         data,
         mode="overwrite",
         schema_mode="overwrite",
-        storage_options=storage_options,
+        storage_options=storage_options if table is None else None,
         target_file_size=TARGET_FILE_SIZE,
         writer_properties=_writer_properties(),
-        commit_properties=_commit(state),
+        commit_properties=_commit(state, table),
     )
 
 
-def append(
-    uri: str, data: pa.RecordBatchReader, state: SyncState, storage_options: dict[str, str] | None = None
-) -> None:
+def append(uri: str, table: DeltaTable, data: pa.RecordBatchReader, state: SyncState) -> None:
     """Add rows in one commit; new source columns are added to the table."""
     from deltalake import write_deltalake
 
-    write_deltalake(
+    _guarded(
         uri,
+        write_deltalake,
+        table,
         data,
         mode="append",
         schema_mode="merge",
-        storage_options=storage_options,
         target_file_size=TARGET_FILE_SIZE,
         writer_properties=_writer_properties(),
-        commit_properties=_commit(state),
+        commit_properties=_commit(state, table),
     )
 
 
-def merge(table: DeltaTable, data: pa.RecordBatchReader, keys: tuple[str, ...], state: SyncState) -> dict[str, Any]:
+def merge(uri: str, table: DeltaTable, data: pa.RecordBatchReader, keys: tuple[str, ...], state: SyncState) -> Any:
     """Upsert on `keys` in one commit: matched rows take the new values, others are inserted."""
     predicate = " AND ".join(f"target.{_ident(k)} = source.{_ident(k)}" for k in keys)
-    return (
-        table.merge(
-            data,
-            predicate=predicate,
-            source_alias="source",
-            target_alias="target",
-            merge_schema=True,
-            writer_properties=_writer_properties(),
-            commit_properties=_commit(state),
-        )
-        .when_matched_update_all()
-        .when_not_matched_insert_all()
-        .execute()
+    merger = table.merge(
+        data,
+        predicate=predicate,
+        source_alias="source",
+        target_alias="target",
+        merge_schema=True,
+        writer_properties=_writer_properties(),
+        commit_properties=_commit(state, table),
     )
+    return _guarded(uri, merger.when_matched_update_all().when_not_matched_insert_all().execute)
 
 
-def _ident(name: str) -> str:
-    """A column name quoted for delta-rs (DataFusion) SQL predicates."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType], storage_options: dict[str, str] | None) -> None:
+def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType]) -> None:
     """Rewrite the table once with wider column types, keeping its sync state (and so its cursor)."""
     import pyarrow as pa
 
@@ -120,4 +138,9 @@ def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType], storage_
     state = read_state(table)
     if state is None:
         raise ValueError(f"{uri} has no sync state to carry over")
-    overwrite(uri, pa.RecordBatchReader.from_batches(schema, batches), state, storage_options)
+    overwrite(uri, table, pa.RecordBatchReader.from_batches(schema, batches), state)
+
+
+def _ident(name: str) -> str:
+    """A column name quoted for delta-rs (DataFusion) SQL predicates."""
+    return '"' + name.replace('"', '""') + '"'

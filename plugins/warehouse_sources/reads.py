@@ -1,0 +1,125 @@
+"""What a run reads and how it writes it, from the table's stored state and the source's bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from warehouse_sources import checks
+from warehouse_sources.boundary import identities
+from warehouse_sources.errors import SyncFatalError
+from warehouse_sources.plan import TablePlan
+from warehouse_sources.progress import Log
+from warehouse_sources.sources.postgres.reader import PostgresReader, key_condition
+from warehouse_sources.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
+from warehouse_sources.warehouse import delta
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+    from warehouse_sources.sources.postgres.catalog import TableDescription
+
+
+@dataclass(frozen=True)
+class Read:
+    """One run's read (`where`, empty for the whole table), its write mode and the state to commit."""
+
+    write: str
+    where: str
+    state: SyncState
+    skip: tuple[CursorValue, frozenset[str], list[str]] | None = None
+
+
+def previous_state(
+    table: DeltaTable | None, plan: TablePlan, key_kind: KeyKind | None, full_refresh: bool, log: Log
+) -> SyncState | None:
+    """The state to continue from, or None to read the whole table again."""
+    if table is None:
+        return None
+    if full_refresh:
+        log.info("full refresh requested: the stored cursor is ignored and the table rebuilt")
+        return None
+    state = delta.read_state(table)
+    if state is None:
+        return None
+    if (state.method, state.replication_key) != (plan.method, plan.replication_key):
+        log.warning(
+            "sync method or replication key changed (%s on %s -> %s on %s): rebuilding the table",
+            state.method,
+            state.replication_key,
+            plan.method,
+            plan.replication_key,
+        )
+        return None
+    if state.key_kind and state.key_kind != key_kind:
+        raise SyncFatalError(
+            f"{checks.where(plan)}: replication key {plan.replication_key!r} changed from a {state.key_kind} "
+            f"to a {key_kind} column, so the stored cursor no longer applies; resync the table "
+            '(trigger with conf {"full_refresh": true})'
+        )
+    return state
+
+
+def cursor_read(
+    reader: PostgresReader,
+    desc: TableDescription,
+    plan: TablePlan,
+    previous: SyncState | None,
+    base: SyncState,
+    log: Log,
+) -> Read | None:
+    """Plan an incremental or append-only read inside the reader's snapshot; None: nothing to read."""
+    key = plan.replication_key
+    assert key is not None and base.key_kind is not None
+    cursor = previous.cursor if previous else None
+    lower = _lower(cursor, plan)
+    upper, nulls = reader.key_bounds(desc, key, lower)
+    upper = as_utc(upper) if isinstance(upper, datetime) else upper
+    if nulls:
+        _warn_null_keys(log, plan, nulls, first_load=cursor is None)
+    if cursor is not None and upper is None:
+        log.info("%s: no rows at or above the cursor %s", plan.qualified_name, encode_cursor(cursor))
+        return None
+    state = replace(base, replication_key=key, cursor=_advance(cursor, upper), null_keys=nulls)
+    if plan.method == "append_only" and state.cursor is not None:
+        columns = list(plan.primary_key or desc.primary_key or [c.name for c in desc.columns])
+        rows = reader.read(desc, key_condition(desc, key, "=", state.cursor), columns).read_all()
+        state = replace(state, boundary=tuple(identities(rows, columns)), identity_columns=tuple(columns))
+    if previous is None or cursor is None or lower is None:
+        return Read("overwrite", "", state)
+    where = key_condition(desc, key, ">=", lower)
+    if plan.method == "incremental":
+        return Read("merge", where, state)
+    skip = (cursor, frozenset(previous.boundary), list(previous.identity_columns))
+    return Read("append", where, state, skip if previous.boundary else None)
+
+
+def _lower(cursor: CursorValue | None, plan: TablePlan) -> CursorValue | None:
+    """Where the read starts: the cursor, moved back by the lookback for incremental tables."""
+    if cursor is None or plan.method != "incremental":
+        return cursor
+    try:
+        return lower_bound(cursor, plan.lookback)
+    except ValueError as exc:
+        raise SyncFatalError(f"{checks.where(plan)}: {exc}; fix lookback in the source YAML") from exc
+
+
+def _advance(cursor: CursorValue | None, upper: CursorValue | None) -> CursorValue | None:
+    """The cursor never moves back, even when the newest rows were deleted or keys went down."""
+    if cursor is None or upper is None:
+        return upper if cursor is None else cursor
+    return upper if upper > cursor else cursor  # type: ignore[operator]
+
+
+def _warn_null_keys(log: Log, plan: TablePlan, nulls: int, first_load: bool) -> None:
+    seen = "they are loaded now" if first_load else "the first load read them"
+    log.warning(
+        "%s: %d rows have NULL %s: %s, but reads from the cursor cannot see new or changed ones; "
+        "use full_table to keep them current",
+        plan.qualified_name,
+        nulls,
+        plan.replication_key,
+        seen,
+    )
+
