@@ -122,4 +122,3 @@ def _warn_null_keys(log: Log, plan: TablePlan, nulls: int, first_load: bool) -> 
         plan.replication_key,
         seen,
     )
-
