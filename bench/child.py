@@ -1,0 +1,159 @@
+"""One contender, run in its own process so its peak RSS is its own.
+
+    python bench/child.py <contender> '<json arguments>'
+
+Heavy libraries are imported before the clock starts (every contender alike), then the timed
+work runs and one line `BENCH_RESULT {json}` is printed on stdout: rows, seconds (timed part
+only) and anything else worth keeping. Logs go to stderr. The parent reads peak RSS from
+os.wait4, so it covers the whole process, imports included.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+RESULT_PREFIX = "BENCH_RESULT "
+COPY_BLOCK_TARGET = 1 << 20
+
+CONTENDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def contender(name: str) -> Callable[[Callable[[dict[str, Any]], dict[str, Any]]], Any]:
+    def register(fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        CONTENDERS[name] = fn
+        return fn
+
+    return register
+
+
+def _copy(args: dict[str, Any], binary: bool) -> dict[str, Any]:
+    """COPY (SELECT * FROM t) TO STDOUT through psycopg 3, every block read and dropped."""
+    import psycopg
+
+    fmt = " (FORMAT binary)" if binary else ""
+    started = time.monotonic()
+    total = 0
+    with psycopg.connect(args["dsn"]) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY (SELECT * FROM {args['table']}) TO STDOUT{fmt}") as copy:
+            for block in copy:
+                total += len(block)
+        rows = cur.rowcount
+    return {"rows": rows, "seconds": time.monotonic() - started, "bytes": total}
+
+
+@contender("copy_text")
+def copy_text(args: dict[str, Any]) -> dict[str, Any]:
+    return _copy(args, binary=False)
+
+
+@contender("copy_binary")
+def copy_binary(args: dict[str, Any]) -> dict[str, Any]:
+    return _copy(args, binary=True)
+
+
+@contender("dlt_connectorx")
+def dlt_connectorx(args: dict[str, Any]) -> dict[str, Any]:
+    """dlt 1.x sql_table(backend="connectorx") -> filesystem destination, table_format="delta"."""
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    import connectorx  # noqa: F401
+    import deltalake  # noqa: F401
+    import dlt
+    from dlt.sources.sql_database import sql_table
+
+    pipeline = dlt.pipeline(
+        pipeline_name="ws_bench_dlt",
+        pipelines_dir=args["pipelines_dir"],
+        destination=dlt.destinations.filesystem(bucket_url=args["bucket_url"]),
+        dataset_name="bench",
+        progress="log" if args.get("verbose") else None,
+    )
+    started = time.monotonic()
+    source = sql_table(credentials=args["dsn"], table=args["table"], backend="connectorx")
+    info = pipeline.run(source, table_format="delta", write_disposition="replace")
+    seconds = time.monotonic() - started
+    info.raise_on_failed_jobs()
+    counts = pipeline.last_trace.last_normalize_info.row_counts
+    return {"rows": int(counts.get(args["table"], 0)), "seconds": seconds}
+
+
+def _ours(args: dict[str, Any]) -> dict[str, Any]:
+    # Import what the sync imports lazily, so the clock measures the sync, not module loading.
+    import adbc_driver_postgresql.dbapi  # noqa: F401
+    import deltalake  # noqa: F401
+    import pyarrow  # noqa: F401
+    import pyarrow.compute  # noqa: F401
+
+    from warehouse_sources.engine import SyncRequest, sync_table
+    from warehouse_sources.plan import TablePlan
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    plan = TablePlan(
+        source_name="bench", schema="public", table=args["table"], synced_name=args["synced_name"],
+        method=args["method"], replication_key=args.get("replication_key"),
+        primary_key=tuple(args["primary_key"]) if args.get("primary_key") else None,
+        lookback=None, enabled=True,
+    )  # fmt: skip
+    log = logging.getLogger("bench")
+    started = time.monotonic()
+    with PostgresReader(args["dsn"]) as reader:
+        result = sync_table(reader, SyncRequest(table=plan, warehouse_uri=args["warehouse"], run_id="bench"), log)
+    seconds = time.monotonic() - started
+    return {"rows": result.rows, "seconds": seconds, "engine_seconds": result.seconds, "write": result.write,
+            "version": result.version, "cursor": result.cursor}  # fmt: skip
+
+
+@contender("ours")
+def ours(args: dict[str, Any]) -> dict[str, Any]:
+    return _ours(args)
+
+
+@contender("ours_read_only")
+def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
+    """Our reader alone (ADBC binary COPY + casts), batches drained and dropped: the read share."""
+    import adbc_driver_postgresql.dbapi  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    started = time.monotonic()
+    rows = batches = 0
+    with PostgresReader(args["dsn"]) as reader:
+        desc = reader.describe("public", args["table"])
+        assert desc is not None
+        for batch in reader.read(desc):
+            rows += batch.num_rows
+            batches += 1
+    return {"rows": rows, "seconds": time.monotonic() - started, "batches": batches}
+
+
+@contender("imports_only")
+def imports_only(args: dict[str, Any]) -> dict[str, Any]:
+    """The RSS floor of our sync process: interpreter plus the modules a sync imports, no data."""
+    import adbc_driver_postgresql.dbapi  # noqa: F401
+    import deltalake  # noqa: F401
+    import pyarrow  # noqa: F401
+    import pyarrow.compute  # noqa: F401
+
+    from warehouse_sources.engine import sync_table  # noqa: F401
+
+    return {"rows": 0, "seconds": None}
+
+
+def main() -> int:
+    name, raw = sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "{}"
+    args = json.loads(raw)
+    logging.basicConfig(level=logging.INFO if args.get("verbose") else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")  # fmt: skip
+    result = CONTENDERS[name](args)
+    print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Benchmark data: a `charges`-like table built with set-based SQL, and the changes applied to it.
+
+Everything here runs inside PostgreSQL (generate_series), so generating millions of rows costs
+seconds and no client memory. Values are deterministic functions of the id (no random()), so
+two runs with the same --rows read exactly the same bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit, urlunsplit
+
+TABLE_SQL = """
+CREATE TABLE {name} (
+    id          bigint PRIMARY KEY,
+    customer_id bigint NOT NULL,
+    amount      numeric(12, 2) NOT NULL,
+    currency    text NOT NULL,
+    status      text NOT NULL,
+    description text,
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL,
+    metadata    jsonb
+)
+"""
+
+# created_at advances 10 s per id, so "the most recent 10 %" is the top 10 % of ids (and of
+# updated_at). description is ~30 characters; metadata a small jsonb object.
+ROWS_SQL = """
+SELECT g,
+       (g * 7919) % 100000,
+       ((g * 104729) % 1000000) / 100.0,
+       (ARRAY['usd', 'eur', 'gbp', 'jpy'])[1 + g % 4],
+       (ARRAY['succeeded', 'succeeded', 'succeeded', 'pending', 'failed', 'refunded'])[1 + g % 6],
+       'charge ' || left(md5(g::text), 23),
+       {created_at},
+       {updated_at},
+       jsonb_build_object('order_id', g * 3, 'channel', (ARRAY['web', 'ios', 'android'])[1 + g % 3],
+                          'risk', g % 100)
+FROM generate_series({first}::bigint, {last}::bigint) AS g
+"""
+
+EPOCH = "timestamptz '2024-01-01 00:00:00+00'"
+CREATED_AT = EPOCH + " + g * interval '10 seconds'"
+UPDATED_AT = CREATED_AT + " + (g % 600) * interval '1 second'"
+
+
+def server_uri(base: str, database: str) -> str:
+    """`base` (a postgresql:// URI) pointed at `database`."""
+    parts = urlsplit(base)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, parts.fragment))
+
+
+def create_database(base: str, database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_uri(base, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{database}"')
+
+
+def drop_database(base: str, database: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_uri(base, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def create_table(uri: str, name: str, rows: int) -> float:
+    """Create and fill `name` with ids 1..rows; returns the seconds it took."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        conn.execute(TABLE_SQL.format(name=name))
+        rows_sql = ROWS_SQL.format(created_at=CREATED_AT, updated_at=UPDATED_AT, first=1, last=rows)
+        conn.execute(f"INSERT INTO {name} {rows_sql}")
+        conn.execute(f"CREATE INDEX {name}_updated_at ON {name} (updated_at)")
+        # Freeze + analyze: hint bits set now, so the first reader does not pay for writing them.
+        conn.execute(f"VACUUM (FREEZE, ANALYZE) {name}")
+        # Flush the load's dirty pages now, not while a contender is being timed.
+        conn.execute("CHECKPOINT")
+    return time.monotonic() - started
+
+
+def apply_changes(uri: str, name: str, rows: int, updates: int, inserts: int) -> dict[str, int]:
+    """Update `updates` rows spread over the most recent 10 % of ids (new updated_at, new amount)
+    and insert `inserts` new rows after the last id. Returns the counts actually applied."""
+    import psycopg
+
+    tail = max(1, rows // 10)
+    step = max(1, tail // max(1, updates))
+    first_tail = rows - tail + 1
+    with psycopg.connect(uri, autocommit=True) as conn:
+        updated = conn.execute(
+            f"UPDATE {name} SET updated_at = now(), amount = amount + 1.00 "
+            f"WHERE id IN (SELECT g FROM generate_series({first_tail}::bigint, {rows}::bigint, {step}) AS g "
+            f"LIMIT {updates})"
+        ).rowcount
+        # New rows: same shape, ids after the current maximum, stamped now (so above every cursor).
+        inserted = conn.execute(
+            f"INSERT INTO {name} "
+            + ROWS_SQL.format(created_at="now()", updated_at="now()", first=rows + 1, last=rows + inserts)
+        ).rowcount
+        conn.execute(f"ANALYZE {name}")
+        conn.execute("CHECKPOINT")
+    return {"updated": updated, "inserted": inserted}
+
+
+def table_bytes(uri: str, name: str) -> int:
+    import psycopg
+
+    with psycopg.connect(uri) as conn:
+        row = conn.execute(f"SELECT pg_total_relation_size('{name}')").fetchone()
+    return int(row[0]) if row else 0
+
+
+def server_version(uri: str) -> str:
+    import psycopg
+
+    with psycopg.connect(uri) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "?"
