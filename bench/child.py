@@ -84,8 +84,11 @@ def dlt_connectorx(args: dict[str, Any]) -> dict[str, Any]:
 
 def _ours(args: dict[str, Any]) -> dict[str, Any]:
     # Import what the sync imports lazily, so the clock measures the sync, not module loading.
-    import adbc_driver_postgresql.dbapi  # noqa: F401
+    # pandas too: pyarrow imports it (its pandas shim) during the first Delta write of a process.
+    import adbc_driver_manager  # noqa: F401
+    import adbc_driver_postgresql  # noqa: F401
     import deltalake  # noqa: F401
+    import pandas  # noqa: F401
     import pyarrow  # noqa: F401
     import pyarrow.compute  # noqa: F401
 
@@ -116,7 +119,8 @@ def ours(args: dict[str, Any]) -> dict[str, Any]:
 @contender("ours_read_only")
 def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
     """Our reader alone (ADBC binary COPY + casts), batches drained and dropped: the read share."""
-    import adbc_driver_postgresql.dbapi  # noqa: F401
+    import adbc_driver_manager  # noqa: F401
+    import adbc_driver_postgresql  # noqa: F401
     import pyarrow  # noqa: F401
 
     from warehouse_sources.sources.postgres import PostgresReader
@@ -135,8 +139,10 @@ def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
 @contender("imports_only")
 def imports_only(args: dict[str, Any]) -> dict[str, Any]:
     """The RSS floor of our sync process: interpreter plus the modules a sync imports, no data."""
-    import adbc_driver_postgresql.dbapi  # noqa: F401
+    import adbc_driver_manager  # noqa: F401
+    import adbc_driver_postgresql  # noqa: F401
     import deltalake  # noqa: F401
+    import pandas  # noqa: F401  (pyarrow imports it during the first Delta write)
     import pyarrow  # noqa: F401
     import pyarrow.compute  # noqa: F401
 

@@ -2,6 +2,7 @@
 
 - `schema [--check FILE]`: print the JSON Schema of source YAML files (or check FILE is current).
 - `validate [DIR]`: validate every source file in DIR (default: sources_dir) and list problems.
+- `vacuum [--apply] [--retention-hours H]`: list (or delete) data files no table version uses.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 
 def _schema_text() -> str:
-    from warehouse_sources.config import SourceConfig
+    from warehouse_sources.config.models import SourceConfig
 
     schema = SourceConfig.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
@@ -33,7 +34,7 @@ def schema(check: Path | None) -> int:
 
 
 def validate(directory: Path | None) -> int:
-    from warehouse_sources.config import load_sources
+    from warehouse_sources.config.loader import load_sources
 
     if directory is None:
         from warehouse_sources.settings import load_settings
@@ -48,6 +49,19 @@ def validate(directory: Path | None) -> int:
     return 1 if result.problems else 0
 
 
+def vacuum(apply: bool, retention_hours: int, warehouse_uri: str | None) -> int:
+    from warehouse_sources.warehouse.maintenance import vacuum_warehouse
+
+    if warehouse_uri is None:
+        from warehouse_sources.settings import load_settings
+
+        warehouse_uri = load_settings().warehouse_uri
+    for table, files in vacuum_warehouse(warehouse_uri, retention_hours, apply):
+        verb = "deleted" if apply else "would delete"
+        print(f"{table}: {verb} {len(files)} files")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse_sources")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,9 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     schema_cmd.add_argument("--check", type=Path, help="exit 1 when FILE differs from the generated schema")
     validate_cmd = commands.add_parser("validate", help="validate source YAML files")
     validate_cmd.add_argument("directory", nargs="?", type=Path)
+    vacuum_cmd = commands.add_parser("vacuum", help="remove data files no table version uses")
+    vacuum_cmd.add_argument("--apply", action="store_true", help="delete (default: only list)")
+    vacuum_cmd.add_argument("--retention-hours", type=int, default=168, help="keep files newer than this (168)")
+    vacuum_cmd.add_argument("--warehouse", help="warehouse root (default: [warehouse_sources] warehouse_uri)")
     args = parser.parse_args(argv)
     if args.command == "schema":
         return schema(args.check)
+    if args.command == "vacuum":
+        return vacuum(args.apply, args.retention_hours, args.warehouse)
     return validate(args.directory)
 
 

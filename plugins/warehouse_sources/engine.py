@@ -71,7 +71,7 @@ def sync_table(reader: PostgresReader, request: SyncRequest, log: Log, hooks: Sy
         return write(Read("overwrite", "", base))
     reader.begin_snapshot()
     try:
-        read = cursor_read(reader, desc, plan, previous, base, log)
+        read = cursor_read(reader, desc, plan, keys, previous, base, log)
         if read is None:
             cursor = encode_cursor(previous.cursor if previous else None)
             version = table.version() if table is not None else None
@@ -132,7 +132,7 @@ class _Writer:
         if read.write == "append":
             delta.append(uri, self.table, data, read.state)
         else:
-            delta.merge(uri, self.table, data, self.keys, read.state)
+            delta.merge(uri, self.table, data, self.keys, read.state, read.key_range)
 
     def _source_batches(self, read: Read) -> pa.RecordBatchReader:
         import pyarrow as pa

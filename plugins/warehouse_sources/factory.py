@@ -11,7 +11,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG
 
-from warehouse_sources.config import load_sources
+from warehouse_sources.config.loader import load_sources
 from warehouse_sources.errors import ConfigError
 from warehouse_sources.operators import OPERATORS
 from warehouse_sources.plan import SourcePlan, plan_source

@@ -67,7 +67,6 @@ class TableSyncOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
 
     def _sync(self, full_refresh: bool, run_id: str) -> dict[str, Any]:
-        from warehouse_sources.connections import resolve_postgres_uri
         from warehouse_sources.engine import SyncRequest, sync_table
         from warehouse_sources.settings import load_settings
         from warehouse_sources.sources.postgres import PostgresReader
@@ -76,7 +75,7 @@ class TableSyncOperator(BaseOperator):
         request = SyncRequest(
             table=self.table_plan, warehouse_uri=settings.warehouse_uri, full_refresh=full_refresh, run_id=run_id
         )
-        with PostgresReader(resolve_postgres_uri(self.source_conn_id)) as reader:
+        with PostgresReader(self._source_uri()) as reader:
             result = sync_table(reader, request, self.log)
         self.log.info("synced %s", result.summary())
         return {
@@ -87,6 +86,23 @@ class TableSyncOperator(BaseOperator):
             "null_keys": result.null_keys,
             "seconds": round(result.seconds, 3),
         }
+
+    def _source_uri(self) -> str:
+        """The source's libpq URI from its Airflow connection; a missing or unusable one fails for good."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+        from warehouse_sources.connections import resolve_postgres_uri
+
+        source = self.table_plan.source_name
+        try:
+            return resolve_postgres_uri(self.source_conn_id)
+        except AirflowNotFoundException as exc:
+            raise AirflowFailException(
+                f"source {source!r}: Airflow connection {self.source_conn_id!r} is not defined; create it "
+                "(Admin > Connections, or an AIRFLOW_CONN_* variable) or fix conn_id in the source file"
+            ) from exc
+        except ValueError as exc:
+            raise AirflowFailException(f"source {source!r}: {exc}") from exc
 
 
 class IncrementalSyncOperator(TableSyncOperator):

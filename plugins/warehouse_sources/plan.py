@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from warehouse_sources.config import SourceConfig, SyncMethod
 from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
-from warehouse_sources.config.models import split_table_name
+from warehouse_sources.config.names import SyncMethod, split_table_name
+
+if TYPE_CHECKING:
+    from warehouse_sources.config.models import SourceConfig
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from warehouse_sources.errors import SyncFatalError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.progress import Log
 from warehouse_sources.sources.postgres.reader import PostgresReader, key_condition
+from warehouse_sources.sources.postgres.types import INTEGER_TYPES
 from warehouse_sources.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.warehouse import delta
 
@@ -29,6 +30,7 @@ class Read:
     where: str
     state: SyncState
     skip: tuple[CursorValue, frozenset[str], list[str]] | None = None
+    key_range: tuple[str, int, int] | None = None
 
 
 def previous_state(
@@ -65,6 +67,7 @@ def cursor_read(
     reader: PostgresReader,
     desc: TableDescription,
     plan: TablePlan,
+    keys: tuple[str, ...],
     previous: SyncState | None,
     base: SyncState,
     log: Log,
@@ -90,9 +93,25 @@ def cursor_read(
         return Read("overwrite", "", state)
     where = key_condition(desc, key, ">=", lower)
     if plan.method == "incremental":
-        return Read("merge", where, state)
+        return Read("merge", where, state, key_range=_merge_key_range(reader, desc, keys, where))
     skip = (cursor, frozenset(previous.boundary), list(previous.identity_columns))
     return Read("append", where, state, skip if previous.boundary else None)
+
+
+def _merge_key_range(
+    reader: PostgresReader, desc: TableDescription, keys: tuple[str, ...], where: str
+) -> tuple[str, int, int] | None:
+    """The span of the first merge key over the rows read, when it is an integer column.
+
+    Given to the MERGE as a filter on the target, it lets Delta skip every file outside the
+    span (file statistics), so the merge costs what changed rather than the table's size.
+    Only integers: their order is the same in PostgreSQL and in the file statistics.
+    """
+    column = desc.column(keys[0])
+    if column is None or column.type_name not in INTEGER_TYPES:
+        return None
+    low, high = reader.value_range(desc, keys[0], where)
+    return None if low is None else (keys[0], int(low), int(high))
 
 
 def _lower(cursor: CursorValue | None, plan: TablePlan) -> CursorValue | None:

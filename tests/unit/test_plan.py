@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from warehouse_sources.config import SourceConfig
+from warehouse_sources.config.models import SourceConfig
 from warehouse_sources.plan import SourcePlan, TablePlan, plan_source, schedule_of
 
 

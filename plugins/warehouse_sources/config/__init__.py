@@ -1,16 +1,5 @@
-"""Source YAML -> validated models. No Airflow imports here."""
+"""Source YAML -> validated models (`models`, `loader`). No Airflow imports here.
 
-from __future__ import annotations
-
-from warehouse_sources.config.loader import LoadedSource, LoadResult, load_source_file, load_sources
-from warehouse_sources.config.models import SourceConfig, SyncMethod, TableConfig
-
-__all__ = [
-    "LoadResult",
-    "LoadedSource",
-    "SourceConfig",
-    "SyncMethod",
-    "TableConfig",
-    "load_source_file",
-    "load_sources",
-]
+Kept empty on purpose: the sync engine imports `config.names` and `config.durations` without
+paying for pydantic and PyYAML, which only parsing needs.
+"""

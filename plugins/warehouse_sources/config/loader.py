@@ -13,7 +13,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from warehouse_sources.config.models import SYNCED_NAME, SourceConfig
+from warehouse_sources.config.models import SourceConfig
+from warehouse_sources.config.names import SYNCED_NAME
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -129,6 +130,13 @@ def _clash_problems(loaded: LoadedSource, names: dict[str, Path], tables: dict[s
 def load_sources(directory: Path) -> LoadResult:
     """Load every `*.yaml`/`*.yml` in `directory`, in name order (first file wins a clash)."""
     result = LoadResult()
+    if not directory.is_dir():
+        what = "is not a folder" if directory.exists() else "does not exist"
+        result.problems[directory] = [
+            f"{directory}: [warehouse_sources] sources_dir {what}; create it or point the setting "
+            "(AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR) at the folder holding your source files"
+        ]
+        return result
     names: dict[str, Path] = {}
     tables: dict[str, Path] = {}
     paths = sorted(p for p in directory.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file())

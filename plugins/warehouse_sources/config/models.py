@@ -11,21 +11,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
+from warehouse_sources.config.names import SOURCE_NAME, SYNCED_NAME, SyncMethod, split_table_name
 
-SyncMethod = Literal["incremental", "append_only", "full_table"]
-SYNC_METHODS: tuple[str, ...] = ("incremental", "append_only", "full_table")
 SourceKind = Literal["postgres"]
 
-SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-SYNCED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
-
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-def split_table_name(name: str) -> tuple[str, str]:
-    """`"public.charges"` -> `("public", "charges")`; no dot means schema `public`."""
-    schema, dot, table = name.partition(".")
-    return (schema, table) if dot else ("public", schema)
 
 
 class TableConfig(BaseModel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from warehouse_sources.sources.postgres.sql import quote_literal
 from warehouse_sources.sources.postgres.types import PgColumn
 
 COLUMNS_SQL = """
@@ -16,7 +18,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
 LEFT JOIN pg_catalog.pg_type et ON et.oid = bt.typelem AND bt.typcategory = 'A'
-WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+WHERE n.nspname = {schema} AND c.relname = {table} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
@@ -27,7 +29,7 @@ FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
-WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary
+WHERE n.nspname = {schema} AND c.relname = {table} AND i.indisprimary
 ORDER BY array_position(i.indkey::int2[], a.attnum)
 """
 
@@ -43,14 +45,17 @@ class TableDescription:
         return next((c for c in self.columns if c.name == name), None)
 
 
-def describe_table(cursor: Any, schema: str, table: str) -> TableDescription | None:
-    """The table's columns and primary key, or None when no such table or view exists."""
-    cursor.execute(COLUMNS_SQL, parameters=(schema, table))
-    rows = cursor.fetchall()
-    if not rows:
+def describe_table(rows: Callable[[str], list[tuple[Any, ...]]], schema: str, table: str) -> TableDescription | None:
+    """The table's columns and primary key, or None when no such table or view exists.
+
+    `rows(sql)` runs a query and returns its rows; names reach SQL only as quoted literals.
+    """
+    names = {"schema": quote_literal(schema), "table": quote_literal(table)}
+    found = rows(COLUMNS_SQL.format(**names))
+    if not found:
         return None
     columns = tuple(
-        PgColumn(name=r[0], type_name=r[1], type_sql=r[2], typmod=int(r[3]), element_type=r[4]) for r in rows
+        PgColumn(name=r[0], type_name=r[1], type_sql=r[2], typmod=int(r[3]), element_type=r[4]) for r in found
     )
-    cursor.execute(PRIMARY_KEY_SQL, parameters=(schema, table))
-    return TableDescription(schema, table, columns, tuple(r[0] for r in cursor.fetchall()))
+    primary_key = tuple(r[0] for r in rows(PRIMARY_KEY_SQL.format(**names)))
+    return TableDescription(schema, table, columns, primary_key)

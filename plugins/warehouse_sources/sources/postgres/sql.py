@@ -14,6 +14,13 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(value: str) -> str:
+    """A string literal (the session sets standard_conforming_strings, so only ' needs doubling)."""
+    if "\x00" in value:
+        raise ValueError("text values cannot contain NUL characters")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def qualified(schema: str, table: str) -> str:
     return f"{quote_ident(schema)}.{quote_ident(table)}"
 

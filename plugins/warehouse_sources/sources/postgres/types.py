@@ -32,6 +32,7 @@ NATIVE_SCALARS = {
     "bytea",
 }
 NATIVE_ARRAY_ELEMENTS = {"int2", "int4", "int8", "float4", "float8", "bool", "text", "varchar"}
+INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
 CURSOR_TYPES = {
     "int2": "int",
     "int4": "int",
