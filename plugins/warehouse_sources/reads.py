@@ -56,8 +56,8 @@ def previous_state(
         return None
     if state.key_kind and state.key_kind != key_kind:
         raise SyncFatalError(
-            f"{checks.where(plan)}: replication key {plan.replication_key!r} changed from a {state.key_kind} "
-            f"to a {key_kind} column, so the stored cursor no longer applies; resync the table "
+            f"{checks.where(plan)}: replication key {plan.replication_key!r} changed from {state.key_kind} "
+            f"to {key_kind} values, so the stored cursor no longer applies; resync the table "
             '(trigger with conf {"full_refresh": true})'
         )
     return state
