@@ -81,7 +81,12 @@ class PostgresReader:
         self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
     def end_snapshot(self) -> None:
-        self.execute("ROLLBACK")
+        """End the read-only snapshot. Never raises: after a dropped connection the ROLLBACK
+        fails too, and its error must not hide the one that explains the failure."""
+        try:
+            self.execute("ROLLBACK")
+        except Exception:  # noqa: BLE001 (nothing was written in a read-only snapshot)
+            pass
 
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
         """(max key at or above `lower`, rows whose key is NULL) in the current snapshot."""
