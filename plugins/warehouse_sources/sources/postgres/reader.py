@@ -85,7 +85,7 @@ class PostgresReader:
         fails too, and its error must not hide the one that explains the failure."""
         try:
             self.execute("ROLLBACK")
-        except Exception:  # noqa: BLE001 (nothing was written in a read-only snapshot)
+        except Exception:  # nothing was written in a read-only snapshot
             pass
 
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
