@@ -7,7 +7,7 @@ on the next read exactly those rows are dropped: none lost, none appended twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from warehouse_sources.state import CursorValue, row_identity
@@ -32,9 +32,8 @@ def _at_value(batch: pa.RecordBatch, key: str, value: CursorValue) -> pa.Array:
 
 def skip_synced(
     batches: Iterable[pa.RecordBatch], key: str, value: CursorValue, synced: frozenset[str], columns: list[str]
-) -> Iterable[pa.RecordBatch]:
+) -> Iterator[pa.RecordBatch]:
     """Drop rows whose key equals `value` and whose identity is in `synced`."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -43,8 +42,7 @@ def skip_synced(
         if not synced or not pc.any(at_value).as_py():
             yield batch
             continue
-        positions = pc.indices_nonzero(at_value).to_numpy()
-        synced_rows = np.array([i in synced for i in identities(batch.take(positions), columns)], dtype=bool)
-        keep = np.ones(batch.num_rows, dtype=bool)
-        keep[positions[synced_rows]] = False
-        yield batch.filter(pa.array(keep))
+        fresh = [i not in synced for i in identities(batch.filter(at_value), columns)]
+        # Spread the per-boundary-row verdicts back over the batch, keeping row order.
+        fresh_at_value = pc.replace_with_mask(at_value, at_value, pa.array(fresh, pa.bool_()))
+        yield batch.filter(pc.or_(pc.invert(at_value), fresh_at_value))
