@@ -50,3 +50,7 @@ class SchemaDriftError(SyncFatalError):
 
 class ConcurrentSyncError(WarehouseSourcesError):
     """Another sync of the same table committed first; retrying continues from its cursor."""
+
+
+class WarehouseDiskFullError(WarehouseSourcesError, OSError):
+    """The warehouse ran out of space mid-write; a retry works once space is freed."""

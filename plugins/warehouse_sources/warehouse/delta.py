@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.errors import ConcurrentSyncError
+from warehouse_sources.errors import ConcurrentSyncError, WarehouseDiskFullError
 from warehouse_sources.state import STATE_KEY, SyncState, dump_state, load_state
 
 if TYPE_CHECKING:
@@ -65,9 +65,12 @@ def _writer_properties() -> WriterProperties:
     return WriterProperties(max_row_group_size=MAX_ROW_GROUP_SIZE, compression="SNAPPY")
 
 
+DISK_FULL_MARKS = ("No space left on device", "os error 28")
+
+
 def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a write; a lost commit race becomes a ConcurrentSyncError (Airflow retries it)."""
-    from deltalake.exceptions import CommitFailedError
+    """Run a write; a lost commit race and a full disk become errors that say what happened."""
+    from deltalake.exceptions import CommitFailedError, DeltaError
 
     try:
         return action(*args, **kwargs)
@@ -75,6 +78,14 @@ def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
         raise ConcurrentSyncError(
             f"{uri}: another sync of this table committed while this one ran ({exc}); nothing of this run "
             "was committed, and the next run goes on from the table's new cursor"
+        ) from exc
+    except (DeltaError, OSError) as exc:
+        if not any(mark in str(exc) for mark in DISK_FULL_MARKS):
+            raise
+        raise WarehouseDiskFullError(
+            f"{uri}: the warehouse disk is full; nothing was committed and the table stays at its previous "
+            "version. Free space and retry; the files this run wrote belong to no version, and "
+            f"`python -m warehouse_sources vacuum --apply` removes them ({exc})"
         ) from exc
 
 
