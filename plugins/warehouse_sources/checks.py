@@ -22,7 +22,10 @@ def require_table(desc: TableDescription | None, plan: TablePlan) -> TableDescri
         )
     reserved = [c.name for c in desc.columns if c.name.startswith(METADATA_PREFIX)]
     if reserved:
-        raise SyncFatalError(f"{where(plan)}: columns {reserved} use the prefix {METADATA_PREFIX!r} kept for metadata")
+        raise SyncFatalError(
+            f"{where(plan)}: columns {reserved} use the prefix {METADATA_PREFIX!r} kept for the warehouse's "
+            "metadata columns; rename them in the source, or sync a view that renames them"
+        )
     return desc
 
 

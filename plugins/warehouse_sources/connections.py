@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -30,20 +31,55 @@ def postgres_uri(conn: Any) -> str:
             f"connection {conn.conn_id!r} has type {conn.conn_type!r}; a postgres source needs a 'postgres' connection"
         )
     if not conn.host:
-        raise ValueError(f"connection {conn.conn_id!r} has no host")
+        raise ValueError(f"connection {conn.conn_id!r} has no host; set the connection's host")
+    if any(mark in conn.host for mark in ("://", "@", "?")):
+        # Not echoed: a URI pasted into the host field usually carries the password.
+        raise ValueError(
+            f"connection {conn.conn_id!r}: the host field holds a URI or credentials, not a host name; put only "
+            "the host there, and the login, password, port and database in their own fields"
+        )
     auth = quote(conn.login or "", safe="")
     if conn.password:
         auth += ":" + quote(conn.password, safe="")
-    netloc = (auth + "@" if auth else "") + (f"[{conn.host}]" if ":" in conn.host else quote(conn.host, safe="/"))
+    socket_dir = conn.host.startswith("/")  # a unix socket folder goes in the query, not the authority
+    host = "" if socket_dir else f"[{conn.host}]" if ":" in conn.host else quote(conn.host, safe="")
+    netloc = (auth + "@" if auth else "") + host
     if conn.port:
         netloc += f":{int(conn.port)}"
     extra = conn.extra_dejson if isinstance(conn.extra_dejson, dict) else {}
     params = {k: str(v) for k, v in extra.items() if k in LIBPQ_EXTRAS}
+    if socket_dir:
+        params["host"] = conn.host
     database = quote(conn.schema or "postgres", safe="")
     return f"postgresql://{netloc}/{database}" + (f"?{urlencode(params, quote_via=quote)}" if params else "")
 
 
-def resolve_postgres_uri(conn_id: str) -> str:
+@dataclass(frozen=True)
+class PostgresTarget:
+    """Where a source connects, and what must never be shown of it."""
+
+    uri: str
+    label: str
+    secrets: tuple[str, ...]
+
+    def redact(self, text: str) -> str:
+        """`text` with every form of the connection's secrets replaced by ***."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+def postgres_target(conn: Any) -> PostgresTarget:
+    """The URI, a credential-free label (`host:port/database`) and the secrets of a connection."""
+    uri = postgres_uri(conn)
+    secrets = [uri]
+    if conn.password:
+        secrets += [conn.password, quote(conn.password, safe=""), quote(conn.password)]
+    label = f"{conn.host}:{conn.port or 5432}/{conn.schema or 'postgres'}"
+    return PostgresTarget(uri, label, tuple(s for s in secrets if s))
+
+
+def resolve_postgres(conn_id: str) -> PostgresTarget:
     """Look the connection up through Airflow and mask its secrets before anything logs them."""
     from airflow.sdk import BaseHook
     from airflow.sdk.log import mask_secret
@@ -51,6 +87,6 @@ def resolve_postgres_uri(conn_id: str) -> str:
     conn = BaseHook.get_connection(conn_id)
     if conn.password:
         mask_secret(conn.password)
-    uri = postgres_uri(conn)
-    mask_secret(uri)
-    return uri
+    target = postgres_target(conn)
+    mask_secret(target.uri)
+    return target

@@ -54,3 +54,11 @@ class ConcurrentSyncError(WarehouseSourcesError):
 
 class WarehouseDiskFullError(WarehouseSourcesError, OSError):
     """The warehouse ran out of space mid-write; a retry works once space is freed."""
+
+
+class WarehouseWriteError(SyncFatalError):
+    """The warehouse location cannot be written (not a folder, no permission, read-only)."""
+
+
+class SourceConnectionError(WarehouseSourcesError):
+    """The source database could not be reached or refused the login (retried by Airflow)."""

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
 from warehouse_sources.plan import TablePlan
+
+if TYPE_CHECKING:
+    from warehouse_sources.connections import PostgresTarget
+    from warehouse_sources.sources.postgres import PostgresReader
 
 
 class TableSyncOperator(BaseOperator):
@@ -69,13 +73,12 @@ class TableSyncOperator(BaseOperator):
     def _sync(self, full_refresh: bool, run_id: str) -> dict[str, Any]:
         from warehouse_sources.engine import SyncRequest, sync_table
         from warehouse_sources.settings import load_settings
-        from warehouse_sources.sources.postgres import PostgresReader
 
         settings = load_settings()
         request = SyncRequest(
             table=self.table_plan, warehouse_uri=settings.warehouse_uri, full_refresh=full_refresh, run_id=run_id
         )
-        with PostgresReader(self._source_uri()) as reader:
+        with self._connect() as reader:
             result = sync_table(reader, request, self.log)
         self.log.info("synced %s", result.summary())
         return {
@@ -87,22 +90,40 @@ class TableSyncOperator(BaseOperator):
             "seconds": round(result.seconds, 3),
         }
 
-    def _source_uri(self) -> str:
-        """The source's libpq URI from its Airflow connection; a missing or unusable one fails for good."""
+    def _connect(self) -> PostgresReader:
+        """An open reader; a failed connection is reported with the source and connection named,
+        the driver's text stripped of credentials and its traceback dropped (it may carry them)."""
+        from warehouse_sources.errors import SourceConnectionError
+        from warehouse_sources.sources.postgres import PostgresReader
+
+        target = self._target()
+        reader = PostgresReader(target.uri)
+        try:
+            return reader.__enter__()
+        except Exception as exc:
+            message = target.redact(" ".join(str(exc).split()))
+        raise SourceConnectionError(
+            f"source {self.table_plan.source_name!r}: cannot connect with Airflow connection "
+            f"{self.source_conn_id!r} ({target.redact(target.label)}): {message}; check the connection's host, "
+            "port, login, password and database"
+        )
+
+    def _target(self) -> PostgresTarget:
+        """Where the source is, from its Airflow connection; a missing or unusable one fails for good."""
         from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
-        from warehouse_sources.connections import resolve_postgres_uri
+        from warehouse_sources.connections import resolve_postgres
 
         source = self.table_plan.source_name
         try:
-            return resolve_postgres_uri(self.source_conn_id)
+            return resolve_postgres(self.source_conn_id)
         except AirflowNotFoundException as exc:
             raise AirflowFailException(
                 f"source {source!r}: Airflow connection {self.source_conn_id!r} is not defined; create it "
                 "(Admin > Connections, or an AIRFLOW_CONN_* variable) or fix conn_id in the source file"
             ) from exc
         except ValueError as exc:
-            raise AirflowFailException(f"source {source!r}: {exc}") from exc
+            raise AirflowFailException(f"source {source!r}: {exc}") from None
 
 
 class IncrementalSyncOperator(TableSyncOperator):

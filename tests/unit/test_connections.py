@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from warehouse_sources.connections import LIBPQ_EXTRAS, postgres_uri
+from warehouse_sources.connections import LIBPQ_EXTRAS, postgres_target, postgres_uri
 
 
 @dataclass
@@ -157,3 +157,23 @@ def test_libpq_itself_reads_back_every_field() -> None:
         "dbname": "my db",
         "sslmode": "require",
     }
+
+
+def test_a_uri_pasted_into_the_host_field_is_refused_without_echoing_it() -> None:
+    conn = FakeConnection(host="postgresql://app:hunter2@db.internal:5432/app", password="hunter2")
+    with pytest.raises(ValueError, match="host field holds a URI") as raised:
+        postgres_uri(conn)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_unix_socket_folder_goes_in_the_query() -> None:
+    conninfo = pytest.importorskip("psycopg.conninfo", reason="psycopg (dev extra) parses with libpq")
+    uri = postgres_uri(FakeConnection(host="/var/run/postgresql", port=None))
+    assert conninfo.conninfo_to_dict(uri)["host"] == "/var/run/postgresql"
+
+
+def test_the_target_redacts_every_form_of_the_password() -> None:
+    target = postgres_target(FakeConnection(password="p@ss word/1"))
+    text = f"failed: {target.uri} p@ss word/1 p%40ss%20word%2F1"
+    assert "p@ss" not in target.redact(text) and "p%40ss" not in target.redact(text)
+    assert "p@ss" not in target.label

@@ -60,6 +60,21 @@ def _validation_problems(path: Path, error: ValidationError) -> list[str]:
     return problems
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (YAML would keep the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is written twice in one mapping; keep one", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _read_yaml(path: Path) -> tuple[Any, list[str]]:
     raw = path.read_bytes()
     if len(raw) > MAX_FILE_BYTES:
@@ -69,7 +84,7 @@ def _read_yaml(path: Path) -> tuple[Any, list[str]]:
     except UnicodeDecodeError as exc:
         return None, [f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8 YAML"]
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(top level)"
@@ -92,7 +107,10 @@ def _table_name_problems(path: Path, source: SourceConfig) -> list[str]:
                 "not starting with a digit; set synced_name to choose one"
             )
         elif synced.lower() in seen:
-            problems.append(f"{where}: synced table name {synced!r} is also used by tables[{seen[synced.lower()]}]")
+            problems.append(
+                f"{where}: synced table name {synced!r} is also used by tables[{seen[synced.lower()]}]; "
+                "set synced_name on one of them"
+            )
         seen.setdefault(synced.lower(), index)
     return problems
 
@@ -114,7 +132,8 @@ def _clash_problems(loaded: LoadedSource, names: dict[str, Path], tables: dict[s
     problems = []
     if loaded.config.name in names:
         problems.append(
-            f"{loaded.path}: name: source {loaded.config.name!r} is already defined in {names[loaded.config.name]}"
+            f"{loaded.path}: name: source {loaded.config.name!r} is already defined in "
+            f"{names[loaded.config.name]}; give each source a unique name"
         )
     for index, table in enumerate(loaded.config.tables):
         synced = loaded.config.synced_name(table).lower()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.errors import ConcurrentSyncError, WarehouseDiskFullError
+from warehouse_sources.errors import ConcurrentSyncError, WarehouseDiskFullError, WarehouseWriteError
 from warehouse_sources.state import STATE_KEY, SyncState, dump_state, load_state
 
 if TYPE_CHECKING:
@@ -66,27 +66,39 @@ def _writer_properties() -> WriterProperties:
 
 
 DISK_FULL_MARKS = ("No space left on device", "os error 28")
+UNWRITABLE_MARKS = ("Not a directory", "NotADirectory", "Permission denied", "Read-only file system",
+                    "os error 20", "os error 13", "os error 30")  # fmt: skip
 
 
 def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run a write; a lost commit race and a full disk become errors that say what happened."""
+    """Run a write; lost commit races, full disks and unwritable paths become errors saying so."""
     from deltalake.exceptions import CommitFailedError, DeltaError
 
     try:
         return action(*args, **kwargs)
     except CommitFailedError as exc:
         raise ConcurrentSyncError(
-            f"{uri}: another sync of this table committed while this one ran ({exc}); nothing of this run "
-            "was committed, and the next run goes on from the table's new cursor"
+            f"{uri}: another sync of this table committed while this one ran; nothing of this run was "
+            f"committed, and the next run goes on from the table's new cursor (cause: {_one_line(exc)})"
         ) from exc
     except (DeltaError, OSError) as exc:
-        if not any(mark in str(exc) for mark in DISK_FULL_MARKS):
-            raise
-        raise WarehouseDiskFullError(
-            f"{uri}: the warehouse disk is full; nothing was committed and the table stays at its previous "
-            "version. Free space and retry; the files this run wrote belong to no version, and "
-            f"`python -m warehouse_sources vacuum --apply` removes them ({exc})"
-        ) from exc
+        text = _one_line(exc)
+        if any(mark in text for mark in DISK_FULL_MARKS):
+            raise WarehouseDiskFullError(
+                f"{uri}: the warehouse disk is full; nothing was committed and the table stays at its previous "
+                "version. Free space and retry; the files this run wrote belong to no version, and "
+                f"`python -m warehouse_sources vacuum --apply` removes them (cause: {text})"
+            ) from exc
+        if any(mark in text for mark in UNWRITABLE_MARKS):
+            raise WarehouseWriteError(
+                f"{uri}: cannot write the warehouse table there; point [warehouse_sources] warehouse_uri "
+                f"(AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI) at a folder Airflow's workers can write (cause: {text})"
+            ) from exc
+        raise
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 def overwrite(
@@ -154,7 +166,9 @@ def merge(
         writer_properties=_writer_properties(),
         commit_properties=_commit(state, table),
     )
-    return _guarded(uri, merger.when_matched_update_all().when_not_matched_insert_all().execute)
+    # Explicit column maps: delta-rs's *_all() variants quote names with backticks without escaping.
+    columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
+    return _guarded(uri, merger.when_matched_update(columns).when_not_matched_insert(columns).execute)
 
 
 def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType]) -> None:
@@ -168,6 +182,11 @@ def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType]) -> None:
     if state is None:
         raise ValueError(f"{uri} has no sync state to carry over")
     overwrite(uri, table, pa.RecordBatchReader.from_batches(schema, batches), state)
+
+
+def _column(name: str) -> str:
+    """A column name quoted for delta-rs's update and insert maps (backticks, doubled inside)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _ident(name: str) -> str:

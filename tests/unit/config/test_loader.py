@@ -280,7 +280,9 @@ def test_unsafe_table_name_loads_with_a_synced_name(tmp_path: Path) -> None:
 
 def test_synced_name_clash_inside_one_file_is_case_insensitive(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", source_yaml("s", "public.Orders", "archive.orders"))
-    assert problems_of(path) == [f"{path}: tables[1].name: synced table name 'orders' is also used by tables[0]"]
+    assert problems_of(path) == [
+        f"{path}: tables[1].name: synced table name 'orders' is also used by tables[0]; set synced_name on one of them"
+    ]
 
 
 def test_broken_file_does_not_stop_a_good_one(tmp_path: Path) -> None:
@@ -308,7 +310,9 @@ def test_duplicate_source_name_is_reported_on_the_later_file(tmp_path: Path) -> 
     later = write(tmp_path, "b.yaml", source_yaml("shop", "customers"))
     result = load_sources(tmp_path)
     assert [s.path for s in result.sources] == [first]
-    assert result.problems == {later: [f"{later}: name: source 'shop' is already defined in {first}"]}
+    assert result.problems == {
+        later: [f"{later}: name: source 'shop' is already defined in {first}; give each source a unique name"]
+    }
 
 
 def test_duplicate_synced_table_across_files_is_case_insensitive(tmp_path: Path) -> None:
