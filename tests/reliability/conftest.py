@@ -7,6 +7,8 @@ is rewritten; a partial or failing run leaves the committed file alone.
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,16 @@ SECTIONS = {
 }
 
 
+_TEMP_PATH = re.compile(re.escape(tempfile.gettempdir()) + r"/[^\s:'\"|,;)]*")
+
+
+def _scrub(value: Any) -> Any:
+    """No path of the machine that ran the suite goes into the committed report."""
+    if not isinstance(value, str):
+        return value
+    return _TEMP_PATH.sub("<tmp>", value).replace(str(REPORT.parent), ".")
+
+
 class ReliabilityReport:
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = {}
@@ -38,7 +50,7 @@ class ReliabilityReport:
     def add(self, section: str, **row: Any) -> None:
         if section not in SECTIONS:
             raise KeyError(f"unknown report section {section!r}; known: {list(SECTIONS)}")
-        self.rows.setdefault(section, []).append(row)
+        self.rows.setdefault(section, []).append({k: _scrub(v) for k, v in row.items()})
 
     def render(self) -> str:
         lines = [
