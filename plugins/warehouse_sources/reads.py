@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from warehouse_sources import checks
 from warehouse_sources.boundary import identities
-from warehouse_sources.errors import SyncFatalError
+from warehouse_sources.errors import SchemaDriftError, SyncFatalError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.progress import Log
 from warehouse_sources.sources.postgres.reader import PostgresReader, key_condition
@@ -94,7 +94,15 @@ def cursor_read(
     where = key_condition(desc, key, ">=", lower)
     if plan.method == "incremental":
         return Read("merge", where, state, key_range=_merge_key_range(reader, desc, keys, where))
-    skip = (cursor, frozenset(previous.boundary), list(previous.identity_columns))
+    identity = list(previous.identity_columns)
+    gone = [c for c in identity if desc.column(c) is None]
+    if previous.boundary and gone:
+        raise SchemaDriftError(
+            f"{checks.where(plan)}: columns {gone}, which identify the rows already appended at the cursor "
+            "value, no longer exist in the source, so those rows cannot be told apart from new ones; resync "
+            '(trigger with conf {"full_refresh": true})'
+        )
+    skip = (cursor, frozenset(previous.boundary), identity)
     return Read("append", where, state, skip if previous.boundary else None)
 
 

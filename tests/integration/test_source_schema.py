@@ -143,3 +143,16 @@ def test_incompatible_type_change_fails_and_says_resync_fixes_it(pg_db: str, war
     assert table_version(warehouse, "t") == version
     sync(pg_db, warehouse, t, full_refresh=True)
     assert synced_rows(warehouse, "t") == [{"id": 1, "v": "1"}, {"id": 2, "v": "two"}]
+
+
+def test_append_only_without_a_key_refuses_when_a_boundary_column_is_dropped(pg_db: str, warehouse: str) -> None:
+    sql(pg_db, "CREATE TABLE t (at date NOT NULL, v text, note text)", "INSERT INTO t VALUES ('2024-01-01', 'a', 'x')")
+    t = plan("public.t", "append_only", replication_key="at")
+    sync(pg_db, warehouse, t)
+    version = table_version(warehouse, "t")
+    sql(pg_db, "ALTER TABLE t DROP COLUMN note", "INSERT INTO t VALUES ('2024-01-01', 'b')")
+    with pytest.raises(SchemaDriftError, match=r"columns \['note'\], which identify the rows already appended"):
+        sync(pg_db, warehouse, t)
+    assert table_version(warehouse, "t") == version
+    sync(pg_db, warehouse, t, full_refresh=True)
+    assert synced_rows(warehouse, "t") == source_rows(pg_db, "t")
