@@ -66,7 +66,7 @@ def sync_table(reader: PostgresReader, request: SyncRequest, log: Log, hooks: Sy
     previous = previous_state(table, plan, key_kind, request.full_refresh, log)
     synced_at = datetime.now(UTC)
     base = SyncState(method=plan.method, key_kind=key_kind, synced_at=synced_at.isoformat(), run_id=request.run_id)
-    write = _Writer(reader, request, desc, table, keys, synced_at, log, hooks or SyncHooks())
+    write = _Writer(reader, request, uri, desc, table, keys, synced_at, log, hooks or SyncHooks())
     if plan.method == "full_table":
         return write(Read("overwrite", "", base))
     reader.begin_snapshot()
@@ -87,6 +87,7 @@ class _Writer:
 
     reader: PostgresReader
     request: SyncRequest
+    uri: str
     desc: TableDescription
     table: DeltaTable | None
     keys: tuple[str, ...]
@@ -96,21 +97,20 @@ class _Writer:
 
     def __call__(self, read: Read) -> SyncResult:
         plan = self.request.table
-        uri = delta.table_uri(self.request.warehouse_uri, plan.synced_name)
         data = self._source_batches(read)
         if read.write != "overwrite":
-            data = self._reconcile_schema(uri, data)
+            data = self._reconcile_schema(data)
         label = f"{plan.source_name}.{plan.qualified_name} -> {plan.synced_name}"
         scope = f"where {read.where}" if read.where else "of the whole table"
         self.log.info("%s: %s read %s", label, read.write, scope)
         stream = ProgressStream(data, self.log, label, self.hooks)
         try:
-            self._commit(uri, read, stream.reader())
+            self._commit(read, stream.reader())
         except Exception:
             if stream.error is not None:
                 raise stream.error from None
             raise
-        committed = delta.open_table(uri, self.request.storage_options)
+        committed = delta.open_table(self.uri, self.request.storage_options)
         version = committed.version() if committed else None
         cursor = encode_cursor(read.state.cursor)
         return SyncResult(
@@ -124,7 +124,8 @@ class _Writer:
             read.state.null_keys,
         )
 
-    def _commit(self, uri: str, read: Read, data: pa.RecordBatchReader) -> None:
+    def _commit(self, read: Read, data: pa.RecordBatchReader) -> None:
+        uri = self.uri
         if read.write == "overwrite":
             delta.overwrite(uri, self.table, data, read.state, self.request.storage_options)
             return
@@ -147,7 +148,8 @@ class _Writer:
         batches = (b.append_column(field, pa.repeat(synced_at, b.num_rows)) for b in data)
         return pa.RecordBatchReader.from_batches(data.schema.append(field), batches)
 
-    def _reconcile_schema(self, uri: str, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
+    def _reconcile_schema(self, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        uri = self.uri
         import pyarrow as pa
 
         assert self.table is not None

@@ -99,8 +99,8 @@ def row_identity(values: list[Any]) -> str:
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return as_utc(value).isoformat()
-    if isinstance(value, (date, bytes)):
-        return value.isoformat() if isinstance(value, date) else value.hex()
+    if isinstance(value, date):
+        return encode_cursor(value)
+    if isinstance(value, bytes):
+        return value.hex()
     return str(value)
