@@ -100,7 +100,7 @@ def _ours(args: dict[str, Any]) -> dict[str, Any]:
     import pyarrow  # noqa: F401
     import pyarrow.compute  # noqa: F401
 
-    from warehouse_sources.engine import SyncRequest, sync_table
+    from warehouse_sources.engine.sync import SyncRequest, sync_table
     from warehouse_sources.plan import TablePlan
     from warehouse_sources.sources.postgres import PostgresReader
 
@@ -155,7 +155,7 @@ def imports_only(args: dict[str, Any]) -> dict[str, Any]:
     import pyarrow  # noqa: F401
     import pyarrow.compute  # noqa: F401
 
-    from warehouse_sources.engine import sync_table  # noqa: F401
+    from warehouse_sources.engine.sync import sync_table  # noqa: F401
 
     return {"rows": 0, "seconds": None}
 

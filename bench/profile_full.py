@@ -60,7 +60,7 @@ def main() -> int:
     import pyarrow as pa
     import pyarrow.compute  # noqa: F401
 
-    from warehouse_sources.engine import SyncRequest, sync_table
+    from warehouse_sources.engine.sync import SyncRequest, sync_table
     from warehouse_sources.plan import TablePlan
     from warehouse_sources.sources.postgres import PostgresReader
     from warehouse_sources.sources.postgres import reader as reader_module

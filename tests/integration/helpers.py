@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from warehouse_sources.engine import SyncRequest, SyncResult, sync_table
+from warehouse_sources.engine.progress import SyncHooks
+from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.progress import SyncHooks
 from warehouse_sources.sources.postgres import PostgresReader
 
 LOG = logging.getLogger("warehouse_sources.tests")

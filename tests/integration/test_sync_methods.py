@@ -8,8 +8,8 @@ import pytest
 from deltalake import DeltaTable
 
 from tests.integration.helpers import plan, source_rows, sql, sync, synced_rows, table_version
-from warehouse_sources.progress import SyncHooks
-from warehouse_sources.state import STATE_KEY
+from warehouse_sources.engine.progress import SyncHooks
+from warehouse_sources.engine.state import STATE_KEY
 
 pytestmark = pytest.mark.integration
 

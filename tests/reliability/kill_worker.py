@@ -51,9 +51,9 @@ def main(args: dict) -> int:
     import deltalake  # noqa: F401
     import pyarrow  # noqa: F401
 
-    from warehouse_sources.engine import SyncRequest, sync_table
+    from warehouse_sources.engine.progress import SyncHooks
+    from warehouse_sources.engine.sync import SyncRequest, sync_table
     from warehouse_sources.plan import TablePlan
-    from warehouse_sources.progress import SyncHooks
     from warehouse_sources.sources.postgres import PostgresReader
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

@@ -20,9 +20,9 @@ import pytest
 
 from tests.integration.helpers import plan, sql, sync
 from tests.reliability.faults_support import first_line, snapshot, source_fingerprint, table_fingerprint
+from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.errors import ConcurrentSyncError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.progress import SyncHooks
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import psycopg
 import pytest
 
 from tests.integration.helpers import plan, source_rows, sql, sync, synced_rows
+from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.errors import ReplicationKeyTypeError, SyncFatalError
-from warehouse_sources.progress import SyncHooks
 
 pytestmark = pytest.mark.integration
 

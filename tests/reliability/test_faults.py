@@ -24,8 +24,8 @@ from tests.reliability.faults_support import (
     source_fingerprint,
     table_fingerprint,
 )
+from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.errors import WarehouseDiskFullError, WarehouseSourcesError
-from warehouse_sources.progress import SyncHooks
 from warehouse_sources.warehouse.maintenance import vacuum_table
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.postgres.catalog import TableDescription, describe_table
 from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident
 from warehouse_sources.sources.postgres.types import arrow_type, normalize_batch
-from warehouse_sources.state import CursorValue
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from warehouse_sources.state import (
+from warehouse_sources.engine.state import (
     STATE_VERSION,
     CursorValue,
     SyncState,

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pyarrow as pa
 import pytest
 
-from warehouse_sources.boundary import identities, skip_synced
-from warehouse_sources.state import CursorValue
+from warehouse_sources.engine.boundary import identities, skip_synced
+from warehouse_sources.engine.state import CursorValue
 
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("seq", pa.int64()), pa.field("note", pa.string())])
 

@@ -11,9 +11,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG
 
+from warehouse_sources.airflow.operators import OPERATORS
 from warehouse_sources.config.loader import load_sources
 from warehouse_sources.errors import ConfigError
-from warehouse_sources.operators import OPERATORS
 from warehouse_sources.plan import SourcePlan, plan_source
 
 START_DATE = pendulum.datetime(2024, 1, 1, tz="UTC")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from warehouse_sources.state import CursorValue, row_identity
+from warehouse_sources.engine.state import CursorValue, row_identity
 
 if TYPE_CHECKING:
     import pyarrow as pa

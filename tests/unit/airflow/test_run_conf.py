@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from warehouse_sources.airflow.run_conf import RunConf, parse_run_conf
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.run_conf import RunConf, parse_run_conf
 
 
 def table(schema: str, name: str, synced: str) -> TablePlan:

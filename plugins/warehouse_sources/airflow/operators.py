@@ -10,7 +10,7 @@ from airflow.sdk import BaseOperator
 from warehouse_sources.plan import TablePlan
 
 if TYPE_CHECKING:
-    from warehouse_sources.connections import PostgresTarget
+    from warehouse_sources.airflow.connections import PostgresTarget
     from warehouse_sources.sources.postgres import PostgresReader
 
 
@@ -53,8 +53,8 @@ class TableSyncOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+        from warehouse_sources.airflow.run_conf import parse_run_conf
         from warehouse_sources.errors import SyncFatalError
-        from warehouse_sources.run_conf import parse_run_conf
 
         dag_run = context.get("dag_run")
         try:
@@ -71,7 +71,7 @@ class TableSyncOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
 
     def _sync(self, full_refresh: bool, run_id: str) -> dict[str, Any]:
-        from warehouse_sources.engine import SyncRequest, sync_table
+        from warehouse_sources.engine.sync import SyncRequest, sync_table
         from warehouse_sources.settings import load_settings
 
         settings = load_settings()
@@ -112,7 +112,7 @@ class TableSyncOperator(BaseOperator):
         """Where the source is, from its Airflow connection; a missing or unusable one fails for good."""
         from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
-        from warehouse_sources.connections import resolve_postgres
+        from warehouse_sources.airflow.connections import resolve_postgres
 
         source = self.table_plan.source_name
         try:

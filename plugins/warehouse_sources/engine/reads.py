@@ -6,14 +6,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from warehouse_sources import checks
-from warehouse_sources.boundary import identities
+from warehouse_sources.engine import checks
+from warehouse_sources.engine.boundary import identities
+from warehouse_sources.engine.progress import Log
+from warehouse_sources.engine.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.progress import Log
 from warehouse_sources.sources.postgres.reader import PostgresReader, key_condition
 from warehouse_sources.sources.postgres.types import INTEGER_TYPES
-from warehouse_sources.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.warehouse import delta
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from warehouse_sources.connections import LIBPQ_EXTRAS, postgres_target, postgres_uri
+from warehouse_sources.airflow.connections import LIBPQ_EXTRAS, postgres_target, postgres_uri
 
 
 @dataclass

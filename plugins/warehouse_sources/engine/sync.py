@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources import checks
-from warehouse_sources.boundary import skip_synced
+from warehouse_sources.engine import checks
+from warehouse_sources.engine.boundary import skip_synced
+from warehouse_sources.engine.progress import Log, ProgressStream, SyncHooks
+from warehouse_sources.engine.reads import Read, cursor_read, previous_state
+from warehouse_sources.engine.state import SyncState, encode_cursor
 from warehouse_sources.errors import SchemaDriftError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.progress import Log, ProgressStream, SyncHooks
-from warehouse_sources.reads import Read, cursor_read, previous_state
 from warehouse_sources.sources.postgres.reader import PostgresReader
-from warehouse_sources.state import SyncState, encode_cursor
 from warehouse_sources.warehouse import delta
 from warehouse_sources.warehouse.schema import cast_reader, plan_schema
 

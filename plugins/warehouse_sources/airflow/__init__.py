@@ -1,0 +1,1 @@
+"""The DAG and task side of Airflow: factory, operators, run conf, connections, the plugin class."""
