@@ -53,6 +53,7 @@ class TableSyncOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+        from warehouse_sources.airflow import toggles
         from warehouse_sources.airflow.run_conf import parse_run_conf
         from warehouse_sources.errors import SyncFatalError
 
@@ -63,12 +64,29 @@ class TableSyncOperator(BaseOperator):
             raise AirflowFailException(str(exc)) from exc
         if not run_conf.selects(self.table_plan):
             raise AirflowSkipException("not among the tables this run's conf asks for")
-        if not self.table_plan.enabled:
-            raise AirflowSkipException(f"{self.table_plan.qualified_name} is disabled (enabled: false)")
+        plan = self.table_plan
+        reason = toggles.skip_reason(plan.source_name, plan.synced_name, plan.qualified_name, plan.enabled,
+                                     toggles.read_for_task(plan.source_name))  # fmt: skip
+        if reason:
+            self.log.info("skipped: %s", reason)
+            raise AirflowSkipException(reason)
         try:
             return self._sync(run_conf.full_refresh, getattr(dag_run, "run_id", "") or "")
         except SyncFatalError as exc:
+            self._record_error(context, exc)
             raise AirflowFailException(str(exc)) from exc
+        except Exception as exc:
+            self._record_error(context, exc)
+            raise
+
+    def _record_error(self, context: Any, exc: BaseException) -> None:
+        """Leave the failure's first line as an XCom: the Sources page shows it from Airflow's records."""
+        from warehouse_sources.airflow.toggles import ERROR_XCOM_KEY, error_line
+
+        try:
+            context["ti"].xcom_push(key=ERROR_XCOM_KEY, value=error_line(exc))
+        except Exception:  # never hide the sync's own error behind a failed push
+            self.log.warning("could not record the error for the Sources page", exc_info=True)
 
     def _sync(self, full_refresh: bool, run_id: str) -> dict[str, Any]:
         from warehouse_sources.engine.sync import SyncRequest, sync_table

@@ -1,0 +1,102 @@
+"""Per-table overrides and the "deleted" marker of a source, stored in one Airflow Variable per source.
+
+The API server writes them (it may use the ORM); tasks read them through the Task SDK
+(`airflow.sdk.Variable`), never the metadata DB. One Variable per source keeps a task's read
+to a single lookup and lets a delete or a switch take effect on the next run, with no YAML
+edit and no redeploy, surviving restarts of every component.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+VARIABLE_PREFIX = "warehouse_sources."
+Origin = Literal["yaml", "ui"]
+
+
+@dataclass(frozen=True)
+class Switch:
+    """Who turned a table on or off from the UI/REST, and when (ISO UTC)."""
+
+    enabled: bool
+    by: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A delete in progress ("deleting") or done ("deleted"); `file_removed` is False when
+    sources_dir was read-only and the user must remove the file from their repo."""
+
+    state: Literal["deleting", "deleted"]
+    by: str
+    at: str
+    file_removed: bool = False
+
+
+@dataclass(frozen=True)
+class SourceToggles:
+    tables: dict[str, Switch] = field(default_factory=dict)
+    deleted: Deletion | None = None
+
+    def enabled(self, synced_name: str, yaml_enabled: bool) -> tuple[bool, Origin]:
+        """The effective switch of a table and where it comes from: the UI overrides the YAML both ways."""
+        switch = self.tables.get(synced_name)
+        return (switch.enabled, "ui") if switch else (yaml_enabled, "yaml")
+
+    def with_switch(self, synced_name: str, switch: Switch) -> SourceToggles:
+        return replace(self, tables={**self.tables, synced_name: switch})
+
+
+def variable_key(source_name: str) -> str:
+    return VARIABLE_PREFIX + source_name
+
+
+def dump_toggles(toggles: SourceToggles) -> str:
+    data: dict[str, Any] = {"tables": {k: vars(v) for k, v in sorted(toggles.tables.items())}}
+    if toggles.deleted:
+        data["deleted"] = vars(toggles.deleted)
+    return json.dumps(data, sort_keys=True)
+
+
+def load_toggles(text: str | None) -> SourceToggles:
+    """Parse a stored Variable; a missing one means "no overrides"."""
+    if not text:
+        return SourceToggles()
+    data = json.loads(text)
+    tables = {name: Switch(**value) for name, value in (data.get("tables") or {}).items()}
+    deleted = Deletion(**data["deleted"]) if data.get("deleted") else None
+    return SourceToggles(tables=tables, deleted=deleted)
+
+
+def read_for_task(source_name: str) -> SourceToggles:
+    """The stored toggles as a task sees them, through the Task SDK (no metadata DB access)."""
+    from airflow.sdk import Variable
+
+    return load_toggles(Variable.get(variable_key(source_name), default=None))
+
+
+ERROR_XCOM_KEY = "warehouse_sources_error"
+
+
+def skip_reason(source_name: str, synced_name: str, qualified_name: str, yaml_enabled: bool,
+                toggles: SourceToggles) -> str | None:  # fmt: skip
+    """Why a table's task must not sync this run (deleted source, switched off), or None."""
+    if toggles.deleted:
+        d = toggles.deleted
+        return f"source {source_name!r} was deleted by {d.by} at {d.at}; its tasks no longer sync"
+    enabled, origin = toggles.enabled(synced_name, yaml_enabled)
+    if enabled:
+        return None
+    if origin == "yaml":
+        return f"{qualified_name} ({synced_name}) is disabled in the source file (enabled: false)"
+    switch = toggles.tables[synced_name]
+    return f"{qualified_name} ({synced_name}) was disabled by {switch.by} at {switch.at} (Sources page / REST)"
+
+
+def error_line(exc: BaseException) -> str:
+    """The first line of a failure, as the Sources page shows it."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:500]
