@@ -1,4 +1,9 @@
-"""A DAG run's `conf`: `{"tables": [...], "full_refresh": true}` (DESIGN §4.4), checked strictly."""
+"""A DAG run's `conf`: `{"tables": [...], "full_refresh": true}` (DESIGN §4.4), checked strictly.
+
+A table is named by its synced name or by `schema.table`, never by the bare source table name:
+a bare name can be one table's synced name and another table's source name at once (a rebuild
+asked for one table would then rebuild both).
+"""
 
 from __future__ import annotations
 
@@ -10,14 +15,33 @@ from warehouse_sources.plan import TablePlan
 KNOWN_KEYS = ("tables", "full_refresh")
 
 
+def names_of(table: TablePlan) -> frozenset[str]:
+    """The names a run conf may use for `table`: its synced name and `schema.table`."""
+    return frozenset({table.synced_name, table.qualified_name})
+
+
 @dataclass(frozen=True)
 class RunConf:
     tables: frozenset[str] | None
     full_refresh: bool
 
     def selects(self, table: TablePlan) -> bool:
-        """No `tables` means every table; a table is named by synced name or schema.table."""
-        return self.tables is None or bool({table.synced_name, table.qualified_name, table.table} & self.tables)
+        """No `tables` means every table; else the table's synced name or schema.table is listed."""
+        return self.tables is None or bool(names_of(table) & self.tables)
+
+
+def _unknown_tables_problem(unknown: list[str], tables: tuple[TablePlan, ...]) -> str:
+    hints = []
+    for name in unknown:
+        matches = [t for t in tables if t.table == name]
+        if matches:
+            alternatives = " or ".join(f"{t.synced_name!r} ({t.qualified_name})" for t in matches)
+            hints.append(f"{name!r} is a source table name, not a synced name: write {alternatives}")
+    known = ", ".join(f"{t.synced_name} ({t.qualified_name})" for t in tables)
+    return (
+        f"tables {unknown} are not in this source{': ' + '; '.join(hints) if hints else ''}; "
+        f"name a table by its synced name or its schema.table, known: {known}"
+    )
 
 
 def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -> RunConf:
@@ -36,12 +60,9 @@ def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -
             problems.append("tables is empty; name at least one table, or leave tables out to sync them all")
         else:
             selected = frozenset(names)
-            known = {t.synced_name for t in tables} | {t.qualified_name for t in tables} | {t.table for t in tables}
-            unknown = sorted(selected - known)
+            unknown = sorted(selected - frozenset().union(*(names_of(t) for t in tables)))
             if unknown:
-                problems.append(
-                    f"tables {unknown} are not in this source; known: {', '.join(t.synced_name for t in tables)}"
-                )
+                problems.append(_unknown_tables_problem(unknown, tables))
     if problems:
         raise ValueError("invalid DAG run conf: " + "; ".join(problems))
     return RunConf(tables=selected, full_refresh=bool(full_refresh))

@@ -84,7 +84,8 @@ def test_unknown_table_names_are_listed_with_the_known_ones() -> None:
     message = str(exc.value)
     assert "'nope'" in message and "'public.missing'" in message
     assert "'shop_orders'" not in message.split("known:")[0]
-    assert "known: shop_orders, shop_Customers" in message
+    assert "known: shop_orders (public.orders), shop_Customers (Sales.Customers)" in message
+    assert "synced name or its schema.table" in message
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -100,3 +101,31 @@ def test_every_problem_is_reported_at_once() -> None:
 def test_an_empty_table_list_is_refused_rather_than_syncing_nothing() -> None:
     with pytest.raises(ValueError, match="tables is empty"):
         parse_run_conf({"tables": []}, TABLES)
+
+
+# A bare name that is one table's synced name and another table's source name (issue 6): only
+# the table synced as `events_raw` is meant; `raw.events_raw` (synced as `raw_events`) is not.
+EVENTS_RAW = table("public", "events", "events_raw")
+RAW_EVENTS = table("raw", "events_raw", "raw_events")
+AMBIGUOUS = (EVENTS_RAW, RAW_EVENTS)
+
+
+def test_a_synced_name_never_also_selects_the_table_whose_source_name_it_is() -> None:
+    run = parse_run_conf({"tables": ["events_raw"], "full_refresh": True}, AMBIGUOUS)
+    assert run.selects(EVENTS_RAW)
+    assert not run.selects(RAW_EVENTS)
+
+
+def test_the_other_table_is_named_by_its_synced_name_or_schema_table() -> None:
+    for name in ("raw_events", "raw.events_raw"):
+        run = parse_run_conf({"tables": [name]}, AMBIGUOUS)
+        assert run.selects(RAW_EVENTS) and not run.selects(EVENTS_RAW)
+
+
+def test_a_bare_source_table_name_is_refused_with_the_names_to_use() -> None:
+    with pytest.raises(ValueError) as exc:
+        parse_run_conf({"tables": ["orders"]}, TABLES)
+    message = str(exc.value)
+    assert "tables ['orders'] are not in this source" in message
+    assert "'orders' is a source table name, not a synced name: write 'shop_orders' (public.orders)" in message
+    assert "known: shop_orders (public.orders), shop_Customers (Sales.Customers)" in message
