@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
+from warehouse_sources.config.durations import parse_lookback
 from warehouse_sources.config.names import SyncMethod, split_table_name
+from warehouse_sources.config.schedules import airflow_schedule
 
 if TYPE_CHECKING:
     from warehouse_sources.config.models import SourceConfig
@@ -38,12 +39,16 @@ class TablePlan:
 
 @dataclass(frozen=True)
 class SourcePlan:
-    """One DAG: a source, its schedule and its tables."""
+    """One DAG: a source, its schedule and its tables.
+
+    `schedule` is what Airflow gets (None: triggered runs only); `schedule_label` is what people
+    read: "manual", the shorthand, the preset or the cron string as written.
+    """
 
     name: str
     kind: str
     conn_id: str
-    schedule: timedelta | str
+    schedule: timedelta | str | None
     schedule_label: str
     tables: tuple[TablePlan, ...]
 
@@ -55,14 +60,19 @@ class SourcePlan:
     def tags(self) -> list[str]:
         return ["warehouse-sources", self.kind]
 
+    @property
+    def manual_only(self) -> bool:
+        """No schedule: the DAG runs only when triggered."""
+        return self.schedule is None
 
-def schedule_of(text: str) -> timedelta | str:
-    """Shorthands become a timedelta ("every N"); anything else is a cron string."""
-    return parse_duration(text) if text in SCHEDULE_SHORTHANDS else text
+
+def schedule_of(text: str) -> timedelta | str | None:
+    """Shorthands become a timedelta ("every N"), manual None, presets and crons stay strings."""
+    return airflow_schedule(text)
 
 
 def _lookback(value: str | int | None) -> timedelta | int | None:
-    return parse_duration(value) if isinstance(value, str) else value
+    return None if value is None else parse_lookback(value)
 
 
 def plan_source(source: SourceConfig) -> SourcePlan:

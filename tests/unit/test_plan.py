@@ -77,6 +77,42 @@ def test_cron_schedules_stay_strings(cron: str) -> None:
     assert planned.schedule_label == cron
 
 
+@pytest.mark.parametrize(
+    ("preset", "airflow_preset"),
+    [
+        ("@hourly", "@hourly"),
+        ("@daily", "@daily"),
+        ("@midnight", "@daily"),
+        ("@weekly", "@weekly"),
+        ("@monthly", "@monthly"),
+        ("@quarterly", "@quarterly"),
+        ("@yearly", "@yearly"),
+        ("@annually", "@yearly"),
+    ],
+)
+def test_presets_reach_airflow_as_its_own_presets_and_keep_their_label(preset: str, airflow_preset: str) -> None:
+    planned = plan_source(make_source(schedule=preset))
+    assert planned.schedule == airflow_preset
+    assert planned.schedule_label == preset
+    assert not planned.manual_only
+
+
+@pytest.mark.parametrize("schedule", ["manual", None])
+def test_manual_sources_have_no_airflow_schedule(schedule: str | None) -> None:
+    planned = plan_source(make_source(schedule=schedule))
+    assert planned.schedule is None
+    assert planned.schedule_label == "manual"
+    assert planned.manual_only
+
+
+def test_lookbacks_become_what_the_engine_subtracts(plan: SourcePlan) -> None:
+    longest = plan_source(
+        make_source(tables=[{"name": "t", "sync": "incremental", "replication_key": "ts", "lookback": "3650d"}])
+    )
+    assert longest.tables[0].lookback == timedelta(days=3650)
+    assert plan.tables[3].lookback == 50
+
+
 def test_one_table_plan_per_table_in_order(plan: SourcePlan) -> None:
     assert [t.qualified_name for t in plan.tables] == [
         "public.charges",

@@ -21,6 +21,15 @@ DEFAULT_ARGS = {"owner": "warehouse-sources", "retries": 2, "retry_delay": pendu
 ERRORS_DAG_ID = "warehouse_sources_config_errors"
 
 
+def schedule_phrase(plan: SourcePlan) -> str:
+    """How often the DAG runs, in words for its docs and description."""
+    if plan.manual_only:
+        return "manual only: runs when triggered, never on a schedule"
+    if isinstance(plan.schedule, str):
+        return f"on the schedule `{plan.schedule_label}` (UTC)"
+    return f"every {plan.schedule_label}"
+
+
 def doc_md(plan: SourcePlan, path: Path) -> str:
     rows = "\n".join(
         f"| `{t.qualified_name}` | `{t.synced_name}` | {t.method} | {t.replication_key or ''} |"
@@ -29,7 +38,7 @@ def doc_md(plan: SourcePlan, path: Path) -> str:
     )
     return (
         f"Syncs the **{plan.kind}** source `{plan.name}` (connection `{plan.conn_id}`, "
-        f"every {plan.schedule_label}) into the warehouse. Defined in `{path.name}`.\n\n"
+        f"{schedule_phrase(plan)}) into the warehouse. Defined in `{path.name}`.\n\n"
         "| source table | synced table | method | replication key | |\n|---|---|---|---|---|\n"
         f"{rows}\n\n"
         'Trigger with conf `{"tables": ["<synced table>"], "full_refresh": true}` to sync some tables '
@@ -48,7 +57,8 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
         tags=plan.tags,
         doc_md=doc_md(plan, path),
         default_args=DEFAULT_ARGS,
-        description=f"Sync {plan.kind} source {plan.name} into the warehouse",
+        description=f"Sync {plan.kind} source {plan.name} into the warehouse"
+        + (" (manual only)" if plan.manual_only else ""),
     ) as dag:
         for table in plan.tables:
             OPERATORS[table.method](

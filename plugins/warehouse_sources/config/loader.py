@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from warehouse_sources.config.discovery import source_paths
 from warehouse_sources.config.models import SourceConfig
-from warehouse_sources.config.names import SYNCED_NAME
+from warehouse_sources.config.names import SYNCED_NAME, reserved_name_reason
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -101,7 +102,10 @@ def _table_name_problems(path: Path, source: SourceConfig) -> list[str]:
     for index, table in enumerate(source.tables):
         synced = source.synced_name(table)
         where = f"{path}: tables[{index}].name"
-        if not SYNCED_NAME.match(synced):
+        reserved = reserved_name_reason(synced)
+        if reserved:
+            problems.append(f"{where}: {reserved}")
+        elif not SYNCED_NAME.match(synced):
             problems.append(
                 f"{where}: synced table name {synced!r} must be letters, digits and underscores, "
                 "not starting with a digit; set synced_name to choose one"
@@ -147,7 +151,7 @@ def _clash_problems(loaded: LoadedSource, names: dict[str, Path], tables: dict[s
 
 
 def load_sources(directory: Path) -> LoadResult:
-    """Load every `*.yaml`/`*.yml` in `directory`, in name order (first file wins a clash)."""
+    """Load every source file of `directory` (see `discovery`), in name order (first file wins a clash)."""
     result = LoadResult()
     if not directory.is_dir():
         what = "is not a folder" if directory.exists() else "does not exist"
@@ -158,8 +162,7 @@ def load_sources(directory: Path) -> LoadResult:
         return result
     names: dict[str, Path] = {}
     tables: dict[str, Path] = {}
-    paths = sorted(p for p in directory.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    for path in paths:
+    for path in source_paths(directory):
         source, problems = load_source_file(path)
         loaded = LoadedSource(path, source) if source else None
         if loaded:

@@ -8,10 +8,17 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
-from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
-from warehouse_sources.config.names import SOURCE_NAME, SYNCED_NAME, SyncMethod, split_table_name
+from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_lookback
+from warehouse_sources.config.names import (
+    SOURCE_NAME,
+    SYNCED_NAME,
+    SyncMethod,
+    reserved_name_reason,
+    split_table_name,
+)
+from warehouse_sources.config.schedules import CRON_PRESETS, MANUAL, check_schedule
 
 SourceKind = Literal["postgres"]
 
@@ -38,7 +45,7 @@ class TableConfig(BaseModel):
     lookback: str | int | None = Field(
         None,
         description="incremental only: re-read this window below the cursor for late commits "
-        "('10m' for time keys, a number for integer keys)",
+        f"('10m' for time keys, at most {MAX_LOOKBACK.days}d; a number for integer keys, at most 2**62)",
     )
     enabled: bool = Field(True, description="false skips the table at run time (its task is kept, and skipped)")
     synced_name: str | None = Field(
@@ -74,10 +81,7 @@ class TableConfig(BaseModel):
             raise ValueError(f"{value!r} is not a lookback; write a duration like '10m' or a whole number")
         if info.data.get("sync") != "incremental":
             raise ValueError("only applies to sync: incremental")
-        if isinstance(value, int) and value < 0:
-            raise ValueError("must not be negative")
-        if isinstance(value, str):
-            parse_duration(value)
+        parse_lookback(value)
         return value
 
     @field_validator("synced_name")
@@ -85,6 +89,9 @@ class TableConfig(BaseModel):
     def _synced_name_form(cls, value: str | None) -> str | None:
         if value is not None and not SYNCED_NAME.match(value):
             raise ValueError(f"{value!r} must be letters, digits and underscores, not starting with a digit")
+        reason = reserved_name_reason(value) if value is not None else None
+        if reason:
+            raise ValueError(reason)
         return value
 
 
@@ -98,7 +105,11 @@ class SourceConfig(BaseModel):
     conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
         description="Airflow connection that holds host and credentials"
     )
-    schedule: str = Field("24h", description=f"sync frequency: {' '.join(SCHEDULE_SHORTHANDS)}, or a cron string")
+    schedule: Annotated[str, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "null"}]})] = Field(
+        "24h",
+        description=f"sync frequency: a shorthand ({' '.join(SCHEDULE_SHORTHANDS)}), a preset "
+        f"({' '.join(CRON_PRESETS)}), '{MANUAL}' or null (triggered runs only), or a 5-field cron string",
+    )
     table_prefix: str = Field("", description="prepended to each table name to form the synced table name")
     tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
 
@@ -109,18 +120,15 @@ class SourceConfig(BaseModel):
             raise ValueError(f"{value!r} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)")
         return value
 
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _null_schedule_is_manual(cls, value: object) -> object:
+        return MANUAL if value is None else value
+
     @field_validator("schedule")
     @classmethod
     def _schedule_form(cls, value: str) -> str:
-        if value in SCHEDULE_SHORTHANDS:
-            return value
-        from croniter import croniter
-
-        if not croniter.is_valid(value):
-            raise ValueError(
-                f"{value!r} is neither a shorthand ({', '.join(SCHEDULE_SHORTHANDS)}) nor a valid cron string"
-            )
-        return value
+        return check_schedule(value)
 
     @field_validator("table_prefix")
     @classmethod

@@ -345,3 +345,55 @@ def test_a_rejected_file_does_not_claim_names(tmp_path: Path) -> None:
 def test_empty_directory(tmp_path: Path) -> None:
     result = load_sources(tmp_path)
     assert result.sources == [] and result.problems == {}
+
+
+@pytest.mark.parametrize(
+    ("prefix", "table", "synced"),
+    [("", "_delta_log", "_delta_log"), ("_delta", "_x", "_delta_x"), ("", "_Change_Data", "_Change_Data")],
+)
+def test_synced_names_reserved_by_delta_are_refused_however_they_are_formed(
+    tmp_path: Path, prefix: str, table: str, synced: str
+) -> None:
+    path = write(tmp_path, "s.yaml", source_yaml("s", f"public.{table}", "public.fine", prefix=prefix))
+    problem, *others = problems_of(path)
+    assert problem.startswith(f"{path}: tables[0].name: synced table name {synced!r} is reserved")
+    assert "set synced_name (or table_prefix)" in problem
+    # A reserved prefix makes every table's name reserved; each is reported.
+    assert others == ([] if not prefix else [problem.replace("[0]", "[1]").replace(synced, f"{prefix}fine")])
+
+
+def test_a_reserved_source_table_name_loads_under_another_synced_name(tmp_path: Path) -> None:
+    text = source_yaml("s", "public._delta_log") + "    synced_name: delta_log_copy\n"
+    source, problems = load_source_file(write(tmp_path, "s.yaml", text))
+    assert problems == [] and source is not None
+    assert source.synced_name(source.tables[0]) == "delta_log_copy"
+
+
+def test_explicit_reserved_synced_name_is_reported_at_synced_name(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", source_yaml("s", "public.events") + "    synced_name: _DELTA_LOG\n")
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: tables[0].synced_name: synced table name '_DELTA_LOG' is reserved")
+
+
+def test_manual_and_null_schedules_load(tmp_path: Path) -> None:
+    for schedule in ("manual", "null", "~", "'@quarterly'"):
+        source, problems = load_source_file(
+            write(tmp_path, "s.yaml", source_yaml("s", "t") + f"schedule: {schedule}\n")
+        )
+        assert problems == [] and source is not None, schedule
+    assert source.schedule == "@quarterly"
+
+
+def test_a_never_firing_cron_is_reported_with_file_and_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", source_yaml("s", "t") + "schedule: '0 0 31 2 *'\n")
+    assert problems_of(path) == [
+        f"{path}: schedule: '0 0 31 2 *' never fires: no date matches it within 5 years (a day of the month "
+        "that the month does not have, like 31 February); fix the day or month, or write 'manual'"
+    ]
+
+
+def test_huge_lookback_is_reported_with_file_and_field(tmp_path: Path) -> None:
+    text = source_yaml("s", "t").replace("  - name: t\n", "  - {name: t, sync: incremental, replication_key: ts}\n")
+    path = write(tmp_path, "s.yaml", text.replace("replication_key: ts}", "replication_key: ts, lookback: 999999d}"))
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: tables[0].lookback: '999999d' is too long a lookback; at most 3650 days")

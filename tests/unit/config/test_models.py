@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from warehouse_sources.config.durations import SCHEDULE_SHORTHANDS, parse_duration
+from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_duration, parse_lookback
 from warehouse_sources.config.models import SourceConfig, TableConfig, split_table_name
+from warehouse_sources.config.schedules import CRON_PRESETS
 
 
 def source(**overrides: Any) -> dict[str, Any]:
@@ -23,7 +24,7 @@ def source(**overrides: Any) -> dict[str, Any]:
 
 
 def errors_of(exc: pytest.ExceptionInfo[ValidationError]) -> dict[tuple[Any, ...], str]:
-    return {tuple(e["loc"]): e["msg"] for e in exc.value.errors()}
+    return {tuple(e["loc"]): e["msg"].removeprefix("Value error, ") for e in exc.value.errors()}
 
 
 # --- durations -------------------------------------------------------------------------------
@@ -100,18 +101,64 @@ def test_good_source_names(name: str) -> None:
     assert SourceConfig.model_validate(source(name=name)).name == name
 
 
-@pytest.mark.parametrize("schedule", [*SCHEDULE_SHORTHANDS, "*/15 * * * *", "0 3 * * 1-5", "@daily"])
+AIRFLOW_PRESETS = ["@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"]
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [*SCHEDULE_SHORTHANDS, *AIRFLOW_PRESETS, "@midnight", "@annually", "manual", "*/15 * * * *", "0 3 * * 1-5"]
+    + ["0 0 29 2 *", "0 0 L * *", "0 6 * * 1#1"],
+)
 def test_valid_schedules(schedule: str) -> None:
     assert SourceConfig.model_validate(source(schedule=schedule)).schedule == schedule
 
 
-@pytest.mark.parametrize("schedule", ["2h", "1d", "every day", "61 * * * *", "* * *"])
-def test_invalid_schedules_name_the_value_and_the_shorthands(schedule: str) -> None:
+def test_the_presets_are_airflows() -> None:
+    from airflow.sdk.definitions.timetables._cron import CRON_PRESETS as AIRFLOW_CRON_PRESETS
+
+    assert sorted(AIRFLOW_CRON_PRESETS) == sorted(AIRFLOW_PRESETS)
+    assert set(AIRFLOW_CRON_PRESETS) <= set(CRON_PRESETS)
+    # The aliases are handed to Airflow as one of its own presets.
+    assert set(CRON_PRESETS.values()) == set(AIRFLOW_CRON_PRESETS)
+
+
+def test_null_schedule_means_manual() -> None:
+    assert SourceConfig.model_validate(source(schedule=None)).schedule == "manual"
+
+
+@pytest.mark.parametrize("schedule", ["2h", "1d", "every day", "61 * * * *", "* * *", "@Daily", "@reboot", "Manual"])
+def test_invalid_schedules_name_the_value_and_what_is_accepted(schedule: str) -> None:
     with pytest.raises(ValidationError) as exc:
         SourceConfig.model_validate(source(schedule=schedule))
     message = errors_of(exc)[("schedule",)]
     assert repr(schedule) in message
-    assert "6h" in message and "cron" in message
+    assert "6h" in message and "@daily" in message and "'manual'" in message and "5-field cron" in message
+
+
+@pytest.mark.parametrize("schedule", ["0 0 31 2 *", "0 0 30 2 *", "30 4 31 4,6,9,11 *"])
+def test_crons_that_never_fire_are_refused(schedule: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(schedule=schedule))
+    message = errors_of(exc)[("schedule",)]
+    assert message.startswith(f"{schedule!r} never fires: no date matches it within 5 years")
+    assert "fix the day or month" in message
+
+
+@pytest.mark.parametrize("schedule", ["*/10 * * * * *", "0 0 3 * * * 2030"])
+def test_crons_with_a_seconds_or_year_field_are_refused(schedule: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(schedule=schedule))
+    message = errors_of(exc)[("schedule",)]
+    assert f"has {len(schedule.split())} fields; a seconds (or year) field is not supported" in message
+    assert "minute hour day-of-month month day-of-week" in message
+
+
+@pytest.mark.parametrize(("schedule", "hint"), [("@once", "write 'manual'"), ("@continuous", "'5m'")])
+def test_airflow_schedules_that_are_no_sync_frequency_are_refused(schedule: str, hint: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(schedule=schedule))
+    message = errors_of(exc)[("schedule",)]
+    assert message.startswith(repr(schedule)) and hint in message
 
 
 def test_unknown_kind_is_refused() -> None:
@@ -204,6 +251,36 @@ def test_bad_lookbacks(lookback: object) -> None:
     assert {loc[0] for loc in errors_of(exc)} == {"lookback"}
 
 
+@pytest.mark.parametrize("lookback", ["3650d", "87600h", 2**62])
+def test_largest_lookbacks(lookback: str | int) -> None:
+    assert TableConfig(name="t", sync="incremental", replication_key="id", lookback=lookback).lookback == lookback
+
+
+@pytest.mark.parametrize("lookback", ["999999d", "3651d", "87601h", "9999999999d", "99999999999999999999s"])
+def test_lookback_durations_are_bounded_so_cursor_minus_lookback_cannot_overflow(lookback: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync="incremental", replication_key="ts", lookback=lookback)
+    message = errors_of(exc)[("lookback",)]
+    assert repr(lookback) in message
+    assert "at most" in message and ("3650 days" in message or "999999999 days" in message)
+
+
+@pytest.mark.parametrize("lookback", [2**62 + 1, 2**63, 10**30])
+def test_integer_lookbacks_are_bounded(lookback: int) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", sync="incremental", replication_key="id", lookback=lookback)
+    message = errors_of(exc)[("lookback",)]
+    assert f"{lookback} is too large a lookback; at most 2**62" in message
+
+
+def test_parse_lookback() -> None:
+    assert parse_lookback("10m") == timedelta(minutes=10)
+    assert parse_lookback("3650d") == MAX_LOOKBACK
+    assert parse_lookback(50) == 50
+    with pytest.raises(ValueError, match="at most 3650 days"):
+        parse_lookback("3651d")
+
+
 def test_boolean_lookback_is_refused() -> None:
     with pytest.raises(ValidationError):
         TableConfig(name="t", sync="incremental", replication_key="id", lookback=True)
@@ -226,6 +303,20 @@ def test_bad_synced_names(synced_name: str) -> None:
     with pytest.raises(ValidationError) as exc:
         TableConfig(name="t", synced_name=synced_name)
     assert ("synced_name",) in errors_of(exc)
+
+
+@pytest.mark.parametrize("synced_name", ["_delta_log", "_DELTA_LOG", "_delta", "_Delta_index", "_change_data"])
+def test_synced_names_reserved_by_delta_are_refused(synced_name: str) -> None:
+    with pytest.raises(ValidationError) as exc:
+        TableConfig(name="t", synced_name=synced_name)
+    message = errors_of(exc)[("synced_name",)]
+    assert f"synced table name {synced_name!r} is reserved: Delta Lake keeps its own folders" in message
+    assert "set synced_name (or table_prefix)" in message
+
+
+@pytest.mark.parametrize("synced_name", ["delta_log", "_deltx", "x_delta_log", "_change_data_x", "change_data"])
+def test_names_near_the_reserved_ones_are_fine(synced_name: str) -> None:
+    assert TableConfig(name="t", synced_name=synced_name).synced_name == synced_name
 
 
 def test_primary_key_entries_must_not_be_empty() -> None:
