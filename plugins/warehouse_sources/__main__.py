@@ -1,8 +1,10 @@
 """Command line: `python -m warehouse_sources <command>`.
 
 - `schema [--check FILE]`: print the JSON Schema of source YAML files (or check FILE is current).
-- `validate [DIR]`: validate every source file in DIR (default: sources_dir) and list problems.
-- `vacuum [--apply] [--retention-hours H]`: list (or delete) data files no table version uses.
+- `validate [DIR]`: validate every source file in DIR (default: sources_dir), list problems and the
+  files it does not read (in subfolders, other extensions), which do not fail the command.
+- `vacuum [--apply] [--retention-hours H]`: list (or delete) data files no table version uses;
+  a table that cannot be opened is named with the reason and skipped, and the command exits 1.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def schema(check: Path | None) -> int:
 
 
 def validate(directory: Path | None) -> int:
+    from warehouse_sources.config.discovery import ignored_files
     from warehouse_sources.config.loader import load_sources
 
     if directory is None:
@@ -46,6 +49,8 @@ def validate(directory: Path | None) -> int:
     for problems in result.problems.values():
         for problem in problems:
             print(f"FAIL {problem}")
+    for path, why in ignored_files(directory):
+        print(f"skip {path}: {why}")
     return 1 if result.problems else 0
 
 
@@ -56,10 +61,16 @@ def vacuum(apply: bool, retention_hours: int, warehouse_uri: str | None) -> int:
         from warehouse_sources.settings import load_settings
 
         warehouse_uri = load_settings().warehouse_uri
-    for table, files in vacuum_warehouse(warehouse_uri, retention_hours, apply):
-        verb = "deleted" if apply else "would delete"
-        print(f"{table}: {verb} {len(files)} files")
-    return 0
+    skipped = 0
+    for table in vacuum_warehouse(warehouse_uri, retention_hours, apply):
+        if table.skipped:
+            skipped += 1
+            print(f"SKIP {table.uri}: {table.skipped}")
+        else:
+            print(f"{table.uri}: {'deleted' if apply else 'would delete'} {len(table.files)} files")
+    if skipped:
+        print(f"{skipped} table(s) skipped, not vacuumed; see SKIP above", file=sys.stderr)
+    return 1 if skipped else 0
 
 
 def main(argv: list[str] | None = None) -> int:
