@@ -186,6 +186,44 @@ YAML_CASES = [
         r"duplicate|more than once|twice",
     ),
     YamlCase("yml-extension", _table("{name: t, sync: cdc}"), "tables[0].sync", "'full_table'", "zz_bad.yml"),
+    YamlCase(
+        "synced-name-reserved-by-delta",
+        _table("{name: public._delta_log}"),
+        "tables[0].name",
+        r"'_delta_log' is reserved: Delta Lake.*set synced_name \(or table_prefix\)",
+    ),
+    YamlCase(
+        "synced-name-reserved-explicit",
+        _table("{name: t, synced_name: _Change_Data}"),
+        "tables[0].synced_name",
+        r"'_Change_Data' is reserved.*set synced_name",
+    ),
+    YamlCase(
+        "lookback-overflowing-duration",
+        _table("{name: t, sync: incremental, replication_key: ts, lookback: 999999d}"),
+        "tables[0].lookback",
+        r"too long a lookback; at most 3650 days",
+    ),
+    YamlCase(
+        "lookback-overflowing-integer",
+        _table("{name: t, sync: incremental, replication_key: id, lookback: 9223372036854775807}"),
+        "tables[0].lookback",
+        r"too large a lookback; at most 2\*\*62",
+    ),
+    YamlCase(
+        "schedule-never-fires",
+        HEAD + "schedule: '0 0 31 2 *'\ntables:\n  - name: t\n",
+        "schedule",
+        r"never fires.*fix the day or month",
+    ),
+    YamlCase(
+        "schedule-seconds-field",
+        HEAD + "schedule: '*/30 * * * * *'\ntables:\n  - name: t\n",
+        "schedule",
+        r"seconds .*not supported.*5 fields",
+    ),
+    YamlCase("schedule-once", HEAD + "schedule: '@once'\ntables:\n  - name: t\n", "schedule", r"write 'manual'"),
+    YamlCase("schedule-preset-case", HEAD + "schedule: '@Daily'\ntables:\n  - name: t\n", "schedule", "lower case"),
 ]
 
 
@@ -441,11 +479,17 @@ RUN_CONF_CASES = [
     ("tables-empty", {"tables": []}, ("run conf", "tables is empty"), "name at least one table"),
     (
         "tables-unknown",
-        {"tables": ["good", "nope"]},
+        {"tables": ["conf_good", "nope"]},
         ("run conf", "['nope']", "not in this source"),
         "known: conf_good",
     ),
     ("conf-huge-value", {"tables": ["x" * 100_000]}, ("run conf", "not in this source"), "known: conf_good"),
+    (
+        "tables-bare-source-name",
+        {"tables": ["good"]},
+        ("run conf", "['good']", "'good' is a source table name, not a synced name"),
+        "write 'conf_good' (public.good)",
+    ),
 ]
 
 
