@@ -1,0 +1,1 @@
+"""The API-server side: the plugin's FastAPI app (routes, Airflow's auth, status assembly) and ui/."""

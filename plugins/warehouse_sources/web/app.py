@@ -1,0 +1,53 @@
+"""The plugin's FastAPI app, mounted by Airflow's API server at `/warehouse-sources` (DESIGN §4.8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+URL_PREFIX = "/warehouse-sources"
+BUNDLE = Path(__file__).parent / "ui" / "dist" / "main.umd.cjs"
+BUNDLE_ROUTE = "/static/sources-page.js"
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+def create_app() -> FastAPI:
+    """A new app: routes, the 401 guard, errors as `{"detail": ...}`, and the page's bundle."""
+    from fastapi import FastAPI
+    from fastapi.responses import FileResponse
+
+    from warehouse_sources.web.actions import Conflict, NotFound
+    from warehouse_sources.web.auth import require_user
+    from warehouse_sources.web.routes import router
+
+    app = FastAPI(
+        title="warehouse-sources",
+        version="1",
+        description="Sources, their status and actions. Every route needs an Airflow token (POST /auth/token).",
+    )
+    app.middleware("http")(require_user)
+    app.add_exception_handler(Conflict, _conflict)
+    app.add_exception_handler(NotFound, _not_found)
+    app.include_router(router)
+
+    @app.get(BUNDLE_ROUTE, include_in_schema=False)
+    def bundle() -> FileResponse:
+        """The Sources page's React bundle (Airflow's UI loads it for the nav entry)."""
+        return FileResponse(BUNDLE, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    return app

@@ -1,0 +1,71 @@
+"""The sources the API server knows: the same YAML the DAG factory reads, parsed once per change.
+
+The cache key is every source file's name, size and mtime, so an edited, added or removed
+file is seen on the next request; a stat of each file costs far less than parsing them all.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from warehouse_sources.plan import SourcePlan, TablePlan, plan_source
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    plan: SourcePlan
+    path: Path
+
+
+@dataclass(frozen=True)
+class Catalog:
+    sources: dict[str, KnownSource]
+    problems: list[str]
+
+    def table(self, source: str, name: str) -> TablePlan | None:
+        """A table of `source` named by synced name, `schema.table` or bare table name."""
+        for table in self.sources[source].plan.tables:
+            if name in (table.synced_name, table.qualified_name, table.table):
+                return table
+        return None
+
+
+_lock = threading.Lock()
+_cached: tuple[tuple[object, ...], Catalog] | None = None
+
+
+def _signature(directory: Path) -> tuple[object, ...]:
+    if not directory.is_dir():
+        return (str(directory), None)
+    entries = []
+    for path in sorted(directory.iterdir()):
+        if path.suffix in (".yaml", ".yml"):
+            stat = path.stat()
+            entries.append((path.name, stat.st_size, stat.st_mtime_ns))
+    return (str(directory), tuple(entries))
+
+
+def load_catalog(directory: Path) -> Catalog:
+    """Every valid source in `directory` (cached until a file changes)."""
+    global _cached
+    signature = _signature(directory)
+    with _lock:
+        if _cached and _cached[0] == signature:
+            return _cached[1]
+    from warehouse_sources.config.loader import load_sources
+
+    result = load_sources(directory)
+    sources = {s.config.name: KnownSource(plan_source(s.config), s.path) for s in result.sources}
+    catalog = Catalog(sources, [p for problems in result.problems.values() for p in problems])
+    with _lock:
+        _cached = (signature, catalog)
+    return catalog
+
+
+def forget() -> None:
+    """Drop the cache (after this process removed a source file)."""
+    global _cached
+    with _lock:
+        _cached = None

@@ -1,0 +1,147 @@
+"""JSON in and out of the REST routes (DESIGN §4.7, §4.8). Request bodies refuse unknown keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+
+Status = Literal["Never run", "Running", "Completed", "Failed", "Paused", "Deleted"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyncBody(Body):
+    tables: list[str] | None = Field(
+        default=None, min_length=1, description="synced table names (or schema.table); all enabled tables if left out"
+    )
+    full_refresh: StrictBool = Field(default=False, description="reset the stored cursor and rebuild the tables")
+
+
+class TableSwitchBody(Body):
+    enabled: StrictBool = Field(description="false skips the table in every later run until switched back on")
+
+
+class RunRef(BaseModel):
+    run_id: str
+    state: str | None
+    started: datetime | None = None
+    ended: datetime | None = None
+    url: str = Field(description="the run in Airflow's UI, relative to its base URL")
+
+
+class ErrorRef(BaseModel):
+    message: str = Field(description="first line of the failure")
+    task_id: str
+    run_id: str
+    url: str = Field(description="the failed task's log in Airflow's UI, relative to its base URL")
+
+
+class Deleted(BaseModel):
+    by: str
+    at: str
+    file_removed: bool
+    note: str | None = None
+
+
+class SourceSummary(BaseModel):
+    name: str
+    kind: str
+    dag_id: str
+    status: Status
+    paused: bool
+    schedule: str
+    frequency: str = Field(description="the schedule in words")
+    last_success: datetime | None
+    next_run: datetime | None
+    last_run: RunRef | None
+    active_run: RunRef | None = Field(description="the queued or running run, if any")
+    last_error: ErrorRef | None
+    tables_total: int
+    tables_enabled: int
+    deleted: Deleted | None = None
+    dag_url: str
+
+
+class RunPoint(BaseModel):
+    run_id: str
+    at: datetime | None
+    state: str | None
+    rows: int | None
+    seconds: float | None
+
+
+class TableStatus(BaseModel):
+    synced_name: str
+    schema_name: str
+    table: str
+    enabled: bool
+    enabled_origin: Literal["yaml", "ui"]
+    switched_by: str | None = None
+    switched_at: str | None = None
+    method: str
+    replication_key: str | None
+    cursor: str | int | None
+    last_synced: datetime | None
+    rows_last_run: int | None
+    rows_total: int | None
+    state: str | None = Field(description="the table's task state in the latest run")
+    last_error: ErrorRef | None
+    history: list[RunPoint] = Field(description="rows and duration of the last 20 runs, oldest first")
+
+
+class SourceDetail(SourceSummary):
+    source_file: str
+    tables: list[TableStatus]
+
+
+class SourceList(BaseModel):
+    sources: list[SourceSummary]
+    warnings: list[str] = Field(default_factory=list, description="source files that do not load, and why")
+
+
+class SyncAnswer(BaseModel):
+    dag_id: str
+    dag_run_id: str
+    tables: list[str] | None
+    full_refresh: bool
+
+
+class PauseAnswer(BaseModel):
+    name: str
+    paused: bool
+
+
+class DeleteAnswer(BaseModel):
+    name: str
+    dropped: list[str]
+    file_removed: bool
+    note: str | None
+
+
+class TableSwitchAnswer(BaseModel):
+    source: str
+    synced_name: str
+    enabled: bool
+    enabled_origin: Literal["yaml", "ui"]
+    switched_by: str | None
+    switched_at: str | None
+
+
+class WarehouseColumn(BaseModel):
+    name: str
+    type: str
+
+
+class WarehouseTable(BaseModel):
+    name: str
+    source: str | None
+    version: int
+    columns: list[WarehouseColumn]
+
+
+class WarehouseTables(BaseModel):
+    tables: list[WarehouseTable]

@@ -1,0 +1,136 @@
+"""The REST routes (DESIGN §4.8). Every one needs an Airflow user and the DAG permission its action needs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from airflow.api_fastapi.common.db.common import SessionDep
+from airflow.api_fastapi.core_api.security import GetUserDep
+from fastapi import APIRouter, Body, HTTPException
+
+from warehouse_sources.web import actions, status
+from warehouse_sources.web.auth import authorize, readable_dag_ids
+from warehouse_sources.web.catalog import Catalog, KnownSource, load_catalog
+from warehouse_sources.web.models import (
+    DeleteAnswer,
+    PauseAnswer,
+    SourceDetail,
+    SourceList,
+    SyncAnswer,
+    SyncBody,
+    TableSwitchAnswer,
+    TableSwitchBody,
+    WarehouseTables,
+)
+
+router = APIRouter(prefix="/api")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid token"},
+    403: {"description": "no permission on the source's DAG"},
+    404: {"description": "unknown source or table"},
+}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "a run in progress, a disabled table named, a deleted or paused source"}
+}
+
+
+def _catalog() -> Catalog:
+    from warehouse_sources.settings import load_settings
+
+    return load_catalog(load_settings().sources_dir)
+
+
+def _source(name: str) -> KnownSource:
+    catalog = _catalog()
+    if name not in catalog.sources:
+        raise HTTPException(404, f"no source {name!r} in sources_dir; known: {', '.join(sorted(catalog.sources))}")
+    return catalog.sources[name]
+
+
+def _warehouse_uri() -> str:
+    from warehouse_sources.settings import load_settings
+
+    return load_settings().warehouse_uri
+
+
+@router.get("/sources", response_model=SourceList, responses=ERRORS)
+def list_sources(user: GetUserDep, session: SessionDep) -> SourceList:
+    """Every source the user may read, with its status."""
+    catalog = _catalog()
+    readable = readable_dag_ids(user, [k.plan.dag_id for k in catalog.sources.values()])
+    names = sorted(n for n, k in catalog.sources.items() if k.plan.dag_id in readable)
+    return SourceList(sources=status.summaries(session, catalog, names), warnings=catalog.problems)
+
+
+@router.get("/sources/{name}", response_model=SourceDetail, responses=ERRORS)
+def get_source(name: str, user: GetUserDep, session: SessionDep) -> SourceDetail:
+    """One source with its status and each table's."""
+    authorize(user, f"sync_{name}", "read")
+    _source(name)
+    return status.detail(session, _catalog(), name, _warehouse_uri())
+
+
+@router.post("/sources/{name}/sync", response_model=SyncAnswer, responses={**ERRORS, **CONFLICT})
+def sync_source(
+    name: str, user: GetUserDep, session: SessionDep, body: Annotated[SyncBody | None, Body()] = None
+) -> SyncAnswer:
+    """Sync now (a normal run) or resync (`full_refresh`), of the whole source or the named tables."""
+    authorize(user, f"sync_{name}", "run")
+    known = _source(name)
+    body = body or SyncBody()
+    run_id, tables = actions.trigger_sync(session, known, body, user.get_name())
+    return SyncAnswer(dag_id=known.plan.dag_id, dag_run_id=run_id, tables=tables, full_refresh=body.full_refresh)
+
+
+def _pause(name: str, user: GetUserDep, session: SessionDep, paused: bool) -> PauseAnswer:
+    authorize(user, f"sync_{name}", "edit")
+    actions.set_paused(session, _source(name), paused)
+    return PauseAnswer(name=name, paused=paused)
+
+
+@router.post("/sources/{name}/pause", response_model=PauseAnswer, responses={**ERRORS, **CONFLICT})
+def pause_source(name: str, user: GetUserDep, session: SessionDep) -> PauseAnswer:
+    """Stop scheduling the source's runs (a run in progress finishes)."""
+    return _pause(name, user, session, True)
+
+
+@router.post("/sources/{name}/unpause", response_model=PauseAnswer, responses={**ERRORS, **CONFLICT})
+def unpause_source(name: str, user: GetUserDep, session: SessionDep) -> PauseAnswer:
+    """Schedule the source's runs again."""
+    return _pause(name, user, session, False)
+
+
+@router.delete("/sources/{name}", response_model=DeleteAnswer, responses={**ERRORS, **CONFLICT})
+def delete_source(name: str, user: GetUserDep, session: SessionDep) -> DeleteAnswer:
+    """Drop the source's synced tables and state and stop scheduling it; 409 while a run is active."""
+    authorize(user, f"sync_{name}", "delete")
+    known = _source(name)
+    dropped, removed = actions.delete_source(session, known, user.get_name(), _warehouse_uri())
+    note = None if removed else status.FILE_NOTE.format(file=known.path.name)
+    return DeleteAnswer(name=name, dropped=dropped, file_removed=removed, note=note)
+
+
+@router.patch("/sources/{name}/tables/{synced}", response_model=TableSwitchAnswer, responses={**ERRORS, **CONFLICT})
+def switch_table(
+    name: str, synced: str, body: TableSwitchBody, user: GetUserDep, session: SessionDep
+) -> TableSwitchAnswer:
+    """Enable or disable one table for every later run, overriding the source file's `enabled`."""
+    authorize(user, f"sync_{name}", "edit")
+    known = _source(name)
+    table = _catalog().table(name, synced)
+    if table is None:
+        raise HTTPException(404, f"source {name!r} has no table {synced!r}")
+    switch = actions.switch_table(session, known, table, body.enabled, user.get_name())
+    return TableSwitchAnswer(source=name, synced_name=table.synced_name, enabled=switch.enabled, enabled_origin="ui",
+                             switched_by=switch.by, switched_at=switch.at)  # fmt: skip
+
+
+@router.get("/tables", response_model=WarehouseTables, responses=ERRORS)
+def warehouse_tables(user: GetUserDep) -> WarehouseTables:
+    """The warehouse's tables with their columns and types (those of sources the user may read)."""
+    from warehouse_sources.web.warehouse_catalog import list_tables
+
+    catalog = _catalog()
+    owners = {t.synced_name: k.plan for k in catalog.sources.values() for t in k.plan.tables}
+    readable = readable_dag_ids(user, sorted({p.dag_id for p in owners.values()}))
+    return list_tables(_warehouse_uri(), {n: p.name for n, p in owners.items() if p.dag_id in readable}, owners)

@@ -1,0 +1,72 @@
+"""What the warehouse itself says about a synced table: its sync state and row count, cached.
+
+Opening a Delta table reads its log, which costs milliseconds per table; the Sources page
+asks for the same tables every few seconds. The cache stays correct because every sync commit
+is made by a task whose XCom return value records the Delta version it wrote: the page passes
+that version as `expected_version`, so a new commit misses the cache on the next request.
+Commits made outside Airflow (a manual `vacuum`) are picked up when an entry reaches its
+age limit, and a delete drops the entries of the tables it dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from warehouse_sources.engine.state import SyncState
+
+MAX_AGE_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class TableStats:
+    version: int | None
+    rows: int | None
+    state: SyncState | None
+
+    @property
+    def synced_at(self) -> datetime | None:
+        if not self.state or not self.state.synced_at:
+            return None
+        return datetime.fromisoformat(self.state.synced_at)
+
+
+MISSING = TableStats(None, None, None)
+_lock = threading.Lock()
+_cache: dict[str, tuple[float, TableStats]] = {}
+
+
+def _read(uri: str) -> TableStats:
+    from warehouse_sources.warehouse.delta import open_table, read_state
+
+    table = open_table(uri)
+    if table is None:
+        return MISSING
+    actions = table.get_add_actions(flatten=True)
+    rows = None
+    if "num_records" in actions.column_names:
+        rows = sum(v for v in actions.column("num_records").to_pylist() if v is not None)
+    return TableStats(table.version(), rows, read_state(table))
+
+
+def table_stats(uri: str, expected_version: int | None = None) -> TableStats:
+    """Stats of the table at `uri`, from the cache unless stale or older than `expected_version`."""
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(uri)
+    if hit:
+        at, stats = hit
+        fresh = now - at < MAX_AGE_SECONDS
+        if fresh and (expected_version is None or (stats.version is not None and stats.version >= expected_version)):
+            return stats
+    stats = _read(uri)
+    with _lock:
+        _cache[uri] = (now, stats)
+    return stats
+
+
+def forget(uri: str) -> None:
+    with _lock:
+        _cache.pop(uri, None)

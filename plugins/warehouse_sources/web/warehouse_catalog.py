@@ -1,0 +1,28 @@
+"""The warehouse's Delta tables with their columns, for the query editor and REST users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from warehouse_sources.web.models import WarehouseColumn, WarehouseTable, WarehouseTables
+
+
+def list_tables(warehouse_uri: str, readable: dict[str, str], owned: dict[str, Any]) -> WarehouseTables:
+    """Tables of readable sources; tables no source owns (like `events`) are listed for every user."""
+    from pathlib import Path
+
+    from warehouse_sources.warehouse.delta import open_table
+    from warehouse_sources.warehouse.maintenance import warehouse_tables
+
+    tables = []
+    for uri in warehouse_tables(warehouse_uri):
+        name = Path(uri).name
+        if name in owned and name not in readable:
+            continue
+        table = open_table(uri)
+        if table is None:
+            continue
+        schema: Any = table.schema().to_arrow()
+        columns = [WarehouseColumn(name=f.name, type=str(f.type)) for f in schema]
+        tables.append(WarehouseTable(name=name, source=readable.get(name), version=table.version(), columns=columns))
+    return WarehouseTables(tables=tables)
