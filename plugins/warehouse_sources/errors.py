@@ -44,6 +44,10 @@ class PrimaryKeyError(SyncFatalError):
     """Incremental sync needs a merge key and none was configured or found."""
 
 
+class SourceDataError(SyncFatalError):
+    """A source value or statement that cannot be read or stored as it is (no retry fixes it)."""
+
+
 class SchemaDriftError(SyncFatalError):
     """The source schema changed in a way the synced table cannot follow in place."""
 

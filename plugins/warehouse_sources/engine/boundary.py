@@ -1,19 +1,28 @@
-"""Rows at the cursor's boundary value: their identities, and skipping the ones already synced.
+"""Rows at the cursor's boundary value: which of them the synced table already holds.
 
-Append only reads `key >= cursor`, so rows sharing the cursor value come back every run.
-Their identities (primary key, else the whole row, hashed) are kept with the cursor, and
-on the next read exactly those rows are dropped: none lost, none appended twice.
+Append only reads `key >= cursor`, so rows sharing the cursor value come back every run. The
+synced table, at the version whose commit holds the cursor, already has the ones synced: their
+identities (primary key, else the whole row, hashed) are counted there, and exactly that many
+occurrences of each are dropped from the read. Identical rows are counted, not collapsed, so a
+third identical row committed later is appended; nothing is kept in the state, so it does not
+grow with the boundary. Both sides are compared in the table's column types (after widening).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from warehouse_sources.engine.state import CursorValue, row_identity
 
 if TYPE_CHECKING:
     import pyarrow as pa
+    from deltalake import DeltaTable
+
+# Delta file statistics round timestamps to milliseconds: widen the pruning filter by as much.
+STATS_SLACK = timedelta(milliseconds=1)
 
 
 def identities(table: pa.Table | pa.RecordBatch, columns: list[str]) -> list[str]:
@@ -22,27 +31,59 @@ def identities(table: pa.Table | pa.RecordBatch, columns: list[str]) -> list[str
     return [row_identity(list(values)) for values in zip(*(data[c] for c in columns), strict=True)]
 
 
-def _at_value(batch: pa.RecordBatch, key: str, value: CursorValue) -> pa.Array:
+def _at_value(data: pa.RecordBatch | pa.Table, key: str, value: CursorValue) -> pa.Array:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    column = batch.column(key)
+    column = data.column(key)
     return pc.fill_null(pc.equal(column, pa.scalar(value, type=column.type)), False)
 
 
+def synced_at_value(table: DeltaTable, key: str, value: CursorValue, columns: list[str]) -> Counter[str]:
+    """Identities, with their counts, of the rows `table` holds whose `key` equals `value`."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    dataset = table.to_pyarrow_dataset()
+    key_type = dataset.schema.field(key).type
+    low, high = _slack(value)
+    near = (ds.field(key) >= pa.scalar(low, key_type)) & (ds.field(key) <= pa.scalar(high, key_type))
+    rows = dataset.to_table(columns=list(dict.fromkeys([*columns, key])), filter=near)
+    return Counter(identities(rows.filter(_at_value(rows, key, value)), columns))
+
+
+def _slack(value: CursorValue) -> tuple[CursorValue, CursorValue]:
+    if not isinstance(value, datetime):
+        return value, value
+    low = value - STATS_SLACK if value - datetime.min.replace(tzinfo=value.tzinfo) >= STATS_SLACK else value
+    high = value + STATS_SLACK if datetime.max.replace(tzinfo=value.tzinfo) - value >= STATS_SLACK else value
+    return low, high
+
+
 def skip_synced(
-    batches: Iterable[pa.RecordBatch], key: str, value: CursorValue, synced: frozenset[str], columns: list[str]
+    batches: Iterable[pa.RecordBatch], key: str, value: CursorValue, synced: Counter[str], columns: list[str]
 ) -> Iterator[pa.RecordBatch]:
-    """Drop rows whose key equals `value` and whose identity is in `synced`."""
+    """Drop, from rows whose key equals `value`, as many occurrences of each identity as `synced` counts."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    left = Counter(synced)
     for batch in batches:
         at_value = _at_value(batch, key, value)
-        if not synced or not pc.any(at_value).as_py():
+        if not left or not pc.any(at_value).as_py():
             yield batch
             continue
-        fresh = [i not in synced for i in identities(batch.filter(at_value), columns)]
+        fresh = [not _take(left, identity) for identity in identities(batch.filter(at_value), columns)]
         # Spread the per-boundary-row verdicts back over the batch, keeping row order.
         fresh_at_value = pc.replace_with_mask(at_value, at_value, pa.array(fresh, pa.bool_()))
         yield batch.filter(pc.or_(pc.invert(at_value), fresh_at_value))
+
+
+def _take(left: Counter[str], identity: str) -> bool:
+    """Use up one synced occurrence of `identity`; False when none is left."""
+    if left[identity] <= 0:
+        return False
+    left[identity] -= 1
+    if not left[identity]:
+        del left[identity]
+    return True

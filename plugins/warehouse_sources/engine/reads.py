@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from warehouse_sources.engine import checks
-from warehouse_sources.engine.boundary import identities
 from warehouse_sources.engine.progress import Log
 from warehouse_sources.engine.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
@@ -29,7 +28,7 @@ class Read:
     write: str
     where: str
     state: SyncState
-    skip: tuple[CursorValue, frozenset[str], list[str]] | None = None
+    skip: tuple[CursorValue, list[str]] | None = None  # append only: (boundary value, identity columns)
     key_range: tuple[str, int, int] | None = None
 
 
@@ -76,8 +75,8 @@ def cursor_read(
     key = plan.replication_key
     assert key is not None and base.key_kind is not None
     cursor = previous.cursor if previous else None
-    lower = _lower(cursor, plan)
-    upper, nulls = reader.key_bounds(desc, key, lower)
+    lower, from_start = _lower(cursor, plan, log)
+    upper, nulls = reader.key_bounds(desc, key, None if from_start else lower)
     upper = as_utc(upper) if isinstance(upper, datetime) else upper
     if nulls:
         _warn_null_keys(log, plan, nulls, first_load=cursor is None)
@@ -85,25 +84,29 @@ def cursor_read(
         log.info("%s: no rows at or above the cursor %s", plan.qualified_name, encode_cursor(cursor))
         return None
     state = replace(base, replication_key=key, cursor=_advance(cursor, upper), null_keys=nulls)
+    rebuild = previous is None or cursor is None
+    where = "" if rebuild or from_start or lower is None else key_condition(desc, key, ">=", lower)
+    if plan.method == "incremental" and keys != desc.primary_key:
+        # Only a key constraint promises unique, non-NULL keys; a key named in YAML is checked.
+        checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, where))
     if plan.method == "append_only" and state.cursor is not None:
-        columns = list(plan.primary_key or desc.primary_key or [c.name for c in desc.columns])
-        rows = reader.read(desc, key_condition(desc, key, "=", state.cursor), columns).read_all()
-        state = replace(state, boundary=tuple(identities(rows, columns)), identity_columns=tuple(columns))
-    if previous is None or cursor is None or lower is None:
+        identity = previous.identity_columns if previous and previous.identity_columns and not rebuild else ()
+        columns = identity or tuple(plan.primary_key or desc.primary_key or [c.name for c in desc.columns])
+        state = replace(state, identity_columns=tuple(columns))
+    if rebuild:
         return Read("overwrite", "", state)
-    where = key_condition(desc, key, ">=", lower)
     if plan.method == "incremental":
         return Read("merge", where, state, key_range=_merge_key_range(reader, desc, keys, where))
-    identity = list(previous.identity_columns)
-    gone = [c for c in identity if desc.column(c) is None]
-    if previous.boundary and gone:
+    assert previous is not None and cursor is not None
+    identity_columns = list(previous.identity_columns)
+    gone = [c for c in identity_columns if desc.column(c) is None]
+    if gone:
         raise SchemaDriftError(
             f"{checks.where(plan)}: columns {gone}, which identify the rows already appended at the cursor "
             "value, no longer exist in the source, so those rows cannot be told apart from new ones; resync "
             '(trigger with conf {"full_refresh": true})'
         )
-    skip = (cursor, frozenset(previous.boundary), identity)
-    return Read("append", where, state, skip if previous.boundary else None)
+    return Read("append", where, state, (cursor, identity_columns) if identity_columns else None)
 
 
 def _merge_key_range(
@@ -122,14 +125,18 @@ def _merge_key_range(
     return None if low is None else (keys[0], int(low), int(high))
 
 
-def _lower(cursor: CursorValue | None, plan: TablePlan) -> CursorValue | None:
-    """Where the read starts: the cursor, moved back by the lookback for incremental tables."""
+def _lower(cursor: CursorValue | None, plan: TablePlan, log: Log) -> tuple[CursorValue | None, bool]:
+    """Where the read starts: the cursor, moved back by the lookback for incremental tables;
+    and whether the lookback reaches past the smallest key, so the read starts from the first row."""
     if cursor is None or plan.method != "incremental":
-        return cursor
+        return cursor, False
     try:
-        return lower_bound(cursor, plan.lookback)
+        return lower_bound(cursor, plan.lookback), False
     except ValueError as exc:
         raise SyncFatalError(f"{checks.where(plan)}: {exc}; fix lookback in the source YAML") from exc
+    except OverflowError:
+        log.info("%s: the lookback reaches before the first possible key: reading every row", plan.qualified_name)
+        return cursor, True
 
 
 def _advance(cursor: CursorValue | None, upper: CursorValue | None) -> CursorValue | None:

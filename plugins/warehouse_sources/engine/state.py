@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 STATE_KEY = "warehouse_sources"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: boundary rows are read back from the table, no longer listed in the state
 
 KeyKind = Literal["int", "date", "timestamp"]
 CursorValue = int | date | datetime
@@ -27,8 +27,7 @@ class SyncState:
     replication_key: str | None = None
     key_kind: KeyKind | None = None
     cursor: CursorValue | None = None
-    boundary: tuple[str, ...] = ()
-    identity_columns: tuple[str, ...] = ()
+    identity_columns: tuple[str, ...] = ()  # append only: what tells boundary rows apart
     null_keys: int = 0
     synced_at: str = ""
     run_id: str = ""
@@ -62,7 +61,6 @@ def as_utc(value: datetime) -> datetime:
 def dump_state(state: SyncState) -> str:
     data = asdict(state)
     data["cursor"] = encode_cursor(state.cursor)
-    data["boundary"] = list(state.boundary)
     data["identity_columns"] = list(state.identity_columns)
     return json.dumps({"v": STATE_VERSION, **data}, separators=(",", ":"), sort_keys=True)
 
@@ -70,20 +68,27 @@ def dump_state(state: SyncState) -> str:
 def load_state(text: str) -> SyncState:
     data = json.loads(text)
     data.pop("v", None)
-    data["boundary"] = tuple(data.get("boundary") or ())
     data["identity_columns"] = tuple(data.get("identity_columns") or ())
     data["cursor"] = decode_cursor(data.get("key_kind"), data.get("cursor"))
     known = SyncState.__dataclass_fields__
     return SyncState(**{k: v for k, v in data.items() if k in known})
 
 
+MIN_INT_KEY = -(2**63)
+
+
 def lower_bound(cursor: CursorValue, lookback: timedelta | int | None) -> CursorValue:
-    """The cursor moved back by the lookback window; the read is inclusive from here."""
+    """The cursor moved back by the lookback window; the read is inclusive from here.
+
+    OverflowError when the window reaches below the smallest key the type can hold.
+    """
     if not lookback:
         return cursor
     if isinstance(cursor, int):
         if not isinstance(lookback, int):
             raise ValueError(f"lookback {lookback} is a duration but the replication key is an integer")
+        if cursor - lookback < MIN_INT_KEY:
+            raise OverflowError(f"{cursor} - {lookback} is below the smallest bigint")
         return cursor - lookback
     if isinstance(lookback, int):
         raise ValueError(f"lookback {lookback} is a number but the replication key is a date or timestamp")
@@ -93,7 +98,10 @@ def lower_bound(cursor: CursorValue, lookback: timedelta | int | None) -> Cursor
 
 
 def row_identity(values: list[Any]) -> str:
-    """Stable short hash of a row's key (or whole-row) values, kept for boundary rows."""
+    """Stable short hash of a row's key (or whole-row) values, for matching boundary rows.
+
+    Both sides of a match are in the synced table's column types, so equal values hash equally.
+    """
     text = json.dumps(values, default=_json_default, separators=(",", ":"))
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 

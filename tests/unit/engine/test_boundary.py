@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from deltalake import DeltaTable, write_deltalake
 
-from warehouse_sources.engine.boundary import identities, skip_synced
+from warehouse_sources.engine.boundary import identities, skip_synced, synced_at_value
 from warehouse_sources.engine.state import CursorValue
 
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("seq", pa.int64()), pa.field("note", pa.string())])
@@ -66,7 +69,7 @@ def test_identities_handle_nulls_and_time_types() -> None:
 
 def test_skip_synced_drops_exactly_the_synced_rows_at_the_boundary() -> None:
     # Last run ended at seq 10 having synced ids 1 and 2 there. Id 3 committed later with seq 10.
-    synced = frozenset(identities(batch([(1, 10, "a"), (2, 10, "b")]), ["id"]))
+    synced = Counter(identities(batch([(1, 10, "a"), (2, 10, "b")]), ["id"]))
     incoming = batch([(1, 10, "a"), (2, 10, "b"), (3, 10, "late"), (4, 11, "new"), (5, 12, "newer")])
     kept = rows_of(skip_synced([incoming], "seq", 10, synced, ["id"]))
     assert kept == [(3, 10, "late"), (4, 11, "new"), (5, 12, "newer")]
@@ -74,33 +77,33 @@ def test_skip_synced_drops_exactly_the_synced_rows_at_the_boundary() -> None:
 
 def test_synced_identities_above_the_boundary_are_not_dropped() -> None:
     # An identity is only skipped at the boundary value; above it the row is new data.
-    synced = frozenset(identities(batch([(4, 10, "x")]), ["id"]))
+    synced = Counter(identities(batch([(4, 10, "x")]), ["id"]))
     incoming = batch([(4, 11, "moved up"), (4, 10, "x")])
     assert rows_of(skip_synced([incoming], "seq", 10, synced, ["id"])) == [(4, 11, "moved up")]
 
 
 def test_rows_below_the_boundary_are_kept() -> None:
     # Lookback windows read below the cursor; those rows are never filtered here.
-    synced = frozenset(identities(batch([(1, 10, "a")]), ["id"]))
+    synced = Counter(identities(batch([(1, 10, "a")]), ["id"]))
     incoming = batch([(1, 9, "a"), (1, 10, "a")])
     assert rows_of(skip_synced([incoming], "seq", 10, synced, ["id"])) == [(1, 9, "a")]
 
 
 def test_null_keys_are_kept() -> None:
-    synced = frozenset(identities(batch([(1, 10, "a")]), ["id"]))
+    synced = Counter(identities(batch([(1, 10, "a")]), ["id"]))
     incoming = batch([(1, None, "a"), (1, 10, "a")])
     assert rows_of(skip_synced([incoming], "seq", 10, synced, ["id"])) == [(1, None, "a")]
 
 
 def test_empty_synced_set_passes_everything_through_unchanged() -> None:
     batches = [batch([(1, 10, "a"), (2, 10, "b")]), batch([(3, 11, "c")])]
-    result = list(skip_synced(batches, "seq", 10, frozenset(), ["id"]))
+    result = list(skip_synced(batches, "seq", 10, Counter(), ["id"]))
     assert len(result) == 2
     assert all(a.equals(b) for a, b in zip(result, batches, strict=True))
 
 
 def test_batches_without_boundary_rows_pass_through() -> None:
-    synced = frozenset(identities(batch([(1, 10, "a")]), ["id"]))
+    synced = Counter(identities(batch([(1, 10, "a")]), ["id"]))
     incoming = [batch([(7, 11, "x"), (8, 12, "y")]), batch([])]
     result = list(skip_synced(incoming, "seq", 10, synced, ["id"]))
     assert [b.num_rows for b in result] == [2, 0]
@@ -108,14 +111,14 @@ def test_batches_without_boundary_rows_pass_through() -> None:
 
 
 def test_skip_works_across_several_batches() -> None:
-    synced = frozenset(identities(batch([(1, 10, "a"), (2, 10, "b")]), ["id"]))
+    synced = Counter(identities(batch([(1, 10, "a"), (2, 10, "b")]), ["id"]))
     incoming = [batch([(1, 10, "a"), (9, 10, "late")]), batch([(2, 10, "b"), (3, 11, "c")])]
     assert rows_of(skip_synced(incoming, "seq", 10, synced, ["id"])) == [(9, 10, "late"), (3, 11, "c")]
 
 
 def test_whole_row_identity_when_there_is_no_key() -> None:
     columns = ["id", "seq", "note"]
-    synced = frozenset(identities(batch([(1, 10, "a")]), columns))
+    synced = Counter(identities(batch([(1, 10, "a")]), columns))
     incoming = batch([(1, 10, "a"), (1, 10, "a changed")])
     assert rows_of(skip_synced([incoming], "seq", 10, synced, columns)) == [(1, 10, "a changed")]
 
@@ -135,7 +138,7 @@ def test_time_keys(key_type: pa.DataType, boundary: CursorValue, above: CursorVa
     data = pa.record_batch(
         {"id": pa.array([1, 2, 3], pa.int64()), "k": pa.array([boundary, boundary, above], key_type)}
     )
-    synced = frozenset(identities(data.slice(0, 1), ["id"]))
+    synced = Counter(identities(data.slice(0, 1), ["id"]))
     kept = pa.Table.from_batches(list(skip_synced([data], "k", boundary, synced, ["id"])))
     assert kept.column("id").to_pylist() == [2, 3]
 
@@ -143,7 +146,36 @@ def test_time_keys(key_type: pa.DataType, boundary: CursorValue, above: CursorVa
 def test_aware_boundary_value_matches_the_same_instant_in_another_zone() -> None:
     at = datetime(2024, 5, 1, 12, tzinfo=UTC)
     data = pa.record_batch({"id": pa.array([1, 2], pa.int64()), "k": pa.array([at, at], pa.timestamp("us", tz="UTC"))})
-    synced = frozenset(identities(data.slice(0, 1), ["id"]))
+    synced = Counter(identities(data.slice(0, 1), ["id"]))
     same_instant = at.astimezone(timezone(timedelta(hours=-5)))
     kept = pa.Table.from_batches(list(skip_synced([data], "k", same_instant, synced, ["id"])))
     assert kept.column("id").to_pylist() == [2]
+
+
+def test_identical_rows_are_counted_not_collapsed() -> None:
+    # Two identical rows were synced at seq 10; a third identical one committed later is new.
+    columns = ["id", "seq", "note"]
+    synced = Counter(identities(batch([(1, 10, "click"), (1, 10, "click")]), columns))
+    assert synced.total() == 2
+    incoming = batch([(1, 10, "click"), (1, 10, "click"), (1, 10, "click")])
+    assert rows_of(skip_synced([incoming], "seq", 10, synced, columns)) == [(1, 10, "click")]
+
+
+def test_the_synced_counter_is_not_used_up_for_the_caller() -> None:
+    synced = Counter(identities(batch([(1, 10, "a")]), ["id"]))
+    list(skip_synced([batch([(1, 10, "a")])], "seq", 10, synced, ["id"]))
+    assert synced.total() == 1
+
+
+def test_synced_at_value_reads_the_boundary_rows_back_from_the_table(tmp_path: Path) -> None:
+    at = datetime(2024, 1, 1, 10, 0, 0, 500, tzinfo=UTC)  # sub-millisecond: file statistics round it
+    data = pa.table(
+        {
+            "event": pa.array(["click", "click", "view", "click"]),
+            "at": pa.array([at, at, at, at + timedelta(microseconds=1)], pa.timestamp("us", tz="UTC")),
+        }
+    )
+    write_deltalake(str(tmp_path / "t"), data)
+    synced = synced_at_value(DeltaTable(str(tmp_path / "t")), "at", at, ["event", "at"])
+    assert sorted(synced.values()) == [1, 2]
+    assert synced == Counter(identities(data.slice(0, 3), ["event", "at"]))

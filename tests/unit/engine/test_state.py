@@ -34,7 +34,6 @@ def test_int_cursor_round_trip_keeps_every_field() -> None:
         replication_key="id",
         key_kind="int",
         cursor=2**62,
-        boundary=("abc", "def"),
         identity_columns=("id",),
         null_keys=3,
         synced_at="2024-05-01T00:00:00+00:00",
@@ -72,10 +71,16 @@ def test_no_cursor_round_trip() -> None:
 
 
 def test_dump_is_compact_versioned_json() -> None:
-    data = json.loads(dump_state(SyncState(method="incremental", key_kind="int", cursor=5, boundary=("a",))))
+    data = json.loads(dump_state(SyncState(method="append_only", key_kind="int", cursor=5, identity_columns=("a",))))
     assert data["v"] == STATE_VERSION
     assert data["cursor"] == 5
-    assert data["boundary"] == ["a"]
+    assert data["identity_columns"] == ["a"]
+
+
+def test_a_version_1_state_with_boundary_identities_still_loads() -> None:
+    # Version 1 listed the boundary rows' hashes; they are read back from the table now.
+    text = json.dumps({"v": 1, "method": "append_only", "key_kind": "int", "cursor": 9, "boundary": ["ab"]})
+    assert load_state(text) == SyncState(method="append_only", key_kind="int", cursor=9)
 
 
 def test_load_ignores_unknown_fields_and_fills_defaults() -> None:

@@ -130,3 +130,37 @@ def test_normalize_batch_refuses_values_that_do_not_fit() -> None:
     batch = pa.record_batch({"amount": pa.array(["123.456"], pa.string())})
     with pytest.raises(pa.ArrowInvalid):
         normalize_batch(batch, pa.schema([pa.field("amount", pa.decimal128(5, 2))]))
+
+
+def test_values_outside_years_1_to_9999_and_decimal_nan_become_null_and_are_counted() -> None:
+    from collections import Counter
+
+    wrapped_infinity = -9_222_425_352_054_775_809  # what ADBC hands over for timestamp 'infinity'
+    schema = pa.schema(
+        [
+            pa.field("ts", pa.timestamp("us", tz="UTC")),
+            pa.field("d", pa.date32()),
+            pa.field("n", pa.decimal128(10, 2)),
+        ]
+    )
+    received = pa.record_batch(
+        [
+            pa.array([wrapped_infinity, 0, 253_402_300_800_000_000], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            pa.array([-2_147_472_692, 0, -719_163], pa.int32()).cast(pa.date32()),
+            pa.array(["nan", "1.50", None], pa.string()),
+        ],
+        names=["ts", "d", "n"],
+    )
+    notes: Counter[tuple[str, str]] = Counter()
+    batch = normalize_batch(received, schema, notes)
+    assert batch.column("ts").to_pylist() == [None, datetime(1970, 1, 1, tzinfo=UTC), None]
+    assert batch.column("d").null_count == 2 and batch.column("n").to_pylist() == [None, Decimal("1.50"), None]
+    assert notes == {("ts", "infinity, or outside years 1-9999"): 2, ("d", "infinity, or outside years 1-9999"): 2,
+                     ("n", "NaN"): 1}  # fmt: skip
+
+
+def test_an_array_column_read_as_text_selects_the_server_text() -> None:
+    col = column("_int4", name="a", element_type="int4")
+    assert col.is_native_array and col.select_sql() == '"a"'
+    assert col.read_as_text().select_sql() == '"a"::text AS "a"'
+    assert not col.read_as_text().is_native_array

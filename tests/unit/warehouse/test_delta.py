@@ -77,13 +77,16 @@ def test_overwrite_replaces_rows_and_schema_in_one_commit(uri: str) -> None:
 
 
 def test_append_commits_data_and_state(uri: str) -> None:
-    append(uri, reader(rows([1, 2], ["a", "b"])), state(2, "append_only", boundary=("x",)))
-    append(uri, reader(rows([3], ["c"])), state(3, "append_only", boundary=("y",)))
+    append(uri, reader(rows([1, 2], ["a", "b"])), state(2, "append_only", identity_columns=("x",)))
+    append(uri, reader(rows([3], ["c"])), state(3, "append_only", identity_columns=("y",)))
     assert contents(uri) == {"id": [1, 2, 3], "v": ["a", "b", "c"]}
-    assert committed_states(uri) == [state(3, "append_only", boundary=("y",)), state(2, "append_only", boundary=("x",))]
+    assert committed_states(uri) == [
+        state(3, "append_only", identity_columns=("y",)),
+        state(2, "append_only", identity_columns=("x",)),
+    ]
     table = delta.open_table(uri)
     assert table is not None
-    assert delta.read_state(table) == state(3, "append_only", boundary=("y",))
+    assert delta.read_state(table) == state(3, "append_only", identity_columns=("y",))
 
 
 def test_append_adds_new_source_columns(uri: str) -> None:
@@ -151,15 +154,15 @@ def test_timestamp_cursor_survives_the_commit(uri: str) -> None:
 
 def test_widen_rewrites_types_and_keeps_the_state(uri: str) -> None:
     initial = pa.table({"id": pa.array([1, 2], pa.int32()), "amount": pa.array([1.5, 2.5], pa.float32())})
-    append(uri, reader(initial), state(2, "append_only", boundary=("keep-me",)))
+    append(uri, reader(initial), state(2, "append_only", identity_columns=("keep-me",)))
     delta.widen(uri, DeltaTable(uri), {"id": pa.int64(), "amount": pa.float64()})
     table = DeltaTable(uri)
     data = table.to_pyarrow_table()
     assert data.schema.field("id").type == pa.int64()
     assert data.schema.field("amount").type == pa.float64()
     assert data.sort_by("id").to_pydict() == {"id": [1, 2], "amount": [1.5, 2.5]}
-    assert delta.read_state(table) == state(2, "append_only", boundary=("keep-me",))
-    assert committed_states(uri)[0] == state(2, "append_only", boundary=("keep-me",))
+    assert delta.read_state(table) == state(2, "append_only", identity_columns=("keep-me",))
+    assert committed_states(uri)[0] == state(2, "append_only", identity_columns=("keep-me",))
 
 
 def test_widen_refuses_a_table_without_state(uri: str) -> None:

@@ -23,6 +23,20 @@ WHERE n.nspname = {schema} AND c.relname = {table} AND c.relkind IN ('r', 'p', '
 ORDER BY a.attnum
 """
 
+RELATION_SQL = """
+SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = {schema} AND c.relname = {table} AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+"""
+
+# Same name in another schema, or the same words in another case: what the user may have meant.
+SIMILAR_SQL = """
+SELECT n.nspname, c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE lower(c.relname) = lower({table}) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY n.nspname = {schema} DESC, n.nspname, c.relname
+LIMIT 5
+"""
+
 PRIMARY_KEY_SQL = """
 SELECT a.attname
 FROM pg_catalog.pg_index i
@@ -52,10 +66,16 @@ def describe_table(rows: Callable[[str], list[tuple[Any, ...]]], schema: str, ta
     """
     names = {"schema": quote_literal(schema), "table": quote_literal(table)}
     found = rows(COLUMNS_SQL.format(**names))
-    if not found:
+    if not found and not rows(RELATION_SQL.format(**names)):
         return None
     columns = tuple(
         PgColumn(name=r[0], type_name=r[1], type_sql=r[2], typmod=int(r[3]), element_type=r[4]) for r in found
     )
     primary_key = tuple(r[0] for r in rows(PRIMARY_KEY_SQL.format(**names)))
     return TableDescription(schema, table, columns, primary_key)
+
+
+def similar_tables(rows: Callable[[str], list[tuple[Any, ...]]], schema: str, table: str) -> list[str]:
+    """Existing relations named like `table` (any case, any schema), as `schema.table`."""
+    names = {"schema": quote_literal(schema), "table": quote_literal(table)}
+    return [f"{s}.{t}" for s, t in rows(SIMILAR_SQL.format(**names)) if (s, t) != (schema, table)]

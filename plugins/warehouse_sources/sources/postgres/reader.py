@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine.state import CursorValue
-from warehouse_sources.sources.postgres.catalog import TableDescription, describe_table
-from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident
-from warehouse_sources.sources.postgres.types import arrow_type, normalize_batch
+from warehouse_sources.sources.postgres.catalog import TableDescription, describe_table, similar_tables
+from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident, within_cursor_range
+from warehouse_sources.sources.postgres.types import ValueNotes, arrow_type, normalize_batch
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -36,6 +36,7 @@ class PostgresReader:
         self._database: Any = None
         self._conn: Any = None
         self._open: dict[int, tuple[Any, Any]] = {}  # streams not read to the end: (stream, statement)
+        self.value_notes: ValueNotes = ValueNotes()  # values stored as NULL, by (column, what)
 
     def __enter__(self) -> PostgresReader:
         import adbc_driver_manager
@@ -77,6 +78,10 @@ class PostgresReader:
     def describe(self, schema: str, table: str) -> TableDescription | None:
         return describe_table(self.rows, schema, table)
 
+    def similar_tables(self, schema: str, table: str) -> list[str]:
+        """`schema.table` names the user may have meant (another schema, another case)."""
+        return similar_tables(self.rows, schema, table)
+
     def begin_snapshot(self) -> None:
         self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
 
@@ -89,27 +94,67 @@ class PostgresReader:
             pass
 
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
-        """(max key at or above `lower`, rows whose key is NULL) in the current snapshot."""
+        """(max key at or above `lower`, rows whose key no cursor can hold) in the current snapshot.
+
+        A cursor can't hold NULL, infinity or a date outside years 1-9999; those rows are counted.
+        """
+        column = desc.column(key)
+        assert column is not None
         ident, table = quote_ident(key), qualified(desc.schema, desc.table)
-        where = f" WHERE {key_condition(desc, key, '>=', lower)}" if lower is not None else ""
-        sql = f"SELECT (SELECT max({ident}) FROM {table}{where}), (SELECT count(*) FROM {table} WHERE {ident} IS NULL)"
+        in_range = within_cursor_range(ident, column.type_name)
+        where = key_condition(desc, key, ">=", lower) if lower is not None else in_range
+        outside = f"{ident} IS NULL OR NOT ({in_range})"
+        sql = f"SELECT (SELECT max({ident}) FROM {table} WHERE {where}), (SELECT count(*) FROM {table} WHERE {outside})"
         (upper, nulls), *_ = self.rows(sql)
         return upper, int(nulls)
+
+    def key_problems(self, desc: TableDescription, keys: tuple[str, ...], where: str) -> tuple[int, str | None]:
+        """(rows matching `where` with a NULL in a key column, one duplicated key's text or None)."""
+        idents = ", ".join(quote_ident(k) for k in keys)
+        table = qualified(desc.schema, desc.table)
+        condition = f"WHERE {where}" if where else ""
+        any_null = " OR ".join(f"{quote_ident(k)} IS NULL" for k in keys)
+        nulls = f"SELECT count(*) FROM {table} {condition}{' AND' if where else ' WHERE'} ({any_null})"
+        dup = f"SELECT ROW({idents})::text FROM {table} {condition} GROUP BY {idents} HAVING count(*) > 1 LIMIT 1"
+        (null_rows, duplicate), *_ = self.rows(f"SELECT ({nulls}), ({dup})")
+        return int(null_rows), duplicate
+
+    def irregular_arrays(self, desc: TableDescription, where: str) -> list[str]:
+        """Array columns holding a value Arrow's list cannot keep as is (several dimensions, or
+        a lower bound other than 1) among the rows matching `where`."""
+        arrays = [c.name for c in desc.columns if c.is_native_array]
+        if not arrays:
+            return []
+        checks = ", ".join(
+            f"coalesce(bool_or(coalesce(array_ndims({quote_ident(n)}), 1) > 1 "
+            f"OR coalesce(array_lower({quote_ident(n)}, 1), 1) <> 1), false)"
+            for n in arrays
+        )
+        sql = f"SELECT {checks} FROM {qualified(desc.schema, desc.table)}" + (f" WHERE {where}" if where else "")
+        (flags, *_) = self.rows(sql)
+        return [name for name, irregular in zip(arrays, flags, strict=True) if irregular]
 
     def value_range(self, desc: TableDescription, column: str, where: str) -> tuple[Any, Any]:
         """(min, max) of `column` over the rows matching `where`, in the current snapshot."""
         ident = quote_ident(column)
         # OFFSET 0 keeps the planner from answering min/max by walking `column`'s index and
         # filtering row by row (slow when `where` picks the newest rows of a big table).
-        inner = f"SELECT {ident} AS v FROM {qualified(desc.schema, desc.table)} WHERE {where} OFFSET 0"
+        inner = f"SELECT {ident} AS v FROM {qualified(desc.schema, desc.table)} WHERE {where or 'TRUE'} OFFSET 0"
         (low, high), *_ = self.rows(f"SELECT min(v), max(v) FROM ({inner}) AS changed")
         return low, high
 
-    def read(self, desc: TableDescription, where: str = "", columns: list[str] | None = None) -> pa.RecordBatchReader:
-        """Stream `SELECT <columns> FROM table [WHERE ...]` as batches in the stored types."""
+    def read(
+        self, desc: TableDescription, where: str = "", text_columns: frozenset[str] = frozenset()
+    ) -> pa.RecordBatchReader:
+        """Stream `SELECT * FROM table [WHERE ...]` as batches in the stored types.
+
+        Array columns are read as array<...> unless the warehouse keeps them as text
+        (`text_columns`) or a value among these rows would not survive as a list.
+        """
         import pyarrow as pa
 
-        chosen = [c for c in desc.columns if columns is None or c.name in columns]
+        as_text = text_columns | set(self.irregular_arrays(desc, where))
+        chosen = [c.read_as_text() if c.name in as_text else c for c in desc.columns]
         select = ", ".join(c.select_sql() for c in chosen)
         sql = f"SELECT {select} FROM {qualified(desc.schema, desc.table)}" + (f" WHERE {where}" if where else "")
         raw = self._stream(sql, self._batch_bytes)
@@ -117,7 +162,7 @@ class PostgresReader:
 
         def batches() -> Iterator[pa.RecordBatch]:
             for batch in raw:
-                yield normalize_batch(batch, schema)
+                yield normalize_batch(batch, schema, self.value_notes)
 
         return pa.RecordBatchReader.from_batches(schema, batches())
 
@@ -150,7 +195,11 @@ class PostgresReader:
 
 
 def key_condition(desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
-    """`"key" >= '...'::timestamptz`, the value rendered as a typed literal."""
+    """`"key" >= '...'::timestamptz AND "key" BETWEEN ...`: the value as a typed literal, and the
+    key kept within what a cursor can hold (an `infinity` key would otherwise match every run)."""
     column = desc.column(key)
     assert column is not None
-    return f"{quote_ident(key)} {op} {cursor_literal(value, column.type_name)}"
+    ident = quote_ident(key)
+    condition = f"{ident} {op} {cursor_literal(value, column.type_name)}"
+    limits = within_cursor_range(ident, column.type_name)
+    return condition if limits == "TRUE" else f"{condition} AND {limits}"

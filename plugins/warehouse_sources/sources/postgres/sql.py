@@ -37,3 +37,18 @@ def cursor_literal(value: CursorValue, pg_type: str) -> str:
             return f"'{utc.isoformat()}'::timestamptz"
         return f"'{utc.replace(tzinfo=None).isoformat()}'::timestamp"
     return f"'{value.isoformat()}'::date"
+
+
+# Cursor values are Python dates and datetimes: years 1 to 9999. Keys outside (infinity, BC,
+# far future) are left to the first full load, like NULL keys, and counted.
+CURSOR_LIMITS = {
+    "date": ("'0001-01-01'::date", "'9999-12-31'::date"),
+    "timestamp": ("'0001-01-01 00:00:00'::timestamp", "'9999-12-31 23:59:59.999999'::timestamp"),
+    "timestamptz": ("'0001-01-01 00:00:00+00'::timestamptz", "'9999-12-31 23:59:59.999999+00'::timestamptz"),
+}
+
+
+def within_cursor_range(ident: str, pg_type: str) -> str:
+    """`ident BETWEEN <first> AND <last>` for date and timestamp keys; TRUE for integers."""
+    limits = CURSOR_LIMITS.get(pg_type)
+    return f"{ident} BETWEEN {limits[0]} AND {limits[1]}" if limits else "TRUE"

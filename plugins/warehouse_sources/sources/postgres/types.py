@@ -3,11 +3,19 @@
 Types a Delta table cannot hold (time, interval, uuid, json, unconstrained numeric, enums,
 network and geometric types...) are selected as `::text`, so the server renders them once
 and the warehouse keeps an exact, readable string.
+
+Values the warehouse cannot hold become NULL and are counted (`ValueNotes`), never wrapped or
+crashed on: `NaN` in a `numeric(p, s)` column, and dates and timestamps outside years 1-9999:
+PostgreSQL's `infinity`/`-infinity` (the binary protocol's markers wrap around the epoch shift
+into year -28134), BC dates and far-future ones. A Delta table holding those can be written but
+not read back by the deltalake Python reader (it parses file statistics as ISO dates), and
+delta-rs cannot write dates after 262142.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from warehouse_sources.sources.postgres.sql import quote_ident
@@ -43,6 +51,10 @@ CURSOR_TYPES = {
 }
 CURSOR_TYPE_NAMES = ["smallint", "integer", "bigint", "date", "timestamp", "timestamp with time zone"]
 MAX_DECIMAL_PRECISION = 38
+# Years 1-9999, relative to 1970-01-01, in days and in microseconds.
+FIRST_DAY, LAST_DAY = -719_162, 2_932_896
+FIRST_US, LAST_US = FIRST_DAY * 86_400_000_000, (LAST_DAY + 1) * 86_400_000_000 - 1
+ValueNotes = Counter[tuple[str, str]]  # (column, what became NULL) -> count
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,7 @@ class PgColumn:
     type_sql: str
     typmod: int
     element_type: str | None = None
+    as_text: bool = False  # read as the server's text form whatever the type (irregular arrays)
 
     @property
     def numeric_precision_scale(self) -> tuple[int, int] | None:
@@ -65,11 +78,21 @@ class PgColumn:
 
     @property
     def is_native(self) -> bool:
+        if self.as_text:
+            return False
         if self.type_name == "numeric":
             return self.numeric_precision_scale is not None
         if self.element_type is not None:
             return self.element_type in NATIVE_ARRAY_ELEMENTS
         return self.type_name in NATIVE_SCALARS
+
+    @property
+    def is_native_array(self) -> bool:
+        """Stored as array<...>, as long as every value is one-dimensional with lower bound 1."""
+        return self.is_native and self.element_type is not None
+
+    def read_as_text(self) -> PgColumn:
+        return replace(self, as_text=True)
 
     def select_sql(self) -> str:
         ident = quote_ident(self.name)
@@ -89,13 +112,47 @@ def arrow_type(column: PgColumn, received: pa.DataType) -> pa.DataType:
     return received
 
 
-def normalize_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """Cast one batch from ADBC's types to the stored schema (no per-row Python)."""
+def normalize_batch(batch: pa.RecordBatch, schema: pa.Schema, notes: ValueNotes | None = None) -> pa.RecordBatch:
+    """Cast one batch from ADBC's types to the stored schema (no per-row Python).
+
+    Values the stored type cannot hold become NULL, counted per column in `notes`.
+    """
     import pyarrow as pa
 
     arrays = []
     for array, target in zip(batch.columns, schema, strict=True):
         if isinstance(array.type, pa.BaseExtensionType):
             array = array.storage
+        array, what, count = _unrepresentable_to_null(array, target.type)
+        if count and notes is not None:
+            notes[(target.name, what)] += count
         arrays.append(array if array.type == target.type else array.cast(target.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _unrepresentable_to_null(array: pa.Array, target: pa.DataType) -> tuple[pa.Array, str, int]:
+    """`array` with the values `target` cannot hold set to NULL, what they were, and how many."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_timestamp(array.type):
+        mask = _outside(array.cast(pa.int64()), FIRST_US, LAST_US)
+        what = "infinity, or outside years 1-9999"
+    elif pa.types.is_date32(array.type):
+        mask = _outside(array.cast(pa.int32()), FIRST_DAY, LAST_DAY)
+        what = "infinity, or outside years 1-9999"
+    elif pa.types.is_decimal(target) and pa.types.is_string(array.type):
+        mask = pc.equal(array, "nan")
+        what = "NaN"
+    else:
+        return array, "", 0
+    count = pc.sum(mask).as_py() or 0
+    if not count:
+        return array, what, 0
+    return pc.if_else(mask, pa.scalar(None, array.type), array), what, count
+
+
+def _outside(values: pa.Array, first: int, last: int) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.or_(pc.less(values, first), pc.greater(values, last))

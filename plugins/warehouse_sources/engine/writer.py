@@ -1,0 +1,182 @@
+"""Stream one planned read into the synced Delta table, in one commit that carries the state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from warehouse_sources.engine import checks
+from warehouse_sources.engine.boundary import skip_synced, synced_at_value
+from warehouse_sources.engine.progress import Log, ProgressStream, SyncHooks
+from warehouse_sources.engine.reads import Read
+from warehouse_sources.engine.state import CursorValue, encode_cursor
+from warehouse_sources.errors import SchemaDriftError
+from warehouse_sources.plan import TablePlan
+from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse.schema import cast_reader, plan_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from deltalake import DeltaTable
+
+    from warehouse_sources.sources.postgres.catalog import TableDescription
+    from warehouse_sources.sources.postgres.reader import PostgresReader
+
+SYNCED_AT = "_ws_synced_at"
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    synced_name: str
+    method: str
+    write: str
+    rows: int
+    seconds: float
+    version: int | None
+    cursor: Any
+    null_keys: int
+
+    def summary(self) -> str:
+        rate = self.rows / self.seconds if self.seconds > 0 else 0.0
+        cursor = f", cursor {self.cursor}" if self.cursor is not None else ""
+        return (
+            f"{self.synced_name}: {self.method} ({self.write}), {self.rows:,} rows in {self.seconds:.2f} s "
+            f"({rate:,.0f} rows/s){cursor}, table version {self.version}"
+        )
+
+
+@dataclass
+class Writer:
+    """Streams one planned read into the Delta table."""
+
+    reader: PostgresReader
+    plan: TablePlan
+    storage_options: dict[str, str] | None
+    uri: str
+    desc: TableDescription
+    table: DeltaTable | None
+    keys: tuple[str, ...]
+    synced_at: datetime
+    log: Log
+    hooks: SyncHooks
+
+    def __call__(self, read: Read) -> SyncResult:
+        plan = self.plan
+        self.reader.value_notes.clear()
+        data = self.reader.read(self.desc, read.where, self._text_columns(read))
+        if read.write != "overwrite":
+            data = self._reconcile_schema(data)
+        if read.skip is not None:
+            data = self._skip_synced(data, *read.skip)
+        label = f"{plan.source_name}.{plan.qualified_name} -> {plan.synced_name}"
+        scope = f"where {read.where}" if read.where else "of the whole table"
+        self.log.info("%s: %s read %s", label, read.write, scope)
+        stream = ProgressStream(_with_synced_at(data, self.synced_at), self.log, label, self.hooks)
+        batches = stream.reader()
+        if read.write != "overwrite":
+            batches = _unless_empty(batches)
+        if batches is None:
+            self.log.info("%s: nothing new to %s; no commit", label, read.write)
+        else:
+            self._commit(read, stream, batches)
+        self._warn_nulled_values()
+        committed = delta.open_table(self.uri, self.storage_options) if batches is not None else self.table
+        version = committed.version() if committed else None
+        cursor = encode_cursor(read.state.cursor)
+        return SyncResult(
+            plan.synced_name,
+            plan.method,
+            read.write if batches is not None else "none",
+            stream.rows,
+            stream.seconds,
+            version,
+            cursor,
+            read.state.null_keys,
+        )
+
+    def _commit(self, read: Read, stream: ProgressStream, data: pa.RecordBatchReader) -> None:
+        try:
+            if read.write == "overwrite":
+                delta.overwrite(self.uri, self.table, data, read.state, self.storage_options)
+            elif read.write == "append":
+                assert self.table is not None
+                delta.append(self.uri, self.table, data, read.state)
+            else:
+                assert self.table is not None
+                delta.merge(self.uri, self.table, data, self.keys, read.state, read.key_range)
+        except Exception:
+            if stream.error is not None:
+                raise stream.error from None
+            raise
+
+    def _text_columns(self, read: Read) -> frozenset[str]:
+        """Array columns the synced table already keeps as text: they stay text."""
+        import pyarrow as pa
+
+        if self.table is None or read.write == "overwrite":
+            return frozenset()
+        stored = pa.schema(self.table.schema().to_arrow())
+        arrays = {c.name for c in self.desc.columns if c.is_native_array}
+        return frozenset(f.name for f in stored if f.name in arrays and pa.types.is_string(f.type))
+
+    def _skip_synced(self, data: pa.RecordBatchReader, value: CursorValue, columns: list[str]) -> pa.RecordBatchReader:
+        import pyarrow as pa
+
+        assert self.table is not None
+        key = self.plan.replication_key or ""
+        synced = synced_at_value(self.table, key, value, columns)
+        if synced:
+            self.log.info(
+                "%d rows at the cursor value %s are already synced; skipped", synced.total(), encode_cursor(value)
+            )
+        return pa.RecordBatchReader.from_batches(data.schema, skip_synced(data, key, value, synced, columns))
+
+    def _reconcile_schema(self, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """Widen the table where the source grew, and cast the source to the table's types."""
+        import pyarrow as pa
+
+        assert self.table is not None
+        schema_plan = plan_schema(pa.schema(self.table.schema().to_arrow()), data.schema)
+        if schema_plan.problems:
+            raise SchemaDriftError(
+                f"{checks.where(self.plan)}: the source schema changed in a way the synced table cannot "
+                f"follow: {'; '.join(schema_plan.problems)}. Resync the table (trigger with conf "
+                '{"full_refresh": true}) to rebuild it with the new types'
+            )
+        if schema_plan.widen:
+            self.log.info("widening columns %s in %s (one rewrite, cursor kept)", schema_plan.widen, self.uri)
+            delta.widen(self.uri, self.table, schema_plan.widen)
+            self.table = delta.open_table(self.uri, self.storage_options)
+        return cast_reader(data, schema_plan.incoming)
+
+    def _warn_nulled_values(self) -> None:
+        for (column, what), count in sorted(self.reader.value_notes.items()):
+            self.log.warning(
+                "%s: %d values of column %r (%s) cannot be stored in its column type and were stored as NULL",
+                self.plan.qualified_name,
+                count,
+                column,
+                what,
+            )
+
+
+def _with_synced_at(data: pa.RecordBatchReader, synced_at: datetime) -> pa.RecordBatchReader:
+    import pyarrow as pa
+
+    field = pa.field(SYNCED_AT, pa.timestamp("us", tz="UTC"))
+    value = pa.scalar(synced_at, type=field.type)
+    batches = (b.append_column(field, pa.repeat(value, b.num_rows)) for b in data)
+    return pa.RecordBatchReader.from_batches(data.schema.append(field), batches)
+
+
+def _unless_empty(data: pa.RecordBatchReader) -> pa.RecordBatchReader | None:
+    """`data` unchanged, or None when it holds no row (an append or merge of nothing commits nothing)."""
+    import pyarrow as pa
+
+    batches = iter(data)
+    for batch in batches:
+        if batch.num_rows:
+            return pa.RecordBatchReader.from_batches(data.schema, chain([batch], batches))
+    return None
