@@ -74,6 +74,11 @@ def plan_schema(table: pa.Schema, source: pa.Schema) -> SchemaPlan:
             fields.append(column)
         elif is_widening(new, old):
             fields.append(column.with_type(old))
+        elif pa.types.is_list(old) and pa.types.is_string(new):
+            plan.problems.append(
+                f"column {column.name!r} now holds arrays a list cannot keep (several dimensions, or a lower "
+                f"bound other than 1), so it must be stored as array text instead of {old}"
+            )
         else:
             plan.problems.append(f"column {column.name!r} changed type from {old} to {new}")
     plan.incoming = pa.schema(fields)
