@@ -31,7 +31,7 @@ class TableNotFoundError(SyncFatalError):
 class ReplicationKeyTypeError(SyncFatalError):
     """The replication key column has a type that cannot serve as a cursor."""
 
-    def __init__(self, source: str, table: str, column: str, type_name: str, allowed: list[str]) -> None:
+    def __init__(self, source: str, table: str, column: str, type_name: str, allowed: tuple[str, ...]) -> None:
         self.source, self.table, self.column, self.type_name = source, table, column, type_name
         super().__init__(
             f"source {source!r}, table {table!r}: replication key {column!r} has type {type_name!r}, "

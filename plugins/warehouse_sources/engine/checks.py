@@ -5,8 +5,7 @@ from __future__ import annotations
 from warehouse_sources.engine.state import KeyKind
 from warehouse_sources.errors import PrimaryKeyError, ReplicationKeyTypeError, SyncFatalError, TableNotFoundError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.sources.postgres.catalog import TableDescription
-from warehouse_sources.sources.postgres.types import CURSOR_TYPE_NAMES, CURSOR_TYPES
+from warehouse_sources.sources.base import TableDescription
 from warehouse_sources.warehouse.schema import METADATA_PREFIX
 
 
@@ -19,12 +18,12 @@ def require_table(desc: TableDescription | None, plan: TablePlan, similar: list[
     if desc is None:
         hint = f"; did you mean {' or '.join(repr(name) for name in similar)}?" if similar else ""
         raise TableNotFoundError(
-            f"{where(plan)}: no such table or view in the source (names are matched exactly, case included)"
-            f"{hint} Fix tables[].name in the source YAML"
+            f"{where(plan)}: no such table or view in the source (names are matched exactly, case included{hint}); "
+            "fix tables[].name in the source YAML"
         )
     if not desc.columns:
         raise SyncFatalError(f"{where(plan)}: the table has no columns, so there is nothing to sync; add columns")
-    reserved = [c.name for c in desc.columns if c.name.startswith(METADATA_PREFIX)]
+    reserved = [c.name for c in desc.columns if c.name.casefold().startswith(METADATA_PREFIX)]
     if reserved:
         raise SyncFatalError(
             f"{where(plan)}: columns {reserved} use the prefix {METADATA_PREFIX!r} kept for the warehouse's "
@@ -52,19 +51,16 @@ def _require_column(desc: TableDescription, plan: TablePlan, name: str, role: st
         raise TableNotFoundError(f"{where(plan)}: {role} column {name!r} does not exist; columns are: {columns}")
 
 
-def replication_key_kind(desc: TableDescription, plan: TablePlan) -> KeyKind | None:
+def replication_key_kind(desc: TableDescription, plan: TablePlan, allowed: tuple[str, ...]) -> KeyKind | None:
     """The cursor kind of the replication key, after checking it exists and can be a cursor."""
     if plan.replication_key is None:
         return None
     _require_column(desc, plan, plan.replication_key, "replication_key")
     column = desc.column(plan.replication_key)
     assert column is not None
-    kind = CURSOR_TYPES.get(column.type_name) if column.element_type is None else None
-    if kind is None:
-        raise ReplicationKeyTypeError(
-            plan.source_name, plan.qualified_name, column.name, column.type_sql, CURSOR_TYPE_NAMES
-        )
-    return kind  # type: ignore[return-value]
+    if column.cursor_kind is None:
+        raise ReplicationKeyTypeError(plan.source_name, plan.qualified_name, column.name, column.type_sql, allowed)
+    return column.cursor_kind
 
 
 def merge_keys(desc: TableDescription, plan: TablePlan) -> tuple[str, ...]:

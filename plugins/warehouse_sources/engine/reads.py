@@ -11,14 +11,12 @@ from warehouse_sources.engine.progress import Log
 from warehouse_sources.engine.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.sources.postgres.reader import PostgresReader, key_condition
-from warehouse_sources.sources.postgres.types import INTEGER_TYPES
 from warehouse_sources.warehouse import delta
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
-    from warehouse_sources.sources.postgres.catalog import TableDescription
+    from warehouse_sources.sources.base import SourceReader, TableDescription
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def previous_state(
 
 
 def cursor_read(
-    reader: PostgresReader,
+    reader: SourceReader,
     desc: TableDescription,
     plan: TablePlan,
     keys: tuple[str, ...],
@@ -85,7 +83,7 @@ def cursor_read(
         return None
     state = replace(base, replication_key=key, cursor=_advance(cursor, upper), null_keys=nulls)
     rebuild = previous is None or cursor is None
-    where = "" if rebuild or from_start or lower is None else key_condition(desc, key, ">=", lower)
+    where = "" if rebuild or from_start or lower is None else reader.key_condition(desc, key, ">=", lower)
     if plan.method == "incremental" and keys != desc.primary_key:
         # Only a key constraint promises unique, non-NULL keys; a key named in YAML is checked.
         checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, where))
@@ -110,7 +108,7 @@ def cursor_read(
 
 
 def _merge_key_range(
-    reader: PostgresReader, desc: TableDescription, keys: tuple[str, ...], where: str
+    reader: SourceReader, desc: TableDescription, keys: tuple[str, ...], where: str
 ) -> tuple[str, int, int] | None:
     """The span of the first merge key over the rows read, when it is an integer column.
 
@@ -119,7 +117,7 @@ def _merge_key_range(
     Only integers: their order is the same in PostgreSQL and in the file statistics.
     """
     column = desc.column(keys[0])
-    if column is None or column.type_name not in INTEGER_TYPES:
+    if column is None or not column.is_integer:
         return None
     low, high = reader.value_range(desc, keys[0], where)
     return None if low is None else (keys[0], int(low), int(high))

@@ -16,7 +16,7 @@ from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
 
 if TYPE_CHECKING:
-    from warehouse_sources.sources.postgres.reader import PostgresReader
+    from warehouse_sources.sources.base import SourceReader
 
 __all__ = ["SyncRequest", "SyncResult", "sync_table"]
 
@@ -30,7 +30,7 @@ class SyncRequest:
     run_id: str = ""
 
 
-def sync_table(reader: PostgresReader, request: SyncRequest, log: Log, hooks: SyncHooks | None = None) -> SyncResult:
+def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks | None = None) -> SyncResult:
     """Check the source table, read what this run needs and commit it with the new state.
 
     Faults no retry can fix (a value no column type holds, a schema the table cannot take, a
@@ -45,12 +45,12 @@ def sync_table(reader: PostgresReader, request: SyncRequest, log: Log, hooks: Sy
         raise fatal from exc
 
 
-def _sync(reader: PostgresReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:
+def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:
     plan = request.table
     found = reader.describe(plan.schema, plan.table)
     similar = reader.similar_tables(plan.schema, plan.table) if found is None else []
     desc = checks.require_table(found, plan, similar)
-    key_kind = checks.replication_key_kind(desc, plan)
+    key_kind = checks.replication_key_kind(desc, plan, reader.cursor_type_names)
     keys = checks.merge_keys(desc, plan) if plan.method == "incremental" else ()
     uri = delta.table_uri(request.warehouse_uri, plan.synced_name)
     table = delta.open_table(uri, request.storage_options)

@@ -21,8 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    from warehouse_sources.sources.postgres.catalog import TableDescription
-    from warehouse_sources.sources.postgres.reader import PostgresReader
+    from warehouse_sources.sources.base import SourceReader, TableDescription
 
 SYNCED_AT = "_ws_synced_at"
 
@@ -51,7 +50,7 @@ class SyncResult:
 class Writer:
     """Streams one planned read into the Delta table."""
 
-    reader: PostgresReader
+    reader: SourceReader
     plan: TablePlan
     storage_options: dict[str, str] | None
     uri: str

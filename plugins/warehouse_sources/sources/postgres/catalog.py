@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from warehouse_sources.sources.base import TableDescription
 from warehouse_sources.sources.postgres.sql import quote_literal
 from warehouse_sources.sources.postgres.types import PgColumn
 
@@ -46,17 +46,6 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.
 WHERE n.nspname = {schema} AND c.relname = {table} AND i.indisprimary
 ORDER BY array_position(i.indkey::int2[], a.attnum)
 """
-
-
-@dataclass(frozen=True)
-class TableDescription:
-    schema: str
-    table: str
-    columns: tuple[PgColumn, ...]
-    primary_key: tuple[str, ...]
-
-    def column(self, name: str) -> PgColumn | None:
-        return next((c for c in self.columns if c.name == name), None)
 
 
 def describe_table(rows: Callable[[str], list[tuple[Any, ...]]], schema: str, table: str) -> TableDescription | None:

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine.state import CursorValue
-from warehouse_sources.sources.postgres.catalog import TableDescription, describe_table, similar_tables
+from warehouse_sources.sources.base import TableDescription, ValueNotes
+from warehouse_sources.sources.postgres.catalog import describe_table, similar_tables
 from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident, within_cursor_range
-from warehouse_sources.sources.postgres.types import ValueNotes, arrow_type, normalize_batch
+from warehouse_sources.sources.postgres.types import CURSOR_TYPE_NAMES, PgColumn, arrow_type, normalize_batch
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -28,7 +29,9 @@ SESSION_SQL = (
 
 
 class PostgresReader:
-    """A connection to one source database, used as a context manager."""
+    """A connection to one source database, used as a context manager (a `SourceReader`)."""
+
+    cursor_type_names: tuple[str, ...] = CURSOR_TYPE_NAMES
 
     def __init__(self, uri: str, *, batch_bytes: int = BATCH_BYTES) -> None:
         self._uri = uri
@@ -93,13 +96,15 @@ class PostgresReader:
         except Exception:  # nothing was written in a read-only snapshot
             pass
 
+    def key_condition(self, desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
+        return key_condition(desc, key, op, value)
+
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
         """(max key at or above `lower`, rows whose key no cursor can hold) in the current snapshot.
 
         A cursor can't hold NULL, infinity or a date outside years 1-9999; those rows are counted.
         """
-        column = desc.column(key)
-        assert column is not None
+        column = pg_column(desc, key)
         ident, table = quote_ident(key), qualified(desc.schema, desc.table)
         in_range = within_cursor_range(ident, column.type_name)
         where = key_condition(desc, key, ">=", lower) if lower is not None else in_range
@@ -154,7 +159,8 @@ class PostgresReader:
         import pyarrow as pa
 
         as_text = text_columns | set(self.irregular_arrays(desc, where))
-        chosen = [c.read_as_text() if c.name in as_text else c for c in desc.columns]
+        chosen = [pg_column(desc, c.name) for c in desc.columns]
+        chosen = [c.read_as_text() if c.name in as_text else c for c in chosen]
         select = ", ".join(c.select_sql() for c in chosen)
         sql = f"SELECT {select} FROM {qualified(desc.schema, desc.table)}" + (f" WHERE {where}" if where else "")
         raw = self._stream(sql, self._batch_bytes)
@@ -197,9 +203,15 @@ class PostgresReader:
 def key_condition(desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
     """`"key" >= '...'::timestamptz AND "key" BETWEEN ...`: the value as a typed literal, and the
     key kept within what a cursor can hold (an `infinity` key would otherwise match every run)."""
-    column = desc.column(key)
-    assert column is not None
+    column = pg_column(desc, key)
     ident = quote_ident(key)
     condition = f"{ident} {op} {cursor_literal(value, column.type_name)}"
     limits = within_cursor_range(ident, column.type_name)
     return condition if limits == "TRUE" else f"{condition} AND {limits}"
+
+
+def pg_column(desc: TableDescription, name: str) -> PgColumn:
+    """A column of a table this reader described (so a `PgColumn`)."""
+    column = desc.column(name)
+    assert isinstance(column, PgColumn), name
+    return column

@@ -14,10 +14,11 @@ delta-rs cannot write dates after 262142.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from warehouse_sources.engine.state import KeyKind
+from warehouse_sources.sources.base import ValueNotes
 from warehouse_sources.sources.postgres.sql import quote_ident
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ NATIVE_SCALARS = {
 }
 NATIVE_ARRAY_ELEMENTS = {"int2", "int4", "int8", "float4", "float8", "bool", "text", "varchar"}
 INTEGER_TYPES = frozenset({"int2", "int4", "int8"})
-CURSOR_TYPES = {
+CURSOR_TYPES: dict[str, KeyKind] = {
     "int2": "int",
     "int4": "int",
     "int8": "int",
@@ -49,12 +50,11 @@ CURSOR_TYPES = {
     "timestamp": "timestamp",
     "timestamptz": "timestamp",
 }
-CURSOR_TYPE_NAMES = ["smallint", "integer", "bigint", "date", "timestamp", "timestamp with time zone"]
+CURSOR_TYPE_NAMES = ("smallint", "integer", "bigint", "date", "timestamp", "timestamp with time zone")
 MAX_DECIMAL_PRECISION = 38
 # Years 1-9999, relative to 1970-01-01, in days and in microseconds.
 FIRST_DAY, LAST_DAY = -719_162, 2_932_896
 FIRST_US, LAST_US = FIRST_DAY * 86_400_000_000, (LAST_DAY + 1) * 86_400_000_000 - 1
-ValueNotes = Counter[tuple[str, str]]  # (column, what became NULL) -> count
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,14 @@ class PgColumn:
         if self.element_type is not None:
             return self.element_type in NATIVE_ARRAY_ELEMENTS
         return self.type_name in NATIVE_SCALARS
+
+    @property
+    def cursor_kind(self) -> KeyKind | None:
+        return CURSOR_TYPES.get(self.type_name) if self.element_type is None else None
+
+    @property
+    def is_integer(self) -> bool:
+        return self.type_name in INTEGER_TYPES and self.element_type is None
 
     @property
     def is_native_array(self) -> bool:
