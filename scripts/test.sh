@@ -8,6 +8,12 @@ scripts/bootstrap.sh dev,demo
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 .venv/bin/python -m warehouse_sources schema --check include/source.schema.json
+# The browser tests drive Debian's chromium (Playwright cannot download its own browser here).
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+# The Sources page: rebuild it from the locked npm dependencies; the committed bundle must be that build.
+scripts/build_ui.sh --check
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then

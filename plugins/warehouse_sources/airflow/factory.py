@@ -42,8 +42,19 @@ def doc_md(plan: SourcePlan, path: Path) -> str:
         "| source table | synced table | method | replication key | |\n|---|---|---|---|---|\n"
         f"{rows}\n\n"
         'Trigger with conf `{"tables": ["<synced table>"], "full_refresh": true}` to sync some tables '
-        "or rebuild them from scratch."
+        "or rebuild them from scratch.\n\n"
+        f"Status, table switches and actions: [{plan.name} on the Sources page]({sources_page_url(plan.name)})"
     )
+
+
+def sources_page_url(source_name: str) -> str:
+    """The source on the plugin's Sources page, under Airflow's base URL path (sub-path deployments too)."""
+    from urllib.parse import quote, urlsplit
+
+    from airflow.configuration import conf
+
+    base = urlsplit(conf.get("api", "base_url", fallback="") or "").path.rstrip("/")
+    return f"{base}/plugin/sources?source={quote(source_name)}"
 
 
 def build_dag(plan: SourcePlan, path: Path) -> DAG:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from fastapi.responses import JSONResponse
 
 URL_PREFIX = "/warehouse-sources"
-BUNDLE = Path(__file__).parent / "ui" / "dist" / "main.umd.cjs"
+BUNDLE = Path(__file__).parent / "ui" / "dist" / "sources-page.js"
 BUNDLE_ROUTE = "/static/sources-page.js"
 
 

@@ -1,0 +1,170 @@
+import { Alert, Badge, Box, Button, Flex, HStack, Link, SimpleGrid, Spinner, Text } from "@chakra-ui/react";
+import { useCallback, useState } from "react";
+
+import { api, airflowUrl, type SourceDetail, type SourceSummary } from "./api";
+import { Confirm } from "./Confirm";
+import { exact, relative } from "./format";
+import { StatusBadge } from "./StatusBadge";
+import { TablesPanel } from "./TablesPanel";
+import { usePoll } from "./usePoll";
+
+interface Props {
+  source: SourceSummary;
+  open: boolean;
+  onToggle: () => void;
+  onChanged: () => void;
+}
+
+type Pending = "resync" | "delete" | null;
+
+const Stat = ({ label, value, title }: { label: string; value: React.ReactNode; title?: string }) => (
+  <Box minW={0}>
+    <Text color="fg.muted" fontSize="xs">
+      {label}
+    </Text>
+    <Text fontSize="sm" title={title} truncate>
+      {value}
+    </Text>
+  </Box>
+);
+
+const Detail = ({ name, running, busy, act }: { name: string; running: boolean; busy: boolean; act: (f: () => Promise<unknown>) => void }) => {
+  const { data, error, refresh } = usePoll<SourceDetail>(() => api.detail(name), running ? 2000 : 10000, name);
+  const run = useCallback((f: () => Promise<unknown>) => act(() => f().finally(refresh)), [act, refresh]);
+  if (error) return <Text color="fg.error">{error}</Text>;
+  if (!data) return <Spinner size="sm" />;
+  return (
+    <TablesPanel
+      busy={busy}
+      detail={data}
+      onSwitch={(table, enabled) => run(() => api.switchTable(name, table, enabled))}
+      onSync={(table, full) => run(() => api.sync(name, [table], full))}
+    />
+  );
+};
+
+export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
+  const [pending, setPending] = useState<Pending>(null);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  const [tables, setTables] = useState<string[]>([]);
+  const deleted = source.deleted !== null;
+  const running = source.status === "Running";
+
+  const act = useCallback(
+    (f: () => Promise<unknown>, done?: string) => {
+      setBusy(true);
+      setMessage(null);
+      f()
+        .then(() => done && setMessage({ ok: true, text: done }))
+        .catch((e: unknown) => setMessage({ ok: false, text: e instanceof Error ? e.message : String(e) }))
+        .finally(() => {
+          setBusy(false);
+          onChanged();
+        });
+    },
+    [onChanged],
+  );
+
+  const askDelete = () => {
+    api.detail(source.name).then((d) => {
+      setTables(d.tables.map((t) => t.synced_name));
+      setPending("delete");
+    }, (e: unknown) => setMessage({ ok: false, text: String(e) }));
+  };
+
+  return (
+    <Box borderRadius="md" borderWidth="1px" data-testid={`source-${source.name}`} id={`source-${source.name}`} p={4}>
+      <Flex align="center" gap={3} justify="space-between" wrap="wrap">
+        <HStack gap={3} minW={0}>
+          <Button aria-expanded={open} onClick={onToggle} px={1} size="sm" variant="ghost">
+            {open ? "▾" : "▸"}
+            <Text as="span" fontSize="md" fontWeight="bold">
+              {source.name}
+            </Text>
+          </Button>
+          <Badge variant="outline">{source.kind}</Badge>
+          <StatusBadge status={source.status} />
+          <Box h="16px" w="16px">{running ? <Spinner aria-label="sync running" size="xs" /> : null}</Box>
+        </HStack>
+        <HStack gap={2} wrap="wrap">
+          <Button disabled={busy || deleted || source.paused} onClick={() => act(() => api.sync(source.name), "Sync queued")} size="sm">
+            Sync now
+          </Button>
+          <Button disabled={busy || deleted || source.paused} onClick={() => setPending("resync")} size="sm" variant="outline">
+            Resync
+          </Button>
+          <Button
+            disabled={busy || deleted}
+            onClick={() => act(() => api.pause(source.name, !source.paused), source.paused ? "Unpaused" : "Paused")}
+            size="sm"
+            variant="outline"
+          >
+            {source.paused ? "Unpause" : "Pause"}
+          </Button>
+          <Button colorPalette="red" disabled={busy || deleted} onClick={askDelete} size="sm" variant="outline">
+            Delete
+          </Button>
+        </HStack>
+      </Flex>
+      <SimpleGrid columns={{ base: 2, md: 3, lg: 6 }} gap={3} mt={3}>
+        <Stat label="Frequency" value={source.frequency} />
+        <Stat label="Last successful run" title={exact(source.last_success)} value={relative(source.last_success)} />
+        <Stat label="Next run" title={exact(source.next_run)} value={source.paused ? "paused" : relative(source.next_run)} />
+        <Stat label="Tables" value={`${source.tables_enabled} of ${source.tables_total} enabled`} />
+        <Stat
+          label="Current run"
+          value={source.active_run ? <Link href={airflowUrl(source.active_run.url)}>{source.active_run.state}</Link> : "—"}
+        />
+        <Stat label="DAG" value={<Link href={airflowUrl(source.dag_url)}>{source.dag_id}</Link>} />
+      </SimpleGrid>
+      <Box minH="1.5em" mt={2}>
+        {source.last_error ? (
+          <Text color="fg.error" fontSize="sm" truncate>
+            Last error ({source.last_error.task_id}):{" "}
+            <Link href={airflowUrl(source.last_error.url)} title="open the failed task's log">
+              {source.last_error.message}
+            </Link>
+          </Text>
+        ) : null}
+      </Box>
+      {source.deleted ? (
+        <Alert.Root mt={2} status="info">
+          <Alert.Indicator />
+          <Alert.Title>
+            Deleted by {source.deleted.by} {relative(source.deleted.at)}. {source.deleted.note ?? ""}
+          </Alert.Title>
+        </Alert.Root>
+      ) : null}
+      {message ? (
+        <Text aria-live="polite" color={message.ok ? "fg.success" : "fg.error"} fontSize="sm" mt={1}>
+          {message.text}
+        </Text>
+      ) : null}
+      {pending === "resync" ? (
+        <Confirm
+          action="Resync all"
+          onCancel={() => setPending(null)}
+          onConfirm={() => {
+            setPending(null);
+            act(() => api.sync(source.name, undefined, true), "Resync queued");
+          }}
+          title={`Resync every enabled table of ${source.name}? Cursors are reset and the tables rebuilt from the source.`}
+        />
+      ) : null}
+      {pending === "delete" ? (
+        <Confirm
+          action={`Delete ${source.name}`}
+          items={tables}
+          onCancel={() => setPending(null)}
+          onConfirm={() => {
+            setPending(null);
+            act(() => api.remove(source.name), "Deleted");
+          }}
+          title={`Delete ${source.name}? Its DAG stops being scheduled and these synced tables are dropped with their state:`}
+        />
+      ) : null}
+      {open ? <Detail act={act} busy={busy} name={source.name} running={running} /> : null}
+    </Box>
+  );
+};

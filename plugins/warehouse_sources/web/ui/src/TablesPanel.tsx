@@ -1,0 +1,112 @@
+import { Box, Button, Code, HStack, Link, SimpleGrid, Stack, Switch, Text } from "@chakra-ui/react";
+import { useState } from "react";
+
+import { airflowUrl, type SourceDetail, type TableStatus } from "./api";
+import { Confirm } from "./Confirm";
+import { count, exact, relative } from "./format";
+import { RunChart } from "./RunChart";
+
+interface Props {
+  detail: SourceDetail;
+  busy: boolean;
+  onSwitch: (table: string, enabled: boolean) => void;
+  onSync: (table: string, fullRefresh: boolean) => void;
+}
+
+const Field = ({ label, children }: { label: string; children: React.ReactNode }) => (
+  <Box minW={0}>
+    <Text color="fg.muted" fontSize="xs">
+      {label}
+    </Text>
+    <Box fontSize="sm" truncate>
+      {children}
+    </Box>
+  </Box>
+);
+
+const TableRow = ({ table, busy, locked, onSwitch, onSync }: { table: TableStatus; busy: boolean; locked: boolean } & Omit<Props, "detail" | "busy">) => {
+  const [confirming, setConfirming] = useState(false);
+  const switchedBy = table.enabled_origin === "ui" ? `switched by ${table.switched_by} ${relative(table.switched_at)}` : "from the source file";
+  return (
+    <Box borderTopWidth="1px" data-testid={`table-${table.synced_name}`} py={3}>
+      <Stack direction={{ base: "column", md: "row" }} gap={3} justify="space-between">
+        <HStack gap={3} minW={0}>
+          <Switch.Root
+            checked={table.enabled}
+            disabled={busy || locked}
+            onCheckedChange={(e) => onSwitch(table.synced_name, e.checked)}
+            size="sm"
+          >
+            <Switch.HiddenInput aria-label={`Sync ${table.synced_name}`} />
+            <Switch.Control />
+          </Switch.Root>
+          <Box minW={0}>
+            <Text fontWeight="semibold" truncate>
+              {table.schema_name}.{table.table}
+            </Text>
+            <Text color="fg.muted" fontSize="xs" title={table.enabled ? "" : switchedBy}>
+              → <Code size="sm">{table.synced_name}</Code> · {table.enabled ? "enabled" : "disabled"} ({switchedBy})
+            </Text>
+          </Box>
+        </HStack>
+        <HStack flexShrink={0}>
+          <Button disabled={busy || locked || !table.enabled} onClick={() => onSync(table.synced_name, false)} size="xs" variant="outline">
+            Sync
+          </Button>
+          <Button disabled={busy || locked || !table.enabled} onClick={() => setConfirming(true)} size="xs" variant="outline">
+            Resync
+          </Button>
+        </HStack>
+      </Stack>
+      <SimpleGrid columns={{ base: 2, md: 4, xl: 7 }} gap={3} mt={2}>
+        <Field label="Method">{table.method}</Field>
+        <Field label="Replication key / cursor">
+          {table.replication_key ? (
+            <span title={String(table.cursor ?? "")}>
+              {table.replication_key} · {table.cursor ?? "—"}
+            </span>
+          ) : (
+            "—"
+          )}
+        </Field>
+        <Field label="Last synced">
+          <span title={exact(table.last_synced)}>{relative(table.last_synced)}</span>
+        </Field>
+        <Field label="Rows last run">{count(table.rows_last_run)}</Field>
+        <Field label="Rows in table">{count(table.rows_total)}</Field>
+        <Field label="Last run">{table.state ?? "—"}</Field>
+        <Field label="Rows and duration, last 20 runs">
+          <RunChart points={table.history} />
+        </Field>
+      </SimpleGrid>
+      {table.last_error ? (
+        <Text color="fg.error" fontSize="sm" mt={1}>
+          <Link href={airflowUrl(table.last_error.url)}>{table.last_error.message}</Link>
+        </Text>
+      ) : null}
+      {confirming ? (
+        <Confirm
+          action="Resync"
+          items={[table.synced_name]}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            onSync(table.synced_name, true);
+          }}
+          title={`Resync ${table.synced_name}? Its cursor is reset and the table is rebuilt from the source.`}
+        />
+      ) : null}
+    </Box>
+  );
+};
+
+export const TablesPanel = ({ detail, busy, onSwitch, onSync }: Props) => {
+  const locked = detail.deleted !== null;
+  return (
+    <Box mt={3}>
+      {detail.tables.map((table) => (
+        <TableRow busy={busy} key={table.synced_name} locked={locked} onSwitch={onSwitch} onSync={onSync} table={table} />
+      ))}
+    </Box>
+  );
+};

@@ -1,0 +1,88 @@
+// The plugin's REST API (DESIGN §4.8): the page reads and changes everything through it,
+// with the Airflow UI's session cookie, so every action works the same from curl.
+
+export type Status = "Never run" | "Running" | "Completed" | "Failed" | "Paused" | "Deleted";
+
+export interface RunRef { run_id: string; state: string | null; started: string | null; ended: string | null; url: string }
+export interface ErrorRef { message: string; task_id: string; run_id: string; url: string }
+export interface Deleted { by: string; at: string; file_removed: boolean; note: string | null }
+
+export interface SourceSummary {
+  name: string;
+  kind: string;
+  dag_id: string;
+  status: Status;
+  paused: boolean;
+  schedule: string;
+  frequency: string;
+  last_success: string | null;
+  next_run: string | null;
+  last_run: RunRef | null;
+  active_run: RunRef | null;
+  last_error: ErrorRef | null;
+  tables_total: number;
+  tables_enabled: number;
+  deleted: Deleted | null;
+  dag_url: string;
+}
+
+export interface RunPoint { run_id: string; at: string | null; state: string | null; rows: number | null; seconds: number | null }
+
+export interface TableStatus {
+  synced_name: string;
+  schema_name: string;
+  table: string;
+  enabled: boolean;
+  enabled_origin: "yaml" | "ui";
+  switched_by: string | null;
+  switched_at: string | null;
+  method: string;
+  replication_key: string | null;
+  cursor: string | number | null;
+  last_synced: string | null;
+  rows_last_run: number | null;
+  rows_total: number | null;
+  state: string | null;
+  last_error: ErrorRef | null;
+  history: RunPoint[];
+}
+
+export interface SourceDetail extends SourceSummary { source_file: string; tables: TableStatus[] }
+export interface SourceList { sources: SourceSummary[]; warnings: string[] }
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string) {
+    super(message);
+  }
+}
+
+/** A URL relative to Airflow's base URL (the UI sets <base href>), so sub-path deployments work. */
+export const airflowUrl = (path: string): string => new URL(path, document.baseURI).toString();
+
+const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const response = await fetch(airflowUrl(`warehouse-sources/api/${path}`), {
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    method,
+  });
+  const data: unknown = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = (data as { detail?: unknown }).detail;
+    throw new ApiError(response.status, typeof detail === "string" ? detail : JSON.stringify(detail ?? response.statusText));
+  }
+  return data as T;
+};
+
+const source = (name: string): string => `sources/${encodeURIComponent(name)}`;
+
+export const api = {
+  list: () => request<SourceList>("GET", "sources"),
+  detail: (name: string) => request<SourceDetail>("GET", source(name)),
+  sync: (name: string, tables?: string[], fullRefresh = false) =>
+    request<{ dag_run_id: string }>("POST", `${source(name)}/sync`, { full_refresh: fullRefresh, ...(tables ? { tables } : {}) }),
+  pause: (name: string, paused: boolean) => request<{ paused: boolean }>("POST", `${source(name)}/${paused ? "pause" : "unpause"}`),
+  remove: (name: string) => request<{ dropped: string[]; file_removed: boolean; note: string | null }>("DELETE", source(name)),
+  switchTable: (name: string, table: string, enabled: boolean) =>
+    request<{ enabled: boolean }>("PATCH", `${source(name)}/tables/${encodeURIComponent(table)}`, { enabled }),
+};
