@@ -1,0 +1,7 @@
+"""MySQL/MariaDB source: catalog lookups, type mapping and a streaming reader over PyMySQL."""
+
+from __future__ import annotations
+
+from warehouse_sources.sources.mysql.reader import MySQLParams, MySQLReader
+
+__all__ = ["MySQLParams", "MySQLReader"]

@@ -1,0 +1,84 @@
+"""Catalog lookups in information_schema: a table's columns and primary key, matched exactly.
+
+information_schema compares names case-insensitively; each lookup adds a byte comparison so
+`Orders` never matches `orders`. The plain equality stays too: it lets the server open only
+the one table's metadata instead of every database's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from warehouse_sources.sources.base import TableDescription
+from warehouse_sources.sources.mysql.sql import bytes_literal, text_literal
+from warehouse_sources.sources.mysql.types import MySQLColumn
+
+SAME_TABLE = """TABLE_SCHEMA = {schema} AND TABLE_NAME = {table}
+  AND CAST(TABLE_SCHEMA AS BINARY) = {schema_bytes} AND CAST(TABLE_NAME AS BINARY) = {table_bytes}"""
+
+COLUMNS_SQL = """
+SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE
+FROM information_schema.COLUMNS WHERE {same_table}
+ORDER BY ORDINAL_POSITION
+"""
+
+PRIMARY_KEY_SQL = """
+SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+WHERE {same_table} AND CONSTRAINT_NAME = 'PRIMARY'
+ORDER BY ORDINAL_POSITION
+"""
+
+# Same name in another database, or the same words in another case: what the user may have meant.
+SIMILAR_SQL = """
+SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES
+WHERE LOWER(TABLE_NAME) = LOWER({table})
+  AND TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+ORDER BY CAST(TABLE_SCHEMA AS BINARY) = {schema_bytes} DESC, TABLE_SCHEMA, TABLE_NAME
+LIMIT 6
+"""
+
+Rows = Callable[[str], list[tuple[Any, ...]]]
+
+
+def _names(schema: str, table: str) -> dict[str, str]:
+    return {
+        "schema": text_literal(schema),
+        "table": text_literal(table),
+        "schema_bytes": bytes_literal(schema),
+        "table_bytes": bytes_literal(table),
+    }
+
+
+def describe_table(rows: Rows, schema: str, table: str) -> TableDescription | None:
+    """The table's columns and primary key, or None when no such table or view exists.
+
+    `rows(sql)` runs a query and returns its rows; names reach SQL only as hex literals.
+    """
+    same_table = SAME_TABLE.format(**_names(schema, table))
+    found = rows(COLUMNS_SQL.format(same_table=same_table))
+    if not found:  # every MySQL table and view has at least one column
+        return None
+    columns = tuple(
+        MySQLColumn(
+            name=_text(r[0]),
+            data_type=_text(r[1]),
+            column_type=_text(r[2]),
+            precision=None if r[3] is None else int(r[3]),
+            scale=None if r[4] is None else int(r[4]),
+        )
+        for r in found
+    )
+    primary_key = tuple(_text(r[0]) for r in rows(PRIMARY_KEY_SQL.format(same_table=same_table)))
+    return TableDescription(schema, table, columns, primary_key)
+
+
+def similar_tables(rows: Rows, schema: str, table: str) -> list[str]:
+    """Existing tables named like `table` (any case, any database), as `database.table`."""
+    found = [(_text(s), _text(t)) for s, t in rows(SIMILAR_SQL.format(**_names(schema, table)))]
+    return [f"{s}.{t}" for s, t in found if (s, t) != (schema, table)][:5]
+
+
+def _text(value: Any) -> str:
+    """information_schema text (MySQL 8 hands some of it over as bytes)."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,266 @@
+"""Stream a MySQL or MariaDB table as Arrow batches through PyMySQL's unbuffered cursor.
+
+One connection per sync, one `START TRANSACTION WITH CONSISTENT SNAPSHOT` per cursor read, so
+the key bounds, the checks and the rows streamed see one state of the table (InnoDB). PyMySQL
+reads inside that snapshot; connectorx, ten times faster here, opens connections of its own
+(so it cannot share the snapshot) and panics on a zero date, so it is not used (README).
+
+Rows come as the server's text, a bounded chunk at a time, and each column is cast by Arrow:
+chunks are sized from the previous one so a batch stays under `batch_bytes` and `batch_rows`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from warehouse_sources.engine.state import CursorValue
+from warehouse_sources.sources.base import TableDescription, ValueNotes
+from warehouse_sources.sources.mysql.catalog import describe_table, similar_tables
+from warehouse_sources.sources.mysql.sql import cursor_literal, qualified, quote_ident, within_cursor_range
+from warehouse_sources.sources.mysql.types import CURSOR_TYPE_NAMES, MySQLColumn, arrow_type, rows_to_batch
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+BATCH_BYTES = 2 * 1024 * 1024
+BATCH_ROWS = 65_536
+FIRST_CHUNK_ROWS = 256  # rows fetched before the row size is known
+SESSION_SQL = (
+    "SET time_zone = '+00:00'",  # TIMESTAMP values (stored in UTC) come back in UTC
+    "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",  # what the consistent snapshot needs
+    "SET SESSION net_write_timeout = 3600",  # a slow warehouse write must not cut a streaming read
+)
+
+
+@dataclass(frozen=True)
+class MySQLParams:
+    """Where to connect; built from keyword arguments or a `mysql://` URI."""
+
+    host: str = "127.0.0.1"
+    port: int = 3306
+    user: str = "root"
+    password: str = ""
+    database: str | None = None
+    connect_timeout: int = 30
+
+    @classmethod
+    def from_uri(cls, uri: str) -> MySQLParams:
+        """`mysql://user:password@host:3306/database?connect_timeout=10` (also mariadb://)."""
+        parts = urlsplit(uri)
+        if parts.scheme not in ("mysql", "mariadb"):
+            raise ValueError("a MySQL URI starts with mysql:// or mariadb://")
+        query = dict(parse_qsl(parts.query))
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 3306,
+            user=unquote(parts.username or "root"),
+            password=unquote(parts.password or ""),
+            database=unquote(parts.path.lstrip("/")) or None,
+            connect_timeout=int(query.get("connect_timeout", 30)),
+        )
+
+
+class MySQLReader:
+    """A connection to one MySQL/MariaDB server, used as a context manager (a `SourceReader`)."""
+
+    cursor_type_names: tuple[str, ...] = CURSOR_TYPE_NAMES
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        *,
+        batch_bytes: int = BATCH_BYTES,
+        batch_rows: int = BATCH_ROWS,
+        **params: Any,
+    ) -> None:
+        self._params = MySQLParams.from_uri(uri) if uri else MySQLParams(**params)
+        self._batch_bytes = batch_bytes
+        self._batch_rows = batch_rows
+        self._conn: Any = None
+        self._streaming: Any = None  # the unbuffered cursor of a read not consumed to its end
+        self.value_notes: ValueNotes = ValueNotes()
+
+    def __enter__(self) -> MySQLReader:
+        self._connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._abandon_stream()
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # already gone; nothing left to release
+                pass
+        self._conn = None
+
+    def _connect(self) -> None:
+        import pymysql
+        from pymysql.converters import conversions
+
+        p = self._params
+        self._conn = pymysql.connect(
+            host=p.host,
+            port=p.port,
+            user=p.user,
+            password=p.password,
+            database=p.database,
+            connect_timeout=p.connect_timeout,
+            charset="utf8mb4",
+            autocommit=True,
+            # Encoders only: values come back as the server's text, cast column-wise by Arrow.
+            conv={k: v for k, v in conversions.items() if not isinstance(k, int)},
+        )
+        try:
+            for statement in SESSION_SQL:
+                self.execute(statement)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns no rows."""
+        with self._conn.cursor() as cursor:
+            cursor.execute(sql)
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run a small query; values as Python objects (ints, Decimals, dates, datetimes, str)."""
+        from pymysql.converters import decoders
+
+        with self._conn.cursor() as cursor:
+            cursor.execute(sql)
+            types = [d[1] for d in cursor.description or ()]
+            found = cursor.fetchall()
+        return [tuple(_decode(v, decoders.get(t)) for v, t in zip(row, types, strict=True)) for row in found]
+
+    def describe(self, schema: str, table: str) -> TableDescription | None:
+        return describe_table(self.rows, schema, table)
+
+    def similar_tables(self, schema: str, table: str) -> list[str]:
+        """`database.table` names the user may have meant (another database, another case)."""
+        return similar_tables(self.rows, schema, table)
+
+    def begin_snapshot(self) -> None:
+        self.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+
+    def end_snapshot(self) -> None:
+        """End the read-only snapshot. Never raises: after a dropped connection the ROLLBACK
+        fails too, and its error must not hide the one that explains the failure. A read left
+        unfinished is not drained (that could mean the rest of a big table): the connection is
+        closed, which ends the transaction, and opened again."""
+        try:
+            if self._abandon_stream():
+                self._connect()
+            else:
+                self.execute("ROLLBACK")
+        except Exception:  # nothing was written in a read-only snapshot
+            pass
+
+    def key_condition(self, desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
+        return key_condition(desc, key, op, value)
+
+    def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
+        """(max key at or above `lower`, rows whose key no cursor can hold) in the current snapshot.
+
+        A cursor can't hold NULL, a zero date, a zero month or day, or year 0; those rows are counted.
+        """
+        column = mysql_column(desc, key)
+        ident, table = quote_ident(key), qualified(desc.schema, desc.table)
+        in_range = within_cursor_range(ident, column.data_type)
+        where = key_condition(desc, key, ">=", lower) if lower is not None else in_range
+        outside = f"{ident} IS NULL OR NOT ({in_range})"
+        sql = f"SELECT (SELECT max({ident}) FROM {table} WHERE {where}), (SELECT count(*) FROM {table} WHERE {outside})"
+        (upper, nulls), *_ = self.rows(sql)
+        return upper, int(nulls)
+
+    def key_problems(self, desc: TableDescription, keys: tuple[str, ...], where: str) -> tuple[int, str | None]:
+        """(rows matching `where` with a NULL in a key column, one duplicated key's text or None)."""
+        idents = ", ".join(quote_ident(k) for k in keys)
+        table = qualified(desc.schema, desc.table)
+        any_null = " OR ".join(f"{quote_ident(k)} IS NULL" for k in keys)
+        condition = f"({where}) AND ({any_null})" if where else any_null
+        (null_rows,), *_ = self.rows(f"SELECT count(*) FROM {table} WHERE {condition}")
+        shown = "CONCAT('(', CONCAT_WS(', ', " + ", ".join(f"QUOTE({quote_ident(k)})" for k in keys) + "), ')')"
+        dup = f"SELECT {shown} FROM {table} WHERE {where or 'TRUE'} GROUP BY {idents} HAVING count(*) > 1 LIMIT 1"
+        found = self.rows(dup)
+        return int(null_rows), (str(found[0][0]) if found else None)
+
+    def value_range(self, desc: TableDescription, column: str, where: str) -> tuple[Any, Any]:
+        """(min, max) of `column` over the rows matching `where`, in the current snapshot."""
+        ident = quote_ident(column)
+        (low, high), *_ = self.rows(
+            f"SELECT min({ident}), max({ident}) FROM {qualified(desc.schema, desc.table)} WHERE {where or 'TRUE'}"
+        )
+        return low, high
+
+    def read(
+        self, desc: TableDescription, where: str = "", text_columns: frozenset[str] = frozenset()
+    ) -> pa.RecordBatchReader:
+        """Stream `SELECT ... FROM table [WHERE ...]` as batches in the stored types.
+
+        `text_columns` is for array columns kept as text; MySQL has no arrays, so it is unused.
+        """
+        import pyarrow as pa
+
+        columns = [mysql_column(desc, c.name) for c in desc.columns]
+        select = ", ".join(c.select_sql() for c in columns)
+        sql = f"SELECT {select} FROM {qualified(desc.schema, desc.table)}" + (f" WHERE {where}" if where else "")
+        schema = pa.schema([pa.field(c.name, arrow_type(c)) for c in columns])
+        return pa.RecordBatchReader.from_batches(schema, self._batches(sql, schema))
+
+    def _batches(self, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
+        import pymysql.cursors
+
+        if self._streaming is not None:  # the engine reads one stream at a time; a second would end the snapshot
+            raise RuntimeError("a read from this MySQL connection is still streaming")
+        cursor = self._conn.cursor(pymysql.cursors.SSCursor)
+        cursor.execute(sql)
+        self._streaming = cursor
+        size = min(FIRST_CHUNK_ROWS, self._batch_rows)
+        while True:
+            rows = cursor.fetchmany(size)
+            if not rows:
+                break
+            batch = rows_to_batch(rows, schema, self.value_notes)
+            yield batch
+            per_row = max(1, batch.nbytes // batch.num_rows)
+            size = max(1, min(self._batch_rows, self._batch_bytes // per_row))
+        self._streaming = None
+        cursor.close()
+
+    def _abandon_stream(self) -> bool:
+        """Drop a read not consumed to its end (closing the connection); True when there was one."""
+        if self._streaming is None:
+            return False
+        self._streaming = None
+        try:
+            self._conn.close()
+        except Exception:  # the socket is dropped either way
+            pass
+        self._conn = None
+        return True
+
+
+def _decode(value: Any, decoder: Any) -> Any:
+    if value is None or decoder is None:
+        return value
+    return decoder(value)
+
+
+def key_condition(desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
+    """`` `key` >= TIMESTAMP'...' AND `key` BETWEEN ... ``: the value as a typed literal, and the key
+    kept within what a cursor can hold (a zero date would otherwise be below every cursor)."""
+    column = mysql_column(desc, key)
+    ident = quote_ident(key)
+    condition = f"{ident} {op} {cursor_literal(value, column.data_type)}"
+    limits = within_cursor_range(ident, column.data_type)
+    return condition if limits == "TRUE" else f"{condition} AND {limits}"
+
+
+def mysql_column(desc: TableDescription, name: str) -> MySQLColumn:
+    """A column of a table this reader described (so a `MySQLColumn`)."""
+    column = desc.column(name)
+    assert isinstance(column, MySQLColumn), name
+    return column

@@ -1,0 +1,183 @@
+"""MySQL/MariaDB column types -> what we select and the Arrow type we store (README "Type mapping
+(MySQL -> Delta)").
+
+Rows arrive as the server's text (the reader turns PyMySQL's per-value decoders off), and each
+column is cast once per batch by Arrow: no Python object per value. Delta has no unsigned
+integers, so unsigned types take the next wider signed type, and BIGINT UNSIGNED, wider than any,
+becomes decimal(20,0) (exact, and ordered like the source, so it still works as a key).
+
+Values no Delta column can hold become NULL and are counted (`ValueNotes`): zero dates
+('0000-00-00'), dates with a zero month or day (lax sql_modes allow them) and year 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from warehouse_sources.engine.state import KeyKind
+from warehouse_sources.sources.base import ValueNotes
+from warehouse_sources.sources.mysql.sql import quote_ident
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# data type -> (Arrow type name when signed, when unsigned)
+INTEGER_TYPES = {
+    "tinyint": ("int8", "int16"),
+    "smallint": ("int16", "int32"),
+    "mediumint": ("int32", "int32"),
+    "int": ("int32", "int64"),
+    "integer": ("int32", "int64"),
+    "bigint": ("int64", "decimal(20,0)"),
+}
+CURSOR_TYPES: dict[str, KeyKind] = {"date": "date", "datetime": "timestamp", "timestamp": "timestamp"}
+CURSOR_TYPE_NAMES = (
+    "tinyint",
+    "smallint",
+    "mediumint",
+    "int",
+    "bigint (signed or unsigned)",
+    "date",
+    "datetime",
+    "timestamp",
+)
+TEXT_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum", "set", "time"})
+BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"})
+SPATIAL_TYPES = frozenset(
+    {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+     "geometrycollection"}
+)  # fmt: skip
+MAX_DECIMAL_PRECISION = 38
+# A zero date, a zero month or day, or year 0: no Delta date holds them.
+NOT_A_DATE = r"^0000-|^\d{4}-00-|^\d{4}-\d{2}-00"
+ZERO_DATE_NOTE = "zero date, zero month or day, or year 0"
+
+
+@dataclass(frozen=True)
+class MySQLColumn:
+    """A column as information_schema.COLUMNS describes it (`data_type` lower case, no width)."""
+
+    name: str
+    data_type: str
+    column_type: str
+    precision: int | None = None
+    scale: int | None = None
+
+    @property
+    def type_sql(self) -> str:
+        return self.column_type
+
+    @property
+    def unsigned(self) -> bool:
+        return " unsigned" in self.column_type.lower()
+
+    @property
+    def is_boolean(self) -> bool:
+        """TINYINT(1), which BOOL and BOOLEAN are aliases of: stored as boolean (nonzero is true)."""
+        return self.column_type.lower() == "tinyint(1)"
+
+    @property
+    def is_integer(self) -> bool:
+        return self.data_type in INTEGER_TYPES and not self.is_boolean
+
+    @property
+    def cursor_kind(self) -> KeyKind | None:
+        return "int" if self.is_integer else CURSOR_TYPES.get(self.data_type)
+
+    @property
+    def is_native_array(self) -> bool:
+        return False  # MySQL has no array types
+
+    @property
+    def decimal_precision_scale(self) -> tuple[int, int] | None:
+        if self.data_type != "decimal" or self.precision is None:
+            return None
+        scale = self.scale or 0
+        return (self.precision, scale) if self.precision <= MAX_DECIMAL_PRECISION else None
+
+    def select_sql(self) -> str:
+        """The column in the SELECT list: as is, or rendered where the raw text would not do."""
+        ident = quote_ident(self.name)
+        if self.data_type == "bit":  # raw bytes otherwise; as a number the text casts to an integer
+            return f"CAST({ident} AS UNSIGNED) AS {ident}"
+        if self.data_type in SPATIAL_TYPES:  # the internal format (SRID + WKB) otherwise
+            return f"ST_AsText({ident}) AS {ident}"
+        return ident
+
+
+def arrow_type(column: MySQLColumn) -> pa.DataType:
+    """The Arrow type stored for `column` (what the README's table says)."""
+    import pyarrow as pa
+
+    if column.is_boolean:
+        return pa.bool_()
+    if column.is_integer:
+        name = INTEGER_TYPES[column.data_type][1 if column.unsigned else 0]
+        return pa.decimal128(20, 0) if name.startswith("decimal") else pa.type_for_alias(name)
+    simple = {
+        "float": pa.float32(),
+        "double": pa.float64(),
+        "real": pa.float64(),
+        "year": pa.int16(),
+        "bit": pa.int64(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("us", tz="UTC"),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+    }
+    if column.data_type in simple:
+        if column.data_type == "bit" and (column.precision or 64) > 63:
+            return pa.decimal128(20, 0)
+        return simple[column.data_type]
+    if column.data_type == "decimal":
+        precision_scale = column.decimal_precision_scale
+        return pa.decimal128(*precision_scale) if precision_scale else pa.string()
+    if column.data_type in BINARY_TYPES:
+        return pa.binary()
+    return pa.string()  # text, json, enum, set, time, spatial as WKT, and any type not listed
+
+
+def to_arrow(values: tuple[object, ...], target: pa.DataType) -> tuple[pa.Array, int]:
+    """One column of server text as `target`; also how many values became NULL as not-a-date."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_binary(target):
+        return pa.array(values, pa.binary()), 0
+    text = pa.array(values, pa.binary() if any(isinstance(v, bytes) for v in values) else pa.string())
+    if pa.types.is_binary(text.type):
+        text = text.cast(pa.string())  # a text type with a binary collation: UTF-8 is checked here
+    if pa.types.is_string(target):
+        return text, 0
+    if pa.types.is_boolean(target):
+        return pc.not_equal(text.cast(pa.int64()), 0), 0
+    if pa.types.is_date32(target) or pa.types.is_timestamp(target):
+        return _dates(text, target)
+    return text.cast(target), 0
+
+
+def _dates(text: pa.Array, target: pa.DataType) -> tuple[pa.Array, int]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    bad = pc.fill_null(pc.match_substring_regex(text, NOT_A_DATE), False)
+    count = pc.sum(bad).as_py() or 0
+    if count:
+        text = pc.if_else(bad, pa.scalar(None, pa.string()), text)
+    if pa.types.is_date32(target):
+        return text.cast(pa.date32()), count
+    return text.cast(pa.timestamp("us")).cast(target), count
+
+
+def rows_to_batch(rows: list[tuple[object, ...]], schema: pa.Schema, notes: ValueNotes) -> pa.RecordBatch:
+    """Fetched rows (server text) -> one batch in the stored types; not-a-date values counted."""
+    import pyarrow as pa
+
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    arrays = []
+    for values, field in zip(columns, schema, strict=True):
+        array, nulled = to_arrow(values, field.type)
+        if nulled:
+            notes[(field.name, ZERO_DATE_NOTE)] += nulled
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
