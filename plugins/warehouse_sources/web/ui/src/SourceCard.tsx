@@ -114,9 +114,9 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
         <Stat label="Tables" value={`${source.tables_enabled} of ${source.tables_total} enabled`} />
         <Stat
           label="Current run"
-          value={source.active_run ? <Link href={airflowUrl(source.active_run.url)}>{source.active_run.state}</Link> : "—"}
+          value={source.active_run ? <Link color="fg.info" href={airflowUrl(source.active_run.url)}>{source.active_run.state}</Link> : "—"}
         />
-        <Stat label="DAG" value={<Link href={airflowUrl(source.dag_url)}>{source.dag_id}</Link>} />
+        <Stat label="DAG" value={<Link color="fg.info" href={airflowUrl(source.dag_url)}>{source.dag_id}</Link>} />
       </SimpleGrid>
       <Box minH="1.5em" mt={2}>
         {source.last_error ? (

@@ -1,0 +1,160 @@
+"""The Sources page in a real browser against a real Airflow: what it shows and every action.
+
+Screenshots (light and dark, 1280x800 and 390 px wide) go to tests/artifacts/ (README: Sources page).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.integration.web_stack import PASSWORD, Stack, airflow_stack
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+RUN_TIMEOUT_MS = 180_000
+
+
+@pytest.fixture(scope="module")
+def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium (apt-get install chromium)")
+    with airflow_stack(pg_server, tmp_path_factory.mktemp("e2e")) as running:
+        deadline = time.monotonic() + 120
+        while running.api("GET", "/api/v2/dags?dag_id_pattern=sync_")["total_entries"] < 2:
+            assert time.monotonic() < deadline, "the dag-processor did not register the demo DAGs"
+            time.sleep(2)
+        yield running
+
+
+@pytest.fixture(scope="module")
+def page(stack: Stack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        tab = browser.new_page(viewport={"width": 1280, "height": 800})
+        tab.goto(stack.base + "/")
+        tab.locator("input").first.fill("admin")
+        tab.locator("input[type=password]").fill(PASSWORD)
+        tab.keyboard.press("Enter")
+        tab.get_by_role("link", name="Sources").click()
+        tab.get_by_role("heading", name="Sources").wait_for()
+        yield tab
+        browser.close()
+
+
+def card(page: Any, name: str) -> Any:
+    return page.get_by_test_id(f"source-{name}")
+
+
+def wait_status(page: Any, name: str, status: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(card(page, name).get_by_text(status, exact=True)).to_be_visible(timeout=RUN_TIMEOUT_MS)
+
+
+def latest_run(stack: Stack, dag_id: str) -> dict[str, Any]:
+    runs = stack.api("GET", f"/api/v2/dags/{dag_id}/dagRuns?order_by=-run_after&limit=1")["dag_runs"]
+    return runs[0]
+
+
+def delta_rows(stack: Stack, table: str) -> int:
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(stack.warehouse / table)).to_pyarrow_table().num_rows
+
+
+def shoot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width, height in ((1280, 800), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}-{width}.png"), full_page=True)
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def test_unpause_follows_the_run_and_shows_what_the_warehouse_holds(page: Any, stack: Stack) -> None:
+    from warehouse_sources.warehouse.delta import open_table, read_state
+
+    billing = card(page, "billing")
+    assert billing.get_by_text("Paused", exact=True).is_visible()
+    assert card(page, "crm").get_by_text("hourly").is_visible()
+    billing.get_by_role("button", name="Unpause").click()  # the scheduler starts the due run at once
+    wait_status(page, "billing", "Running")
+    wait_status(page, "billing", "Completed")
+    assert latest_run(stack, "sync_billing")["state"] == "success"
+    billing.get_by_role("button", name="billing").click()
+    for table in ("billing_customers", "billing_charges", "billing_refunds", "billing_plans"):
+        row = page.get_by_test_id(f"table-{table}")
+        row.wait_for()
+        text = row.inner_text()
+        assert f"{delta_rows(stack, table):,}" in text, (table, text)
+        state = read_state(open_table(str(stack.warehouse / table)))  # type: ignore[arg-type]
+        if state and state.cursor is not None:
+            from warehouse_sources.engine.state import encode_cursor
+
+            assert str(encode_cursor(state.cursor)) in text, (table, text)
+    shoot(page, "sources-after-first-sync")
+
+
+def test_a_switched_off_table_is_skipped_by_the_next_sync_now(page: Any, stack: Stack) -> None:
+    row = page.get_by_test_id("table-billing_plans")
+    row.get_by_label("Sync billing_plans").focus()  # keyboard reachable: Space flips the switch
+    page.keyboard.press("Space")
+    row.get_by_text("switched by admin").wait_for(timeout=30_000)
+    before = latest_run(stack, "sync_billing")["dag_run_id"]
+    card(page, "billing").get_by_role("button", name="Sync now").click()
+    wait_status(page, "billing", "Running")
+    wait_status(page, "billing", "Completed")
+    run = latest_run(stack, "sync_billing")["dag_run_id"]
+    assert run != before
+    path = f"/api/v2/dags/sync_billing/dagRuns/{quote(run, safe='')}/taskInstances/billing_plans"
+    assert stack.api("GET", path)["state"] == "skipped"
+    log = str(stack.api("GET", path + "/logs/1"))
+    assert "disabled by admin" in log, log[-2000:]
+    assert stack.api("GET", path.replace("billing_plans", "billing_charges"))["state"] == "success"
+
+
+def test_resync_of_one_table_rebuilds_it_after_a_confirmation(page: Any, stack: Stack) -> None:
+    row = page.get_by_test_id("table-billing_refunds")
+    row.get_by_role("button", name="Resync").click()
+    dialog = page.get_by_role("alertdialog")
+    assert "billing_refunds" in dialog.inner_text()
+    dialog.get_by_role("button", name="Resync").click()
+    wait_status(page, "billing", "Running")
+    wait_status(page, "billing", "Completed")
+    run = latest_run(stack, "sync_billing")
+    assert run["conf"] == {"tables": ["billing_refunds"], "full_refresh": True}
+    xcom = stack.api("GET", f"/api/v2/dags/sync_billing/dagRuns/{quote(run['dag_run_id'], safe='')}"
+                            "/taskInstances/billing_refunds/xcomEntries/return_value")  # fmt: skip
+    assert "overwrite" in str(xcom["value"])
+
+
+def test_delete_names_every_table_then_drops_them(page: Any, stack: Stack) -> None:
+    billing = card(page, "billing")
+    billing.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("alertdialog")
+    text = dialog.inner_text()
+    for table in ("billing_customers", "billing_charges", "billing_refunds", "billing_plans"):
+        assert table in text
+    shoot(page, "sources-delete-confirmation")
+    dialog.get_by_role("button", name="Delete billing").click()
+    billing.wait_for(state="detached", timeout=30_000)
+    assert not (stack.sources / "billing.yaml").exists()
+    assert not any((stack.warehouse / t).exists() for t in ("billing_customers", "billing_charges", "billing_plans"))
+    assert card(page, "crm").is_visible()

@@ -1,0 +1,146 @@
+"""A real Airflow (api-server, scheduler, dag-processor) on localhost for the browser tests.
+
+Airflow's metadata lives in a throwaway PostgreSQL database (SQLite lock timeouts were seen
+with parallel tasks); the sources are the demo's, pointed at throwaway source databases.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "e2e-" + uuid.uuid4().hex[:12]
+
+
+@dataclass
+class Stack:
+    base: str
+    home: Path
+    sources: Path
+    warehouse: Path
+    env: dict[str, str]
+    token: str = ""
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            text = answer.read().decode()
+        return json.loads(text) if text.startswith(("{", "[")) else text
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database(server: str, name: str, script: str | None = None) -> str:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    uri = server.rsplit("/", 1)[0] + f"/{name}"
+    if script:
+        with psycopg.connect(uri, autocommit=True) as conn:
+            conn.execute(script)  # type: ignore[call-overload]
+    return uri
+
+
+def _drop(server: str, names: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wait(base: str, deadline_s: float = 120) -> None:
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(base + "/api/v2/monitor/health", timeout=5):
+                return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError(f"the API server at {base} did not answer within {deadline_s} s")
+
+
+@contextmanager
+def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
+    """Start Airflow's three components with the demo sources; stop them and drop the databases after."""
+    sys.path.insert(0, str(REPO))
+    from include.demo.seed import SCRIPTS
+
+    tag = uuid.uuid4().hex[:8]
+    names = {"meta": f"ws_e2e_airflow_{tag}", "billing": f"ws_e2e_billing_{tag}", "crm": f"ws_e2e_crm_{tag}"}
+    meta = _database(pg_server, names["meta"])
+    billing = _database(pg_server, names["billing"], SCRIPTS["billing"])
+    crm = _database(pg_server, names["crm"], SCRIPTS["crm"])
+    home, sources, warehouse = root / "airflow", root / "sources", root / "warehouse"
+    home.mkdir()
+    shutil.copytree(REPO / "include" / "sources", sources)
+    (home / "passwords.json").write_text(json.dumps({"admin": PASSWORD}))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+        AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=meta.replace("postgresql://", "postgresql+psycopg://", 1),
+        AIRFLOW__API__PORT=str(port),
+        AIRFLOW__API__HOST="127.0.0.1",
+        AIRFLOW__API__BASE_URL=base,
+        AIRFLOW__API__WORKERS="1",
+        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{base}/execution/",
+        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+        AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="5",
+        AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
+        AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR=str(sources),
+        AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI=str(warehouse),
+        AIRFLOW_CONN_DEMO_BILLING=billing,
+        AIRFLOW_CONN_DEMO_CRM=crm,
+    )
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+    processes = []
+    try:
+        for component in ("api-server", "scheduler", "dag-processor"):
+            log = open(home / f"{component}.log", "w")  # noqa: SIM115 - closed with the process
+            processes.append((subprocess.Popen([airflow, component], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                               start_new_session=True), log))  # fmt: skip
+        _wait(base)
+        stack = Stack(base, home, sources, warehouse, env)
+        stack.token = stack.api("POST", "/auth/token", {"username": "admin", "password": PASSWORD})["access_token"]
+        yield stack
+    finally:
+        for process, _ in processes:
+            process.terminate()
+        for process, log in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+        _drop(pg_server, list(names.values()))
