@@ -20,6 +20,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_MYSQL = "mysql://root@127.0.0.1:3306/"
 
 # Airflow reads its home at import: give the suite its own, never the developer's.
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="ws-tests-airflow-")
@@ -70,6 +71,30 @@ def pg_db(pg_server: str) -> Iterator[str]:
     yield pg_server.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def mysql_db() -> Iterator[str]:
+    """A fresh, empty MySQL/MariaDB database for one test; its URI. Skips when no server answers."""
+    import pymysql
+
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    server = os.environ.get("WS_TEST_MYSQL_URI", DEFAULT_MYSQL)
+    p = MySQLParams.from_uri(server)
+    try:
+        conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, connect_timeout=3)
+    except pymysql.err.OperationalError as exc:
+        pytest.skip(f"no MySQL/MariaDB server at {p.host}:{p.port} ({exc}); start one or set WS_TEST_MYSQL_URI")
+    name = f"ws_test_{uuid.uuid4().hex[:10]}"
+    with conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}`")
+    try:
+        yield server.rstrip("/") + f"/{name}"
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        conn.close()
 
 
 @pytest.fixture

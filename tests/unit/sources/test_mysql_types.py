@@ -74,8 +74,13 @@ def test_stored_types(column: MySQLColumn, stored: pa.DataType) -> None:
 )
 def test_cursor_kinds(column: MySQLColumn, kind: str | None) -> None:
     assert column.cursor_kind == kind
-    assert column.is_integer == (kind == "int")
+    assert column.is_integer == (kind == "int" and not column.is_unsigned_bigint)
     assert not column.is_native_array
+
+
+def test_unsigned_bigint_is_a_cursor_but_gets_no_merge_key_span() -> None:
+    column = col("bigint", "bigint(20) unsigned")
+    assert column.cursor_kind == "int" and not column.is_integer
 
 
 def test_select_renders_bit_and_spatial_columns() -> None:

@@ -234,6 +234,9 @@ class MySQLReader:
         """Drop a read not consumed to its end (closing the connection); True when there was one."""
         if self._streaming is None:
             return False
+        result = getattr(self._streaming, "_result", None)
+        if result is not None:  # else, when collected, it would try to drain a closed socket
+            result.unbuffered_active = False
         self._streaming = None
         try:
             self._conn.close()

@@ -79,11 +79,20 @@ class MySQLColumn:
 
     @property
     def is_integer(self) -> bool:
-        return self.data_type in INTEGER_TYPES and not self.is_boolean
+        """Stored as an integer type. Not BIGINT UNSIGNED: stored as decimal(20,0), whose file
+        statistics delta-rs 1.6 clamps to the int64 range, so a MERGE pruned by its key span
+        would skip the files holding keys above 2**63-1 and insert those rows again."""
+        return self.data_type in INTEGER_TYPES and not self.is_boolean and not self.is_unsigned_bigint
+
+    @property
+    def is_unsigned_bigint(self) -> bool:
+        return self.data_type == "bigint" and self.unsigned
 
     @property
     def cursor_kind(self) -> KeyKind | None:
-        return "int" if self.is_integer else CURSOR_TYPES.get(self.data_type)
+        if self.data_type in INTEGER_TYPES and not self.is_boolean:
+            return "int"
+        return CURSOR_TYPES.get(self.data_type)
 
     @property
     def is_native_array(self) -> bool:
@@ -112,7 +121,7 @@ def arrow_type(column: MySQLColumn) -> pa.DataType:
 
     if column.is_boolean:
         return pa.bool_()
-    if column.is_integer:
+    if column.data_type in INTEGER_TYPES:
         name = INTEGER_TYPES[column.data_type][1 if column.unsigned else 0]
         return pa.decimal128(20, 0) if name.startswith("decimal") else pa.type_for_alias(name)
     simple = {
