@@ -20,7 +20,7 @@ from warehouse_sources.config.names import (
 )
 from warehouse_sources.config.schedules import CRON_PRESETS, MANUAL, check_schedule
 
-SourceKind = Literal["postgres"]
+SourceKind = Literal["postgres", "mysql"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -101,7 +101,7 @@ class SourceConfig(BaseModel):
     model_config = _STRICT
 
     name: str = Field(description="[a-z][a-z0-9_]*, unique; the DAG id is sync_<name>")
-    kind: SourceKind = Field(description="source kind: postgres")
+    kind: SourceKind = Field(description="source kind: postgres | mysql (MySQL and MariaDB)")
     conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
         description="Airflow connection that holds host and credentials"
     )
@@ -118,6 +118,17 @@ class SourceConfig(BaseModel):
     def _name_form(cls, value: str) -> str:
         if not SOURCE_NAME.match(value):
             raise ValueError(f"{value!r} must start with a lowercase letter and hold only a-z, 0-9 and _ (at most 63)")
+        return value
+
+    @field_validator("tables")
+    @classmethod
+    def _mysql_names_database(cls, value: list[TableConfig], info: ValidationInfo) -> list[TableConfig]:
+        """MySQL has no default schema to assume: each table names its database."""
+        if info.data.get("kind") != "mysql":
+            return value
+        bare = [f"tables[{i}].name {t.name!r}" for i, t in enumerate(value) if "." not in t.name]
+        if bare:
+            raise ValueError(f"{', '.join(bare)}: a mysql source names each table as database.table")
         return value
 
     @field_validator("schedule", mode="before")

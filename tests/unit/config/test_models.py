@@ -163,8 +163,20 @@ def test_airflow_schedules_that_are_no_sync_frequency_are_refused(schedule: str,
 
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(kind="mysql"))
+        SourceConfig.model_validate(source(kind="oracle"))
     assert ("kind",) in errors_of(exc)
+
+
+def test_mysql_kind_is_accepted_with_database_qualified_tables() -> None:
+    config = SourceConfig.model_validate(source(kind="mysql", tables=[{"name": "shop.Orders"}]))
+    assert config.kind == "mysql" and split_table_name(config.tables[0].name) == ("shop", "Orders")
+
+
+def test_mysql_tables_must_name_their_database() -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(kind="mysql", tables=[{"name": "shop.a"}, {"name": "orders"}]))
+    message = errors_of(exc)[("tables",)]
+    assert "tables[1].name 'orders'" in message and "database.table" in message and "shop.a" not in message
 
 
 def test_unknown_keys_are_refused_at_both_levels() -> None:
