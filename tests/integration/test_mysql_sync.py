@@ -436,3 +436,58 @@ def test_batches_are_bounded_and_an_unfinished_read_is_dropped(mysql_db: str) ->
         threading.Thread(target=lambda: (reader.end_snapshot(), done.set()), daemon=True).start()
         assert done.wait(10)  # ends without draining the rest
         assert reader.rows("SELECT count(*) FROM orders") == [(500,)]
+
+
+# --- through Airflow: YAML -> DAG -> operator -> MySQL connection ---------------------------------
+
+
+def test_a_mysql_source_file_syncs_through_its_dag(
+    mysql_db: str, warehouse: str, airflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    run(mysql_db, ORDERS, FILL_ORDERS)
+    p = MySQLParams.from_uri(mysql_db)
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "shop.yaml").write_text(
+        f"name: shop\nkind: mysql\nconn_id: shop_mysql\ntables:\n"
+        f"  - {{name: '{p.database}.orders', sync: incremental, replication_key: updated_at}}\n"
+    )
+    conn = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": p.user, "schema": p.database}
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_MYSQL", json.dumps(conn | ({"password": p.password} if p.password else {})))
+    monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR", str(sources))
+    monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", warehouse)
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    dag = bag.dags["sync_shop"]
+    assert set(dag.tags) == {"warehouse-sources", "mysql"}
+    assert dag.test().state == "success"
+    assert synced_rows(warehouse, "orders") == source_rows(mysql_db, "orders")
+
+
+def test_a_refused_login_names_the_connection_and_never_the_password(
+    mysql_db: str, airflow_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from warehouse_sources.airflow.operators import FullTableSyncOperator
+    from warehouse_sources.errors import SourceConnectionError
+
+    p = MySQLParams.from_uri(mysql_db)
+    secret = "n0t-the-p@ssword"
+    conn = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": "ws_nobody", "password": secret}
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_MYSQL", json.dumps(conn))
+    op = FullTableSyncOperator(
+        task_id="orders", source_name="shop", source_conn_id="shop_mysql", source_kind="mysql",
+        schema=p.database or "", table="orders", synced_name="orders",
+    )  # fmt: skip
+    with pytest.raises(SourceConnectionError) as exc:
+        op._connect()
+    message = str(exc.value)
+    assert "source 'shop'" in message and "'shop_mysql'" in message and f"{p.host}:{p.port}/" in message
+    assert "Access denied" in message and secret not in message and "n0t-the-p%40ssword" not in message

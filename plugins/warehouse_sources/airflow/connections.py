@@ -1,4 +1,7 @@
-"""Airflow connection -> libpq URI. Credentials stay in the connection and are masked in logs."""
+"""Airflow connection -> the URI a source reader opens (libpq for postgres, mysql:// for MySQL).
+
+Credentials stay in the connection and are masked in logs.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,9 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 POSTGRES_CONN_TYPES = ("postgres", "postgresql")
+MYSQL_CONN_TYPES = ("mysql",)
+# PyMySQL settings a MySQL connection's extra may carry (flat, or Airflow's {"ssl": {"ca": ...}}).
+MYSQL_EXTRAS = ("connect_timeout", "ssl_ca", "ssl_cert", "ssl_key")
 # libpq parameters a connection's extra may carry; anything else is ignored.
 LIBPQ_EXTRAS = (
     "sslmode",
@@ -30,14 +36,7 @@ def postgres_uri(conn: Any) -> str:
         raise ValueError(
             f"connection {conn.conn_id!r} has type {conn.conn_type!r}; a postgres source needs a 'postgres' connection"
         )
-    if not conn.host:
-        raise ValueError(f"connection {conn.conn_id!r} has no host; set the connection's host")
-    if any(mark in conn.host for mark in ("://", "@", "?")):
-        # Not echoed: a URI pasted into the host field usually carries the password.
-        raise ValueError(
-            f"connection {conn.conn_id!r}: the host field holds a URI or credentials, not a host name; put only "
-            "the host there, and the login, password, port and database in their own fields"
-        )
+    _require_plain_host(conn)
     auth = quote(conn.login or "", safe="")
     if conn.password:
         auth += ":" + quote(conn.password, safe="")
@@ -54,8 +53,45 @@ def postgres_uri(conn: Any) -> str:
     return f"postgresql://{netloc}/{database}" + (f"?{urlencode(params, quote_via=quote)}" if params else "")
 
 
+def _require_plain_host(conn: Any) -> None:
+    if not conn.host:
+        raise ValueError(f"connection {conn.conn_id!r} has no host; set the connection's host")
+    if any(mark in conn.host for mark in ("://", "@", "?")):
+        # Not echoed: a URI pasted into the host field usually carries the password.
+        raise ValueError(
+            f"connection {conn.conn_id!r}: the host field holds a URI or credentials, not a host name; put only "
+            "the host there, and the login, password, port and database in their own fields"
+        )
+
+
+def mysql_uri(conn: Any) -> str:
+    """`mysql://login:password@host:port/database?...` from the connection's fields, every part quoted."""
+    if conn.conn_type not in MYSQL_CONN_TYPES:
+        raise ValueError(
+            f"connection {conn.conn_id!r} has type {conn.conn_type!r}; a mysql source needs a 'mysql' connection"
+        )
+    _require_plain_host(conn)
+    if conn.host.startswith("/"):
+        raise ValueError(
+            f"connection {conn.conn_id!r}: the host is a socket path; a mysql source connects over TCP, so set "
+            "the server's host name (and port)"
+        )
+    auth = quote(conn.login or "root", safe="")
+    if conn.password:
+        auth += ":" + quote(conn.password, safe="")
+    host = f"[{conn.host}]" if ":" in conn.host else quote(conn.host, safe="")
+    port = f":{int(conn.port)}" if conn.port else ""
+    extra = conn.extra_dejson if isinstance(conn.extra_dejson, dict) else {}
+    ssl = extra.get("ssl")
+    nested: dict[str, Any] = ssl if isinstance(ssl, dict) else {}
+    params = {f"ssl_{k}": str(v) for k, v in nested.items() if f"ssl_{k}" in MYSQL_EXTRAS and v}
+    params |= {k: str(v) for k, v in extra.items() if k in MYSQL_EXTRAS and v not in (None, "")}
+    query = f"?{urlencode(params, quote_via=quote)}" if params else ""
+    return f"mysql://{auth}@{host}{port}/{quote(conn.schema or '', safe='')}{query}"
+
+
 @dataclass(frozen=True)
-class PostgresTarget:
+class SourceTarget:
     """Where a source connects, and what must never be shown of it."""
 
     uri: str
@@ -69,17 +105,27 @@ class PostgresTarget:
         return text
 
 
-def postgres_target(conn: Any) -> PostgresTarget:
-    """The URI, a credential-free label (`host:port/database`) and the secrets of a connection."""
-    uri = postgres_uri(conn)
+def _target(conn: Any, uri: str, label: str) -> SourceTarget:
     secrets = [uri]
     if conn.password:
         secrets += [conn.password, quote(conn.password, safe=""), quote(conn.password)]
-    label = f"{conn.host}:{conn.port or 5432}/{conn.schema or 'postgres'}"
-    return PostgresTarget(uri, label, tuple(s for s in secrets if s))
+    return SourceTarget(uri, label, tuple(s for s in secrets if s))
 
 
-def resolve_postgres(conn_id: str) -> PostgresTarget:
+def postgres_target(conn: Any) -> SourceTarget:
+    """The URI, a credential-free label (`host:port/database`) and the secrets of a connection."""
+    return _target(conn, postgres_uri(conn), f"{conn.host}:{conn.port or 5432}/{conn.schema or 'postgres'}")
+
+
+def mysql_target(conn: Any) -> SourceTarget:
+    """The same for a `mysql` connection (MySQL or MariaDB)."""
+    return _target(conn, mysql_uri(conn), f"{conn.host}:{conn.port or 3306}/{conn.schema or ''}")
+
+
+TARGETS = {"postgres": postgres_target, "mysql": mysql_target}
+
+
+def resolve_target(conn_id: str, kind: str = "postgres") -> SourceTarget:
     """Look the connection up through Airflow and mask its secrets before anything logs them."""
     from airflow.sdk import BaseHook
     from airflow.sdk.log import mask_secret
@@ -87,6 +133,6 @@ def resolve_postgres(conn_id: str) -> PostgresTarget:
     conn = BaseHook.get_connection(conn_id)
     if conn.password:
         mask_secret(conn.password)
-    target = postgres_target(conn)
+    target = TARGETS[kind](conn)
     mask_secret(target.uri)
     return target

@@ -76,6 +76,7 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
                 task_id=table.synced_name,
                 source_name=plan.name,
                 source_conn_id=plan.conn_id,
+                source_kind=plan.kind,
                 schema=table.schema,
                 table=table.table,
                 synced_name=table.synced_name,

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from airflow.sdk import BaseOperator
 
 from warehouse_sources.plan import TablePlan
 
 if TYPE_CHECKING:
-    from warehouse_sources.airflow.connections import PostgresTarget
-    from warehouse_sources.sources.postgres import PostgresReader
+    from typing import Self
+
+    from warehouse_sources.airflow.connections import SourceTarget
+    from warehouse_sources.sources.base import SourceReader
+
+    class OpenReader(SourceReader, Protocol):
+        """A reader that is also its own context manager (every kind's reader is)."""
+
+        def __enter__(self) -> Self: ...
+
+        def __exit__(self, *exc: object) -> None: ...
 
 
 class TableSyncOperator(BaseOperator):
@@ -33,10 +42,12 @@ class TableSyncOperator(BaseOperator):
         lookback: timedelta | int | None = None,
         enabled: bool = True,
         sibling_tables: tuple[TablePlan, ...] = (),
+        source_kind: str = "postgres",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.source_conn_id = source_conn_id
+        self.source_kind = source_kind
         self.table_plan = TablePlan(
             source_name=source_name,
             schema=schema,
@@ -108,14 +119,14 @@ class TableSyncOperator(BaseOperator):
             "seconds": round(result.seconds, 3),
         }
 
-    def _connect(self) -> PostgresReader:
-        """An open reader; a failed connection is reported with the source and connection named,
-        the driver's text stripped of credentials and its traceback dropped (it may carry them)."""
+    def _connect(self) -> OpenReader:
+        """An open reader of the source's kind; a failed connection is reported with the source and
+        connection named, the driver's text stripped of credentials and its traceback dropped (it may
+        carry them)."""
         from warehouse_sources.errors import SourceConnectionError
-        from warehouse_sources.sources.postgres import PostgresReader
 
         target = self._target()
-        reader = PostgresReader(target.uri)
+        reader = _reader_class(self.source_kind)(target.uri)
         try:
             return reader.__enter__()
         except Exception as exc:
@@ -126,15 +137,15 @@ class TableSyncOperator(BaseOperator):
             "port, login, password and database"
         )
 
-    def _target(self) -> PostgresTarget:
+    def _target(self) -> SourceTarget:
         """Where the source is, from its Airflow connection; a missing or unusable one fails for good."""
         from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
-        from warehouse_sources.airflow.connections import resolve_postgres
+        from warehouse_sources.airflow.connections import resolve_target
 
         source = self.table_plan.source_name
         try:
-            return resolve_postgres(self.source_conn_id)
+            return resolve_target(self.source_conn_id, self.source_kind)
         except AirflowNotFoundException as exc:
             raise AirflowFailException(
                 f"source {source!r}: Airflow connection {self.source_conn_id!r} is not defined; create it "
@@ -142,6 +153,17 @@ class TableSyncOperator(BaseOperator):
             ) from exc
         except ValueError as exc:
             raise AirflowFailException(f"source {source!r}: {exc}") from None
+
+
+def _reader_class(kind: str) -> Any:
+    """The reader of a source kind, imported only when a task runs (never at DAG parse)."""
+    if kind == "mysql":
+        from warehouse_sources.sources.mysql import MySQLReader
+
+        return MySQLReader
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    return PostgresReader
 
 
 class IncrementalSyncOperator(TableSyncOperator):

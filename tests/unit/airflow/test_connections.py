@@ -8,7 +8,14 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from warehouse_sources.airflow.connections import LIBPQ_EXTRAS, postgres_target, postgres_uri
+from warehouse_sources.airflow.connections import (
+    LIBPQ_EXTRAS,
+    mysql_target,
+    mysql_uri,
+    postgres_target,
+    postgres_uri,
+)
+from warehouse_sources.sources.mysql import MySQLParams
 
 
 @dataclass
@@ -177,3 +184,71 @@ def test_the_target_redacts_every_form_of_the_password() -> None:
     text = f"failed: {target.uri} p@ss word/1 p%40ss%20word%2F1"
     assert "p@ss" not in target.redact(text) and "p%40ss" not in target.redact(text)
     assert "p@ss" not in target.label
+
+
+# --- mysql connections -------------------------------------------------------------------------
+
+
+def my_conn(**overrides: Any) -> FakeConnection:
+    fields: dict[str, Any] = dict(conn_id="shop_mysql", conn_type="mysql", port=3306, schema="shop")
+    return FakeConnection(**(fields | overrides))
+
+
+def test_mysql_plain_connection() -> None:
+    assert mysql_uri(my_conn()) == "mysql://reader:secret@db.example.com:3306/shop"
+
+
+@pytest.mark.parametrize("password", ["p@ss:w/rd", "a#b?c&d=e", "100%", "sp ace+plus", "ünï`'\\\"€", "[]{}|^~!$*();,"])
+def test_mysql_credentials_round_trip_into_the_reader(password: str) -> None:
+    params = MySQLParams.from_uri(mysql_uri(my_conn(login="us@r:x", password=password, schema="my db")))
+    assert (params.user, params.password, params.database) == ("us@r:x", password, "my db")
+    assert (params.host, params.port) == ("db.example.com", 3306)
+
+
+def test_mysql_defaults_without_login_port_schema() -> None:
+    params = MySQLParams.from_uri(mysql_uri(my_conn(login=None, password=None, port=None, schema=None)))
+    assert params == MySQLParams(host="db.example.com")
+
+
+def test_mysql_ipv6_host_and_string_port() -> None:
+    params = MySQLParams.from_uri(mysql_uri(my_conn(host="::1", port="3307")))
+    assert (params.host, params.port) == ("::1", 3307)
+
+
+def test_mysql_extras_flat_and_nested_ssl_are_kept_others_dropped() -> None:
+    extra = {"ssl": {"ca": "/etc/ca.pem", "cert": "/c.pem", "key": "/k.pem"}, "connect_timeout": 5, "cursor": "x"}
+    params = MySQLParams.from_uri(mysql_uri(my_conn(extra_dejson=extra)))
+    assert (params.ssl_ca, params.ssl_cert, params.ssl_key, params.connect_timeout) == (
+        "/etc/ca.pem",
+        "/c.pem",
+        "/k.pem",
+        5,
+    )
+    assert "cursor" not in mysql_uri(my_conn(extra_dejson=extra))
+
+
+@pytest.mark.parametrize("conn_type", ["postgres", "mssql", "http"])
+def test_mysql_other_conn_types_refused_naming_the_connection(conn_type: str) -> None:
+    with pytest.raises(ValueError, match="'shop_mysql' has type") as raised:
+        mysql_uri(my_conn(conn_type=conn_type))
+    assert "'mysql' connection" in str(raised.value)
+
+
+@pytest.mark.parametrize("host", [None, "", "/var/run/mysqld/mysqld.sock"])
+def test_mysql_needs_a_tcp_host(host: str | None) -> None:
+    with pytest.raises(ValueError, match="host"):
+        mysql_uri(my_conn(host=host))
+
+
+def test_mysql_uri_in_the_host_field_is_refused_without_echoing_it() -> None:
+    conn = my_conn(host="mysql://app:hunter2@db.internal:3306/app", password="hunter2")
+    with pytest.raises(ValueError, match="host field holds a URI") as raised:
+        mysql_uri(conn)
+    assert "hunter2" not in str(raised.value)
+
+
+def test_mysql_target_redacts_the_password_and_labels_without_it() -> None:
+    target = mysql_target(my_conn(password="p@ss word/1"))
+    text = f"failed: {target.uri} p@ss word/1 p%40ss%20word%2F1"
+    assert "p@ss" not in target.redact(text) and "p%40ss" not in target.redact(text)
+    assert target.label == "db.example.com:3306/shop"

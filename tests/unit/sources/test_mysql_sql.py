@@ -95,6 +95,8 @@ def test_params_from_uri_decode_credentials() -> None:
     params = MySQLParams.from_uri("mysql://app%40x:p%2Fw%3A@db.example:3307/shop%20db?connect_timeout=5")
     assert params == MySQLParams("db.example", 3307, "app@x", "p/w:", "shop db", 5)
     assert MySQLParams.from_uri("mariadb://h/") == MySQLParams(host="h")
+    tls = MySQLParams.from_uri("mysql://u@h/d?ssl_ca=%2Fetc%2Fca.pem&ssl_cert=c.pem&ssl_key=k.pem")
+    assert (tls.ssl_ca, tls.ssl_cert, tls.ssl_key) == ("/etc/ca.pem", "c.pem", "k.pem")
 
 
 def test_params_refuse_other_schemes() -> None:

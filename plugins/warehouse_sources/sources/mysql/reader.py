@@ -45,10 +45,13 @@ class MySQLParams:
     password: str = ""
     database: str | None = None
     connect_timeout: int = 30
+    ssl_ca: str | None = None  # CA file: set it (or ssl_cert/ssl_key) to connect over TLS
+    ssl_cert: str | None = None
+    ssl_key: str | None = None
 
     @classmethod
     def from_uri(cls, uri: str) -> MySQLParams:
-        """`mysql://user:password@host:3306/database?connect_timeout=10` (also mariadb://)."""
+        """`mysql://user:password@host:3306/database?connect_timeout=10&ssl_ca=/ca.pem` (also mariadb://)."""
         parts = urlsplit(uri)
         if parts.scheme not in ("mysql", "mariadb"):
             raise ValueError("a MySQL URI starts with mysql:// or mariadb://")
@@ -60,6 +63,9 @@ class MySQLParams:
             password=unquote(parts.password or ""),
             database=unquote(parts.path.lstrip("/")) or None,
             connect_timeout=int(query.get("connect_timeout", 30)),
+            ssl_ca=query.get("ssl_ca"),
+            ssl_cert=query.get("ssl_cert"),
+            ssl_key=query.get("ssl_key"),
         )
 
 
@@ -108,6 +114,9 @@ class MySQLReader:
             password=p.password,
             database=p.database,
             connect_timeout=p.connect_timeout,
+            ssl_ca=p.ssl_ca,
+            ssl_cert=p.ssl_cert,
+            ssl_key=p.ssl_key,
             charset="utf8mb4",
             autocommit=True,
             # Encoders only: values come back as the server's text, cast column-wise by Arrow.
