@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.helpers import plan, synced_rows, table_version
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
-from warehouse_sources.errors import ReplicationKeyTypeError, TableNotFoundError
+from warehouse_sources.errors import PrimaryKeyError, ReplicationKeyTypeError, TableNotFoundError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.sources.mysql import MySQLParams, MySQLReader
 from warehouse_sources.sources.mysql.types import ZERO_DATE_NOTE
@@ -250,6 +250,17 @@ def test_replication_keys_of_other_types_are_refused_before_data_moves(
     assert "'src'" in message and f"{database(mysql_db)}.t" in message and repr(column) in message
     assert type_sql in message
     assert not Path(warehouse, "t").exists()
+
+
+def test_a_yaml_primary_key_with_nulls_or_duplicates_is_refused_with_an_example(mysql_db: str, warehouse: str) -> None:
+    run(mysql_db, ORDERS, FILL_ORDERS)
+    by_customer = mplan(mysql_db, "orders", "incremental", replication_key="id", primary_key=["customer_id", "status"])
+    with pytest.raises(PrimaryKeyError, match=r"\('0', 'paid'\) appears more than once"):
+        sync(mysql_db, warehouse, by_customer)
+    run(mysql_db, "UPDATE orders SET customer_id = NULL WHERE id <= 2")
+    with pytest.raises(PrimaryKeyError, match="2 rows to sync have NULL"):
+        sync(mysql_db, warehouse, by_customer)
+    assert not Path(warehouse, "orders").exists()
 
 
 def test_a_name_in_another_case_is_not_matched_and_the_real_one_is_suggested(mysql_db: str, warehouse: str) -> None:
