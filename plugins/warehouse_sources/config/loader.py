@@ -61,7 +61,12 @@ def _validation_problems(path: Path, error: ValidationError) -> list[str]:
     return problems
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (the wheels do): 10x faster than the pure-Python one,
+# which took 3 s for 200 source files of 20 tables, at every DAG parse and cold Sources page.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """YAML's safe loader, refusing a key written twice in one mapping (YAML would keep the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
