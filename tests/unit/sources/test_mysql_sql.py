@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from warehouse_sources.sources.mysql.reader import MySQLParams
+from warehouse_sources.sources.mysql import MySQLParams
 from warehouse_sources.sources.mysql.sql import (
     bytes_literal,
     cursor_literal,

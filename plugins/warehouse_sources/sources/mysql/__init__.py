@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from warehouse_sources.sources.mysql.reader import MySQLParams, MySQLReader
+from warehouse_sources.sources.mysql.params import MySQLParams
+from warehouse_sources.sources.mysql.reader import MySQLReader
 
 __all__ = ["MySQLParams", "MySQLReader"]

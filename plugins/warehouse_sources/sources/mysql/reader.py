@@ -12,13 +12,12 @@ chunks are sized from the previous one so a batch stays under `batch_bytes` and 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.mysql.catalog import describe_table, similar_tables
+from warehouse_sources.sources.mysql.params import MySQLParams
 from warehouse_sources.sources.mysql.sql import cursor_literal, qualified, quote_ident, within_cursor_range
 from warehouse_sources.sources.mysql.types import CURSOR_TYPE_NAMES, MySQLColumn, arrow_type, rows_to_batch
 
@@ -33,40 +32,6 @@ SESSION_SQL = (
     "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",  # what the consistent snapshot needs
     "SET SESSION net_write_timeout = 3600",  # a slow warehouse write must not cut a streaming read
 )
-
-
-@dataclass(frozen=True)
-class MySQLParams:
-    """Where to connect; built from keyword arguments or a `mysql://` URI."""
-
-    host: str = "127.0.0.1"
-    port: int = 3306
-    user: str = "root"
-    password: str = ""
-    database: str | None = None
-    connect_timeout: int = 30
-    ssl_ca: str | None = None  # CA file: set it (or ssl_cert/ssl_key) to connect over TLS
-    ssl_cert: str | None = None
-    ssl_key: str | None = None
-
-    @classmethod
-    def from_uri(cls, uri: str) -> MySQLParams:
-        """`mysql://user:password@host:3306/database?connect_timeout=10&ssl_ca=/ca.pem` (also mariadb://)."""
-        parts = urlsplit(uri)
-        if parts.scheme not in ("mysql", "mariadb"):
-            raise ValueError("a MySQL URI starts with mysql:// or mariadb://")
-        query = dict(parse_qsl(parts.query))
-        return cls(
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port or 3306,
-            user=unquote(parts.username or "root"),
-            password=unquote(parts.password or ""),
-            database=unquote(parts.path.lstrip("/")) or None,
-            connect_timeout=int(query.get("connect_timeout", 30)),
-            ssl_ca=query.get("ssl_ca"),
-            ssl_cert=query.get("ssl_cert"),
-            ssl_key=query.get("ssl_key"),
-        )
 
 
 class MySQLReader:
