@@ -91,7 +91,7 @@ YAML_CASES = [
         "name",
         "only a-z, 0-9 and _",
     ),
-    YamlCase("kind-unsupported", _table("{name: t}").replace("kind: postgres", "kind: mysql"), "kind", "'postgres'"),
+    YamlCase("kind-unsupported", _table("{name: t}").replace("kind: postgres", "kind: oracle"), "kind", "'postgres'"),
     YamlCase("conn-id-missing", _table("{name: t}").replace("conn_id: bad_pg\n", ""), "conn_id", "required"),
     YamlCase("conn-id-wrong-type", _table("{name: t}").replace("bad_pg", "{a: 1}"), "conn_id", "valid string"),
     YamlCase("conn-id-huge", _table("{name: t}").replace("bad_pg", "c" * 300), "conn_id", "at most 250"),
