@@ -348,15 +348,7 @@ def test_timestamps_are_stored_in_utc_whatever_the_session_time_zone(mysql_db: s
     ]
 
 
-APPEND_ONLY_ABOVE_INT64 = pytest.mark.xfail(
-    strict=True,
-    reason="delta-rs 1.6 clamps the file statistics of decimal(p, 0) values to the int64 range, so the engine's "
-    "boundary lookup (which prunes files by statistics) misses synced rows whose key is above 2**63-1 and appends "
-    "them again; see README, Type mapping (MySQL -> Delta)",
-)
-
-
-@pytest.mark.parametrize("method", ["incremental", pytest.param("append_only", marks=APPEND_ONLY_ABOVE_INT64)])
+@pytest.mark.parametrize("method", ["incremental", "append_only"])
 def test_unsigned_bigint_extremes_as_key_and_cursor(mysql_db: str, warehouse: str, method: str) -> None:
     top = 2**64 - 1
     run(

@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-# Delta file statistics round timestamps to milliseconds: widen the pruning filter by as much.
+# Delta file statistics round timestamps to milliseconds, and clamp decimal(p, 0) values to the
+# int64 range (delta-rs 1.6): the pruning filter is widened by as much, then matched exactly.
 STATS_SLACK = timedelta(milliseconds=1)
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def identities(table: pa.Table | pa.RecordBatch, columns: list[str]) -> list[str]:
@@ -47,6 +49,8 @@ def synced_at_value(table: DeltaTable, key: str, value: CursorValue, columns: li
     dataset = table.to_pyarrow_dataset()
     key_type = dataset.schema.field(key).type
     low, high = _slack(value)
+    if pa.types.is_decimal(key_type) and isinstance(low, int) and isinstance(high, int):
+        low, high = min(low, INT64_MAX), max(high, INT64_MIN)
     near = (ds.field(key) >= pa.scalar(low, key_type)) & (ds.field(key) <= pa.scalar(high, key_type))
     rows = dataset.to_table(columns=list(dict.fromkeys([*columns, key])), filter=near)
     return Counter(identities(rows.filter(_at_value(rows, key, value)), columns))
