@@ -25,9 +25,9 @@ class Catalog:
     problems: list[str]
 
     def table(self, source: str, name: str) -> TablePlan | None:
-        """A table of `source` named by synced name, `schema.table` or bare table name."""
+        """A table of `source` named by synced name or `schema.table` (as run conf names tables)."""
         for table in self.sources[source].plan.tables:
-            if name in (table.synced_name, table.qualified_name, table.table):
+            if name in (table.synced_name, table.qualified_name):
                 return table
         return None
 
