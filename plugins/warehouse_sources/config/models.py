@@ -1,14 +1,26 @@
 """Pydantic models of the source YAML contract (DESIGN §4.1).
 
+A source file is one member of a union discriminated on `kind`: the fields every kind shares live
+in `SourceConfig`, and each kind's model adds or narrows its own (`PostgresSource`, ...).
+`SourceConfig.model_validate(data)` returns the model of data's kind, so callers never pick one.
 Every field carries a description: the JSON Schema for editors is generated from these models.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_lookback
 from warehouse_sources.config.names import (
@@ -20,7 +32,8 @@ from warehouse_sources.config.names import (
 )
 from warehouse_sources.config.schedules import CRON_PRESETS, MANUAL, check_schedule
 
-SourceKind = Literal["postgres", "mysql"]
+SourceKind = Literal["postgres", "mysql", "snowflake"]
+SOURCE_KINDS: tuple[SourceKind, ...] = ("postgres", "mysql", "snowflake")
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -95,13 +108,50 @@ class TableConfig(BaseModel):
         return value
 
 
+def _known_kind(value: object) -> object:
+    """One message listing the kinds (each kind's model redefines `kind`, so only the base runs this)."""
+    if value not in SOURCE_KINDS:
+        raise ValueError(f"{value!r} is not a source kind; write one of: {', '.join(map(repr, SOURCE_KINDS))}")
+    return value
+
+
+TableName = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class MysqlTableConfig(TableConfig):
+    """A MySQL or MariaDB table: named by its database, since MySQL has no default schema."""
+
+    name: TableName = Field(
+        description="database.table exactly as in MySQL (case kept; quoted with backticks, never pasted into SQL)"
+    )
+
+
+class SnowflakeTableConfig(TableConfig):
+    """A Snowflake table: SCHEMA.TABLE in the connection's database, matched exactly."""
+
+    name: TableName = Field(
+        description="SCHEMA.TABLE exactly as Snowflake stores it: unquoted names are stored upper case, "
+        "so write ANALYTICS.ORDERS for a table created as analytics.orders (always quoted, never folded)"
+    )
+    replication_key: str | None = Field(
+        None,
+        validate_default=True,
+        description="cursor column for incremental and append_only, exactly as stored (usually upper case): "
+        "integer (NUMBER(p,0)), date or timestamp (NTZ, LTZ, TZ)",
+    )
+
+
 class SourceConfig(BaseModel):
-    """One source: a database (or bucket) and the tables to sync from it."""
+    """Fields every source kind shares; `model_validate` dispatches to the model of `kind`."""
 
     model_config = _STRICT
+    table_form: ClassVar[str | None] = None
+    """How each table must be named when the kind has no default schema (e.g. 'database.table')."""
 
     name: str = Field(description="[a-z][a-z0-9_]*, unique; the DAG id is sync_<name>")
-    kind: SourceKind = Field(description="source kind: postgres | mysql (MySQL and MariaDB)")
+    kind: Annotated[SourceKind, BeforeValidator(_known_kind)] = Field(
+        description=f"source kind: {' | '.join(SOURCE_KINDS)}"
+    )
     conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
         description="Airflow connection that holds host and credentials"
     )
@@ -113,6 +163,22 @@ class SourceConfig(BaseModel):
     table_prefix: str = Field("", description="prepended to each table name to form the synced table name")
     tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
 
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
+        """Validate `obj` with the model of its `kind`; an unknown or missing kind fails on `kind`
+        (the shared fields are still checked, so every problem is reported at once)."""
+        model = SOURCE_MODELS.get(obj.get("kind")) if cls is SourceConfig and isinstance(obj, dict) else None
+        if model is None:
+            return super().model_validate(obj, *args, **kwargs)
+        return cast(Self, model.model_validate(obj, *args, **kwargs))
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """The schema of `cls`; for `SourceConfig` itself, of every kind (a oneOf on `kind`)."""
+        if cls is SourceConfig:
+            return TypeAdapter(AnySource).json_schema(*args, **kwargs)
+        return super().model_json_schema(*args, **kwargs)
+
     @field_validator("name")
     @classmethod
     def _name_form(cls, value: str) -> str:
@@ -122,13 +188,14 @@ class SourceConfig(BaseModel):
 
     @field_validator("tables")
     @classmethod
-    def _mysql_names_database(cls, value: list[TableConfig], info: ValidationInfo) -> list[TableConfig]:
-        """MySQL has no default schema to assume: each table names its database."""
-        if info.data.get("kind") != "mysql":
+    def _tables_qualified(cls, value: list[TableConfig], info: ValidationInfo) -> list[TableConfig]:
+        """Kinds without a default schema need each table to name its own (see `table_form`)."""
+        if cls.table_form is None:
             return value
         bare = [f"tables[{i}].name {t.name!r}" for i, t in enumerate(value) if "." not in t.name]
         if bare:
-            raise ValueError(f"{', '.join(bare)}: a mysql source names each table as database.table")
+            kind = info.data.get("kind", cls.__name__)
+            raise ValueError(f"{', '.join(bare)}: a {kind} source names each table as {cls.table_form}")
         return value
 
     @field_validator("schedule", mode="before")
@@ -151,3 +218,41 @@ class SourceConfig(BaseModel):
     def synced_name(self, table: TableConfig) -> str:
         """Warehouse table name of `table`: its override, else table_prefix + table name."""
         return table.synced_name or self.table_prefix + split_table_name(table.name)[1]
+
+
+class PostgresSource(SourceConfig):
+    """A PostgreSQL database (libpq connection); a bare table name means schema `public`."""
+
+    kind: Literal["postgres"] = Field(description="postgres: a PostgreSQL database")
+    tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
+
+
+class MysqlSource(SourceConfig):
+    """A MySQL or MariaDB server; each table names its database."""
+
+    table_form: ClassVar[str | None] = "database.table"
+
+    kind: Literal["mysql"] = Field(description="mysql: a MySQL or MariaDB server")
+    # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
+    tables: list[MysqlTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
+
+
+class SnowflakeSource(SourceConfig):
+    """A Snowflake database (the connection names account, warehouse, database and role)."""
+
+    table_form: ClassVar[str | None] = "SCHEMA.TABLE"
+
+    kind: Literal["snowflake"] = Field(description="snowflake: a Snowflake database, named by the connection")
+    # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
+    tables: list[SnowflakeTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
+
+
+AnySource = Annotated[PostgresSource | MysqlSource | SnowflakeSource, Field(discriminator="kind")]
+"""A source file: the member is chosen by `kind`."""
+
+SOURCE_MODELS: dict[object, type[SourceConfig]] = {
+    "postgres": PostgresSource,
+    "mysql": MysqlSource,
+    "snowflake": SnowflakeSource,
+}
+assert set(SOURCE_MODELS) == set(SOURCE_KINDS), "every source kind needs its model"

@@ -397,3 +397,30 @@ def test_huge_lookback_is_reported_with_file_and_field(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", text.replace("replication_key: ts}", "replication_key: ts, lookback: 999999d}"))
     [problem] = problems_of(path)
     assert problem.startswith(f"{path}: tables[0].lookback: '999999d' is too long a lookback; at most 3650 days")
+
+
+def test_a_snowflake_file_loads_with_its_names_kept(tmp_path: Path) -> None:
+    text = source_yaml("dw", "ANALYTICS.ORDERS", '"ANALYTICS.Mixed Case"').replace("postgres", "snowflake")
+    source, problems = load_source_file(write(tmp_path, "dw.yaml", text + "    synced_name: mixed_case\n"))
+    assert problems == [] and source is not None
+    assert source.kind == "snowflake"
+    assert [source.synced_name(t) for t in source.tables] == ["ORDERS", "mixed_case"]
+
+
+def test_problems_in_a_kinds_own_model_name_only_the_fields_the_user_wrote(tmp_path: Path) -> None:
+    """Each kind validates with its own model: no model or union member names in locations."""
+    text = source_yaml("dw", "A.B", "C.D").replace("postgres", "snowflake")
+    text = text.replace("  - name: C.D\n", "  - name: C.D\n    sync: incremental\n    colour: red\n")
+    path = write(tmp_path, "dw.yaml", text)
+    assert problems_of(path) == [
+        f"{path}: tables[1].replication_key: sync: incremental needs a replication_key "
+        "(an integer, date or timestamp column)",
+        f"{path}: tables[1].colour: unknown key; check its spelling against the YAML reference in the README",
+    ]
+
+
+def test_an_unknown_kind_is_one_problem_listing_the_kinds(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", source_yaml("s", "t").replace("postgres", "oracle"))
+    assert problems_of(path) == [
+        f"{path}: kind: 'oracle' is not a source kind; write one of: 'postgres', 'mysql', 'snowflake'"
+    ]

@@ -6,10 +6,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_duration, parse_lookback
-from warehouse_sources.config.models import SourceConfig, TableConfig, split_table_name
+from warehouse_sources.config.models import (
+    SOURCE_KINDS,
+    MysqlSource,
+    MysqlTableConfig,
+    PostgresSource,
+    SnowflakeSource,
+    SnowflakeTableConfig,
+    SourceConfig,
+    TableConfig,
+    split_table_name,
+)
 from warehouse_sources.config.schedules import CRON_PRESETS
 
 
@@ -164,6 +175,53 @@ def test_airflow_schedules_that_are_no_sync_frequency_are_refused(schedule: str,
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValidationError) as exc:
         SourceConfig.model_validate(source(kind="oracle"))
+    assert ("kind",) in errors_of(exc)
+
+
+@pytest.mark.parametrize("kind", ["oracle", "Postgres", None, 3])
+def test_unknown_kind_is_one_message_listing_the_kinds_beside_the_other_problems(kind: object) -> None:
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(kind=kind, name="Bad"))
+    errors = errors_of(exc)
+    assert set(errors) == {("kind",), ("name",)}
+    assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: 'postgres', 'mysql', 'snowflake'"
+
+
+def test_missing_kind_is_required() -> None:
+    data = source()
+    del data["kind"]
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(data)
+    assert errors_of(exc) == {("kind",): "Field required"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "table_model"),
+    [
+        ("postgres", PostgresSource, TableConfig),
+        ("mysql", MysqlSource, MysqlTableConfig),
+        ("snowflake", SnowflakeSource, SnowflakeTableConfig),
+    ],
+)
+def test_each_kind_validates_to_its_own_model(kind: str, model: type, table_model: type) -> None:
+    config = SourceConfig.model_validate(source(kind=kind, tables=[{"name": "S.T"}]))
+    assert type(config) is model and type(config.tables[0]) is table_model
+    assert isinstance(config, SourceConfig) and config.kind == kind
+
+
+def test_snowflake_tables_keep_their_case_and_must_name_their_schema() -> None:
+    config = SourceConfig.model_validate(source(kind="snowflake", tables=[{"name": "ANALYTICS.Mixed_Case"}]))
+    assert config.tables[0].name == "ANALYTICS.Mixed_Case"
+    assert config.synced_name(config.tables[0]) == "Mixed_Case"
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source(kind="snowflake", tables=[{"name": "A.B"}, {"name": "ORDERS"}]))
+    message = errors_of(exc)[("tables",)]
+    assert "tables[1].name 'ORDERS'" in message and "SCHEMA.TABLE" in message and "A.B" not in message
+
+
+def test_a_kind_model_refuses_another_kinds_value() -> None:
+    with pytest.raises(ValidationError) as exc:
+        SnowflakeSource.model_validate(source(kind="postgres"))
     assert ("kind",) in errors_of(exc)
 
 
@@ -336,11 +394,41 @@ def test_primary_key_entries_must_not_be_empty() -> None:
         TableConfig(name="t", primary_key=[""])
 
 
-def test_json_schema_describes_every_field() -> None:
+def test_json_schema_describes_every_field_of_every_kind() -> None:
     schema = SourceConfig.model_json_schema()
-    table_schema = schema["$defs"]["TableConfig"]
-    for properties in (schema["properties"], table_schema["properties"]):
-        for name, prop in properties.items():
-            assert prop.get("description"), name
-    assert schema.get("additionalProperties") is False
-    assert table_schema.get("additionalProperties") is False
+    models = schema["$defs"]
+    assert {"PostgresSource", "MysqlSource", "SnowflakeSource", "TableConfig", "SnowflakeTableConfig"} <= set(models)
+    for model_name, model in models.items():
+        for name, prop in model["properties"].items():
+            assert prop.get("description"), f"{model_name}.{name}"
+        assert model.get("additionalProperties") is False, model_name
+
+
+def test_json_schema_is_a_union_discriminated_on_kind() -> None:
+    schema = SourceConfig.model_json_schema()
+    mapping = schema["discriminator"]["mapping"]
+    assert set(mapping) == set(SOURCE_KINDS)
+    assert [m["$ref"] for m in schema["oneOf"]] == [mapping[kind] for kind in SOURCE_KINDS]
+    for kind in SOURCE_KINDS:
+        member = schema["$defs"][mapping[kind].rsplit("/", 1)[1]]
+        assert member["properties"]["kind"]["const"] == kind and "kind" in member["required"]
+
+
+def test_json_schema_is_valid_and_checks_files_the_way_the_models_do() -> None:
+    """Editors validate with the schema alone: it must be a valid 2020-12 schema, accept every
+    kind's good file and refuse an unknown kind or key (oneOf: exactly one member matches)."""
+    schema = SourceConfig.model_json_schema()
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    good = [
+        source(),
+        source(kind="mysql", tables=[{"name": "shop.orders", "sync": "append_only", "replication_key": "id"}]),
+        source(kind="snowflake", tables=[{"name": "ANALYTICS.ORDERS", "sync": "incremental", "replication_key": "ID"}]),
+    ]
+    for data in good:
+        assert list(validator.iter_errors(data)) == [], data
+        SourceConfig.model_validate(data)
+    for data in (source(kind="oracle"), source(colour="red"), source(kind="snowflake", warehouse="X")):
+        assert list(validator.iter_errors(data)), data
+        with pytest.raises(ValidationError):
+            SourceConfig.model_validate(data)
