@@ -88,15 +88,21 @@ def cursor_read(
         # Only a key constraint promises unique, non-NULL keys; a key named in YAML is checked.
         checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, where))
     if plan.method == "append_only" and state.cursor is not None:
-        identity = previous.identity_columns if previous and previous.identity_columns and not rebuild else ()
-        columns = identity or tuple(plan.primary_key or desc.primary_key or [c.name for c in desc.columns])
+        kept = previous.identity_columns if previous and not rebuild else ()
+        columns = kept or (plan.primary_key or desc.primary_key or tuple(c.name for c in desc.columns))
         state = replace(state, identity_columns=tuple(columns))
     if rebuild:
         return Read("overwrite", "", state)
     if plan.method == "incremental":
         return Read("merge", where, state, key_range=_merge_key_range(reader, desc, keys, where))
     assert previous is not None and cursor is not None
-    identity_columns = list(previous.identity_columns)
+    return Read("append", where, state, _boundary_skip(desc, plan, cursor, list(previous.identity_columns)))
+
+
+def _boundary_skip(
+    desc: TableDescription, plan: TablePlan, cursor: CursorValue, identity_columns: list[str]
+) -> tuple[CursorValue, list[str]] | None:
+    """What the append skips: rows at the old cursor value that the table already holds."""
     gone = [c for c in identity_columns if desc.column(c) is None]
     if gone:
         raise SchemaDriftError(
@@ -104,7 +110,7 @@ def cursor_read(
             "value, no longer exist in the source, so those rows cannot be told apart from new ones; resync "
             '(trigger with conf {"full_refresh": true})'
         )
-    return Read("append", where, state, (cursor, identity_columns) if identity_columns else None)
+    return (cursor, identity_columns) if identity_columns else None
 
 
 def _merge_key_range(
