@@ -15,6 +15,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,3 +109,19 @@ def airflow_db() -> str:
     airflow = Path(sys.executable).with_name("airflow")
     subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
     return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[Any]:
+    """A real S3 HTTP endpoint (moto's server, in a child process) with a bucket and a signed-in key."""
+    from tests.integration import s3_support
+
+    server = s3_support.start()
+    yield server
+    s3_support.stop_process(server.process)
+
+
+@pytest.fixture
+def s3_warehouse(s3_server: Any) -> tuple[str, dict[str, str]]:
+    """A fresh warehouse root in the moto bucket and the storage options that reach it."""
+    return s3_server.fresh_prefix(), s3_server.options()

@@ -4,7 +4,8 @@
 - `validate [DIR]`: validate every source file in DIR (default: sources_dir), list problems and the
   files it does not read (in subfolders, other extensions), which do not fail the command.
 - `vacuum [--apply] [--retention-hours H]`: list (or delete) data files no table version uses;
-  a table that cannot be opened is named with the reason and skipped, and the command exits 1.
+  a table that cannot be opened is named with the reason and skipped, and the command exits 1;
+  a warehouse that cannot be reached (s3:// with wrong credentials or endpoint) exits 2.
 """
 
 from __future__ import annotations
@@ -55,19 +56,35 @@ def validate(directory: Path | None) -> int:
 
 
 def vacuum(apply: bool, retention_hours: int, warehouse_uri: str | None) -> int:
+    """On S3 the credentials and endpoint come from [warehouse_sources] warehouse_conn_id."""
+    from dataclasses import replace
+
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from warehouse_sources.airflow.warehouse_storage import warehouse_storage_options
+    from warehouse_sources.errors import WarehouseSourcesError
+    from warehouse_sources.settings import load_settings
     from warehouse_sources.warehouse.maintenance import vacuum_warehouse
 
-    if warehouse_uri is None:
-        from warehouse_sources.settings import load_settings
-
-        warehouse_uri = load_settings().warehouse_uri
+    settings = load_settings()
+    if warehouse_uri is not None:
+        settings = replace(settings, warehouse_uri=warehouse_uri)
     skipped = 0
-    for table in vacuum_warehouse(warehouse_uri, retention_hours, apply):
-        if table.skipped:
-            skipped += 1
-            print(f"SKIP {table.uri}: {table.skipped}")
-        else:
-            print(f"{table.uri}: {'deleted' if apply else 'would delete'} {len(table.files)} files")
+    try:
+        options = warehouse_storage_options(settings)
+        for table in vacuum_warehouse(settings.warehouse_uri, retention_hours, apply, options):
+            if table.skipped:
+                skipped += 1
+                print(f"SKIP {table.uri}: {table.skipped}")
+            else:
+                print(f"{table.uri}: {'deleted' if apply else 'would delete'} {len(table.files)} files")
+    except AirflowNotFoundException:
+        print(f"vacuum: Airflow connection {settings.warehouse_conn_id!r} ([warehouse_sources] warehouse_conn_id) "
+              "is not defined; create it (type aws) or fix the setting", file=sys.stderr)  # fmt: skip
+        return 2
+    except (WarehouseSourcesError, ValueError) as exc:
+        print(f"vacuum: {exc}", file=sys.stderr)
+        return 2
     if skipped:
         print(f"{skipped} table(s) skipped, not vacuumed; see SKIP above", file=sys.stderr)
     return 1 if skipped else 0

@@ -66,3 +66,11 @@ class WarehouseWriteError(SyncFatalError):
 
 class SourceConnectionError(WarehouseSourcesError):
     """The source database could not be reached or refused the login (retried by Airflow)."""
+
+
+class WarehouseAccessError(SyncFatalError):
+    """The warehouse's object store refused the credentials, or its bucket does not exist."""
+
+
+class WarehouseUnreachableError(WarehouseSourcesError, OSError):
+    """The warehouse's object store did not answer (endpoint, network); retried by Airflow."""

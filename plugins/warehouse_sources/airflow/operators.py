@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from typing import Self
 
     from warehouse_sources.airflow.connections import SourceTarget
+    from warehouse_sources.settings import Settings
     from warehouse_sources.sources.base import SourceReader
 
     class OpenReader(SourceReader, Protocol):
@@ -105,7 +106,11 @@ class TableSyncOperator(BaseOperator):
 
         settings = load_settings()
         request = SyncRequest(
-            table=self.table_plan, warehouse_uri=settings.warehouse_uri, full_refresh=full_refresh, run_id=run_id
+            table=self.table_plan,
+            warehouse_uri=settings.warehouse_uri,
+            storage_options=_warehouse_options(settings),
+            full_refresh=full_refresh,
+            run_id=run_id,
         )
         with self._connect() as reader:
             result = sync_table(reader, request, self.log)
@@ -153,6 +158,23 @@ class TableSyncOperator(BaseOperator):
             ) from exc
         except ValueError as exc:
             raise AirflowFailException(f"source {source!r}: {exc}") from None
+
+
+def _warehouse_options(settings: Settings) -> dict[str, str] | None:
+    """The warehouse's storage options; a missing or unusable warehouse connection fails for good."""
+    from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+    from warehouse_sources.airflow.warehouse_storage import warehouse_storage_options
+
+    try:
+        return warehouse_storage_options(settings)
+    except AirflowNotFoundException as exc:
+        raise AirflowFailException(
+            f"warehouse {settings.warehouse_uri}: Airflow connection {settings.warehouse_conn_id!r} "
+            "([warehouse_sources] warehouse_conn_id) is not defined; create it (type aws) or fix the setting"
+        ) from exc
+    except ValueError as exc:
+        raise AirflowFailException(f"warehouse {settings.warehouse_uri}: {exc}") from None
 
 
 def _reader_class(kind: str) -> Any:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine.state import STATE_KEY, SyncState, dump_state, load_state
 from warehouse_sources.errors import ConcurrentSyncError, WarehouseDiskFullError, WarehouseWriteError
+from warehouse_sources.warehouse.storage import access_error
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -30,12 +31,23 @@ def table_uri(warehouse_uri: str, synced_name: str) -> str:
 
 
 def open_table(uri: str, storage_options: dict[str, str] | None = None) -> DeltaTable | None:
-    """The Delta table at `uri`, or None when nothing has been committed there yet."""
-    from deltalake import DeltaTable
+    """The Delta table at `uri`, or None when nothing has been committed there yet.
 
-    if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
-        return None
-    return DeltaTable(uri, storage_options=storage_options)
+    The first touch of the warehouse in a sync: an object store that refuses the credentials,
+    lacks the bucket or does not answer is reported here, naming the warehouse, not the secret.
+    """
+    from deltalake import DeltaTable
+    from deltalake.exceptions import DeltaError
+
+    try:
+        if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
+            return None
+        return DeltaTable(uri, storage_options=storage_options)
+    except (DeltaError, OSError) as exc:
+        error = access_error(uri, exc, storage_options)
+        if error is None:
+            raise
+        raise error from None
 
 
 def read_state(table: DeltaTable) -> SyncState | None:
@@ -82,6 +94,9 @@ def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
             f"committed, and the next run goes on from the table's new cursor (cause: {_one_line(exc)})"
         ) from exc
     except (DeltaError, OSError) as exc:
+        error = access_error(uri, exc, _options_of(args, kwargs))
+        if error is not None:
+            raise error from None
         text = _one_line(exc)
         if any(mark in text for mark in DISK_FULL_MARKS):
             raise WarehouseDiskFullError(
@@ -95,6 +110,12 @@ def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
                 f"(AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI) at a folder Airflow's workers can write (cause: {text})"
             ) from exc
         raise
+
+
+def _options_of(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, str] | None:
+    """The storage options of a write: passed in, or those of the table it writes to."""
+    options = kwargs.get("storage_options") or (getattr(args[0], "_storage_options", None) if args else None)
+    return options if isinstance(options, dict) else None
 
 
 def _one_line(exc: BaseException) -> str:

@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse_sources.warehouse.storage import access_error, filesystem, is_object_store
+
 DEFAULT_RETENTION_HOURS = 168
+Options = dict[str, str] | None
 
 
 @dataclass(frozen=True)
@@ -26,37 +29,52 @@ class TableVacuum:
     skipped: str | None = None
 
 
-def warehouse_folders(warehouse_uri: str) -> Iterator[Path]:
-    """Every folder under a local warehouse root, each meant to be one table (hidden ones left out)."""
-    root = Path(warehouse_uri)
-    if not root.is_dir():
+def warehouse_folders(warehouse_uri: str, storage_options: Options = None) -> Iterator[str]:
+    """Every folder under the warehouse root (a local path or s3://bucket/prefix), each meant to be
+    one table (hidden ones left out), listed through the object store on S3."""
+    from pyarrow import fs
+
+    store, root = filesystem(warehouse_uri, storage_options)
+    if not is_object_store(warehouse_uri) and not Path(root).is_dir():
         return
-    for child in sorted(root.iterdir()):
-        if child.is_dir() and not child.name.startswith("."):
-            yield child
+    try:
+        found = store.get_file_info(fs.FileSelector(root, allow_not_found=True))
+    except OSError as exc:
+        error = access_error(warehouse_uri, exc, storage_options)
+        if error is None:
+            raise
+        raise error from None
+    for info in sorted(found, key=lambda i: i.base_name):
+        if info.type == fs.FileType.Directory and not info.base_name.startswith("."):
+            yield f"{warehouse_uri.rstrip('/')}/{info.base_name}"
 
 
-def warehouse_tables(warehouse_uri: str) -> Iterator[str]:
-    """The Delta tables under a local warehouse root."""
+def warehouse_tables(warehouse_uri: str, storage_options: Options = None) -> Iterator[str]:
+    """The Delta tables under the warehouse root."""
     from deltalake import DeltaTable
 
-    for folder in warehouse_folders(warehouse_uri):
-        if DeltaTable.is_deltatable(str(folder)):
-            yield str(folder)
+    for folder in warehouse_folders(warehouse_uri, storage_options):
+        if DeltaTable.is_deltatable(folder, storage_options=storage_options):
+            yield folder
 
 
-def vacuum_table(uri: str, retention_hours: int = DEFAULT_RETENTION_HOURS, apply: bool = False) -> list[str]:
+def vacuum_table(
+    uri: str, retention_hours: int = DEFAULT_RETENTION_HOURS, apply: bool = False, storage_options: Options = None
+) -> list[str]:
     """Files of `uri` that no version uses and older than the retention: deleted when `apply`."""
     from deltalake import DeltaTable
 
-    return DeltaTable(uri).vacuum(
+    return DeltaTable(uri, storage_options=storage_options).vacuum(
         retention_hours=retention_hours, dry_run=not apply, enforce_retention_duration=False, full=True
     )
 
 
-def _why_unreadable(folder: Path, exc: Exception) -> str:
-    log = folder / "_delta_log"
-    if not log.is_dir() or not any(log.iterdir()):
+def _why_unreadable(folder: str, exc: Exception, storage_options: Options) -> str:
+    from pyarrow import fs
+
+    store, path = filesystem(folder, storage_options)
+    log = store.get_file_info(fs.FileSelector(f"{path}/_delta_log", allow_not_found=True))
+    if not log:
         return (
             "no Delta log: no sync of this table has committed (its first sync is running, or died "
             "before its commit); when no sync is running, delete the folder and the next sync starts over"
@@ -66,15 +84,18 @@ def _why_unreadable(folder: Path, exc: Exception) -> str:
 
 
 def vacuum_warehouse(
-    warehouse_uri: str, retention_hours: int = DEFAULT_RETENTION_HOURS, apply: bool = False
+    warehouse_uri: str,
+    retention_hours: int = DEFAULT_RETENTION_HOURS,
+    apply: bool = False,
+    storage_options: Options = None,
 ) -> Iterator[TableVacuum]:
     """Vacuum every table under the root; one that cannot be opened is skipped with its reason."""
     from deltalake.exceptions import DeltaError
 
-    for folder in warehouse_folders(warehouse_uri):
+    for folder in warehouse_folders(warehouse_uri, storage_options):
         try:
-            files = vacuum_table(str(folder), retention_hours, apply)
+            files = vacuum_table(folder, retention_hours, apply, storage_options)
         except (DeltaError, OSError) as exc:
-            yield TableVacuum(str(folder), skipped=_why_unreadable(folder, exc))
+            yield TableVacuum(folder, skipped=_why_unreadable(folder, exc, storage_options))
         else:
-            yield TableVacuum(str(folder), files=tuple(files))
+            yield TableVacuum(folder, files=tuple(files))
