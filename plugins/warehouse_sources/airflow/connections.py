@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 POSTGRES_CONN_TYPES = ("postgres", "postgresql")
 MYSQL_CONN_TYPES = ("mysql",)
@@ -97,6 +97,8 @@ class SourceTarget:
     uri: str
     label: str
     secrets: tuple[str, ...]
+    host: str = ""  # the database's host and port as the connection names them (an SSH tunnel's far end)
+    port: int = 0
 
     def redact(self, text: str) -> str:
         """`text` with every form of the connection's secrets replaced by ***."""
@@ -104,22 +106,30 @@ class SourceTarget:
             text = text.replace(secret, "***")
         return text
 
+    def through(self, host: str, port: int, via: str) -> SourceTarget:
+        """The same database reached at `host:port` (an SSH tunnel's local end); `via` joins the label."""
+        scheme, netloc, path, query, fragment = urlsplit(self.uri)
+        auth, at, _ = netloc.rpartition("@")
+        uri = urlunsplit((scheme, f"{auth}{at}{host}:{port}", path, query, fragment))
+        return SourceTarget(uri, f"{self.label} {via}", (*self.secrets, uri), self.host, self.port)
 
-def _target(conn: Any, uri: str, label: str) -> SourceTarget:
+
+def _target(conn: Any, uri: str, label: str, default_port: int) -> SourceTarget:
     secrets = [uri]
     if conn.password:
         secrets += [conn.password, quote(conn.password, safe=""), quote(conn.password)]
-    return SourceTarget(uri, label, tuple(s for s in secrets if s))
+    port = int(conn.port or default_port)
+    return SourceTarget(uri, label, tuple(s for s in secrets if s), conn.host, port)
 
 
 def postgres_target(conn: Any) -> SourceTarget:
     """The URI, a credential-free label (`host:port/database`) and the secrets of a connection."""
-    return _target(conn, postgres_uri(conn), f"{conn.host}:{conn.port or 5432}/{conn.schema or 'postgres'}")
+    return _target(conn, postgres_uri(conn), f"{conn.host}:{conn.port or 5432}/{conn.schema or 'postgres'}", 5432)
 
 
 def mysql_target(conn: Any) -> SourceTarget:
     """The same for a `mysql` connection (MySQL or MariaDB)."""
-    return _target(conn, mysql_uri(conn), f"{conn.host}:{conn.port or 3306}/{conn.schema or ''}")
+    return _target(conn, mysql_uri(conn), f"{conn.host}:{conn.port or 3306}/{conn.schema or ''}", 3306)
 
 
 TARGETS = {"postgres": postgres_target, "mysql": mysql_target}
