@@ -12,6 +12,10 @@ scripts/bootstrap.sh dev,demo
 if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+# The SSH tunnel tests start Debian's sshd as a throwaway bastion.
+if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" -eq 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
 # The Sources page: rebuild it from the locked npm dependencies; the committed bundle must be that build.
 scripts/build_ui.sh --check
 status=0

@@ -51,6 +51,7 @@ class SourcePlan:
     schedule: timedelta | str | None
     schedule_label: str
     tables: tuple[TablePlan, ...]
+    ssh_conn_id: str | None = None  # an Airflow SSH connection: each task reaches the database through it
 
     @property
     def dag_id(self) -> str:
@@ -100,4 +101,11 @@ def plan_source(source: SourceConfig) -> SourcePlan:
         schedule=schedule_of(source.schedule),
         schedule_label=source.schedule,
         tables=tuple(tables),
+        ssh_conn_id=_ssh_conn_id(source),
     )
+
+
+def _ssh_conn_id(source: SourceConfig) -> str | None:
+    """The SSH connection of the source's `ssh_tunnel` block (only database kinds have one)."""
+    tunnel = getattr(source, "ssh_tunnel", None)
+    return tunnel.conn_id if tunnel is not None else None

@@ -37,9 +37,10 @@ def doc_md(plan: SourcePlan, path: Path) -> str:
         for t in plan.tables
     )
     return (
-        f"Syncs the **{plan.kind}** source `{plan.name}` (connection `{plan.conn_id}`, "
-        f"{schedule_phrase(plan)}) into the warehouse. Defined in `{path.name}`.\n\n"
-        "| source table | synced table | method | replication key | |\n|---|---|---|---|---|\n"
+        f"Syncs the **{plan.kind}** source `{plan.name}` (connection `{plan.conn_id}`"
+        + (f" through the SSH connection `{plan.ssh_conn_id}`" if plan.ssh_conn_id else "")
+        + f", {schedule_phrase(plan)}) into the warehouse. Defined in `{path.name}`.\n\n"
+        + "| source table | synced table | method | replication key | |\n|---|---|---|---|---|\n"
         f"{rows}\n\n"
         'Trigger with conf `{"tables": ["<synced table>"], "full_refresh": true}` to sync some tables '
         "or rebuild them from scratch.\n\n"
@@ -77,6 +78,7 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
                 source_name=plan.name,
                 source_conn_id=plan.conn_id,
                 source_kind=plan.kind,
+                ssh_conn_id=plan.ssh_conn_id,
                 schema=table.schema,
                 table=table.table,
                 synced_name=table.synced_name,

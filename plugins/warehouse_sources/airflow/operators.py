@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -44,11 +46,13 @@ class TableSyncOperator(BaseOperator):
         enabled: bool = True,
         sibling_tables: tuple[TablePlan, ...] = (),
         source_kind: str = "postgres",
+        ssh_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.source_conn_id = source_conn_id
         self.source_kind = source_kind
+        self.ssh_conn_id = ssh_conn_id
         self.table_plan = TablePlan(
             source_name=source_name,
             schema=schema,
@@ -124,18 +128,31 @@ class TableSyncOperator(BaseOperator):
             "seconds": round(result.seconds, 3),
         }
 
-    def _connect(self) -> OpenReader:
-        """An open reader of the source's kind; a failed connection is reported with the source and
-        connection named, the driver's text stripped of credentials and its traceback dropped (it may
-        carry them)."""
+    def _connect(self) -> AbstractContextManager[OpenReader]:
+        """An open reader of the source's kind (through its SSH tunnel, if any), closed with the tunnel when
+        the block ends; a failed connection is reported with the source and connection named, the driver's
+        text stripped of credentials and its traceback dropped (it may carry them)."""
+        from contextlib import ExitStack
+
         from warehouse_sources.errors import SourceConnectionError
 
         target = self._target()
-        reader = _reader_class(self.source_kind)(target.uri)
+        stack = ExitStack()
+        tunnel = None
+        if self.ssh_conn_id:
+            from warehouse_sources.airflow.tunnel import open_tunnel
+
+            remote = (target.host, target.port)
+            tunnel = stack.enter_context(open_tunnel(self.ssh_conn_id, self.table_plan.source_name, remote, self.log))
+            target = target.through(*tunnel.local_address, via=f"through SSH connection {self.ssh_conn_id!r}")
         try:
-            return reader.__enter__()
+            reader = stack.enter_context(_reader_class(self.source_kind)(target.uri))
+            return _holding(reader, stack)
         except Exception as exc:
+            stack.close()
             message = target.redact(" ".join(str(exc).split()))
+        if tunnel is not None and tunnel.last_refusal:
+            message += f"; the bastion could not reach {target.host}:{target.port} ({tunnel.last_refusal})"
         raise SourceConnectionError(
             f"source {self.table_plan.source_name!r}: cannot connect with Airflow connection "
             f"{self.source_conn_id!r} ({target.redact(target.label)}): {message}; check the connection's host, "
@@ -158,6 +175,13 @@ class TableSyncOperator(BaseOperator):
             ) from exc
         except ValueError as exc:
             raise AirflowFailException(f"source {source!r}: {exc}") from None
+
+
+@contextmanager
+def _holding(reader: OpenReader, stack: ExitStack) -> Iterator[OpenReader]:
+    """Hand out an already open reader; leaving the block closes it, then the tunnel under it."""
+    with stack:
+        yield reader
 
 
 def _warehouse_options(settings: Settings) -> dict[str, str] | None:

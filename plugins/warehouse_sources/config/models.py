@@ -220,11 +220,26 @@ class SourceConfig(BaseModel):
         return table.synced_name or self.table_prefix + split_table_name(table.name)[1]
 
 
+class SshTunnelConfig(BaseModel):
+    """How to reach a database that only a bastion host can see; the credentials stay in Airflow."""
+
+    model_config = _STRICT
+
+    conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
+        description="Airflow SSH connection of the bastion: host, port, login, and a key (extra private_key or "
+        "key_file) or password; the database host and port are the source connection's, as the bastion sees them"
+    )
+
+
+SSH_TUNNEL_DESCRIPTION = "reach the database through an SSH bastion host, opened for each task and closed after it"
+
+
 class PostgresSource(SourceConfig):
     """A PostgreSQL database (libpq connection); a bare table name means schema `public`."""
 
     kind: Literal["postgres"] = Field(description="postgres: a PostgreSQL database")
     tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
+    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
 
 
 class MysqlSource(SourceConfig):
@@ -235,6 +250,7 @@ class MysqlSource(SourceConfig):
     kind: Literal["mysql"] = Field(description="mysql: a MySQL or MariaDB server")
     # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
     tables: list[MysqlTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
+    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
 
 
 class SnowflakeSource(SourceConfig):

@@ -1,0 +1,327 @@
+"""Sources behind a bastion: a real OpenSSH server (Debian's openssh-server) started on a free localhost
+port with throwaway host and user keys, syncing real PostgreSQL and MariaDB tables through it.
+
+scripts/test.sh installs openssh-server where /usr/sbin/sshd is missing and it runs as root; these
+tests install nothing themselves and skip only when sshd is absent.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import source_rows, sql, synced_rows
+
+pytestmark = pytest.mark.integration
+SSHD = Path("/usr/sbin/sshd")
+TIMEOUT = 3  # the SSH connections' conn_timeout in these tests (seconds)
+MARGIN = 10  # what a bounded failure may take beyond it on a busy machine
+
+
+@dataclass(frozen=True)
+class Bastion:
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    user_key: str  # the private key, as an Airflow SSH connection's extra carries it
+    host_key: str  # "ssh-ed25519 AAAA...", for the extra host_key
+    folder: Path
+
+    def sessions(self) -> list[str]:
+        """sshd's children: one per open SSH connection."""
+        pid = self.process.pid
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+    def wait_for_no_sessions(self, seconds: float = 10) -> bool:
+        deadline = time.monotonic() + seconds
+        while self.sessions():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "ws-test", "-f", str(path)], check=True)
+
+
+@pytest.fixture(scope="module")
+def bastion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bastion]:
+    if not SSHD.exists():
+        pytest.skip(
+            f"{SSHD} is missing: install Debian's openssh-server (scripts/test.sh does so when run as root) "
+            "to run the SSH tunnel tests"
+        )
+    folder = tmp_path_factory.mktemp("bastion")
+    keygen(folder / "host_key")
+    keygen(folder / "user_key")
+    (folder / "authorized_keys").write_text((folder / "user_key.pub").read_text())
+    port = free_port()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder / 'host_key'}\nPidFile {folder / 'sshd.pid'}\n"
+        f"AuthorizedKeysFile {folder / 'authorized_keys'}\nPermitRootLogin prohibit-password\nUsePAM no\n"
+        "StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nAllowTcpForwarding yes\n"
+        "LogLevel DEBUG1\n"
+    )
+    if os.geteuid() == 0:
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder, missing in containers
+    log = folder / "sshd.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(SSHD), "-D", "-e", "-f", str(folder / "sshd_config")], stderr=out)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"sshd did not start: {log.read_text()}")
+            time.sleep(0.05)
+    host_key = " ".join((folder / "host_key.pub").read_text().split()[:2])
+    yield Bastion(port, process, log, (folder / "user_key").read_text(), host_key, folder)
+    process.terminate()
+    process.wait(10)
+
+
+def ssh_conn(bastion: Bastion, port: int | None = None, **extra: Any) -> str:
+    """An Airflow SSH connection in JSON form: the throwaway user key and the bastion's host key in the extra."""
+    extra = {"private_key": bastion.user_key, "host_key": bastion.host_key, "conn_timeout": TIMEOUT} | extra
+    extra = {k: v for k, v in extra.items() if v is not None}
+    conn = {"conn_type": "ssh", "host": "127.0.0.1", "port": port or bastion.port, "login": getpass.getuser()}
+    return json.dumps(conn | {"extra": extra})
+
+
+def key_lines(key: str) -> list[str]:
+    """The base64 body lines of a private key: none of them may reach a log or a message."""
+    return [line for line in key.splitlines() if line and not line.startswith("-----")]
+
+
+def forwards_to(bastion: Bastion, port: int) -> bool:
+    """Whether sshd logged a direct-tcpip forward to 127.0.0.1:port (the proof the data went through it)."""
+    return f"target 127.0.0.1 port {port}" in bastion.log.read_text(errors="replace")
+
+
+def source_file(folder: Path, body: str) -> Path:
+    sources = folder / "sources"
+    sources.mkdir(exist_ok=True)
+    (sources / "shop.yaml").write_text(body)
+    return sources
+
+
+def run_dag(monkeypatch: pytest.MonkeyPatch, sources: Path, warehouse: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR", str(sources))
+    monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", warehouse)
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags["sync_shop"].test()
+
+
+def operator(conn_id: str, kind: str = "postgres", schema: str = "public") -> Any:
+    from warehouse_sources.airflow.operators import FullTableSyncOperator
+
+    return FullTableSyncOperator(
+        task_id="orders", source_name="shop", source_conn_id=conn_id, source_kind=kind, schema=schema,
+        table="orders", synced_name="orders", ssh_conn_id="bastion_ssh",
+    )  # fmt: skip
+
+
+ORDERS_PG = (
+    "CREATE TABLE orders (id bigint PRIMARY KEY, amount numeric(12, 2), updated_at timestamptz NOT NULL)",
+    "INSERT INTO orders SELECT g, g * 1.5, timestamptz '2024-01-01' + g * interval '1 minute' "
+    "FROM generate_series(1, 3000) g",
+)
+
+
+# --- through the operator path: YAML -> DAG -> task -> tunnel -> reader ----------------------------
+
+
+def test_a_postgres_table_syncs_through_the_bastion_and_the_tunnel_closes_after(
+    bastion: Bastion,
+    pg_db: str,
+    airflow_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sql(pg_db, *ORDERS_PG)
+    database = pg_db.rsplit("/", 1)[1]
+    sources = source_file(
+        tmp_path,
+        "name: shop\nkind: postgres\nconn_id: shop_pg\nssh_tunnel:\n  conn_id: bastion_ssh\ntables:\n"
+        "  - {name: public.orders, sync: incremental, replication_key: updated_at}\n",
+    )
+    pg = {"conn_type": "postgres", "host": "127.0.0.1", "port": 5432, "login": "postgres", "schema": database}
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", json.dumps(pg))
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion))
+    run = run_dag(monkeypatch, sources, str(tmp_path / "warehouse"))
+    assert run.state == "success"
+    assert synced_rows(str(tmp_path / "warehouse"), "orders") == source_rows(pg_db, "orders")
+    assert forwards_to(bastion, 5432)
+    assert bastion.wait_for_no_sessions(), "the SSH connection outlived the task"
+    out, err = capfd.readouterr()
+    captured = caplog.text + out + err
+    assert "SSH tunnel open" in captured
+    assert not [line for line in key_lines(bastion.user_key) if line in captured]
+
+
+def test_a_mysql_table_syncs_through_the_bastion(
+    bastion: Bastion, mysql_db: str, airflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_mysql_sync import run
+    from tests.integration.test_mysql_sync import source_rows as mysql_rows
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    run(mysql_db, "CREATE TABLE orders (id BIGINT PRIMARY KEY, note VARCHAR(20))",
+        "INSERT INTO orders VALUES (1, 'a'), (2, 'b'), (3, NULL)")  # fmt: skip
+    p = MySQLParams.from_uri(mysql_db)
+    sources = source_file(
+        tmp_path,
+        f"name: shop\nkind: mysql\nconn_id: shop_mysql\nssh_tunnel: {{conn_id: bastion_ssh}}\ntables:\n"
+        f"  - {{name: '{p.database}.orders', sync: full_table}}\n",
+    )
+    conn = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": p.user, "schema": p.database}
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_MYSQL", json.dumps(conn | ({"password": p.password} if p.password else {})))
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion))
+    assert run_dag(monkeypatch, sources, str(tmp_path / "warehouse")).state == "success"
+    assert synced_rows(str(tmp_path / "warehouse"), "orders") == mysql_rows(mysql_db, "orders")
+    assert forwards_to(bastion, p.port)
+    assert bastion.wait_for_no_sessions()
+
+
+def test_a_refused_key_fails_the_task_for_good_within_the_timeout_naming_the_bastion(
+    bastion: Bastion,
+    pg_db: str,
+    airflow_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    keygen(tmp_path / "stranger")
+    stranger = (tmp_path / "stranger").read_text()
+    sources = source_file(
+        tmp_path,
+        "name: shop\nkind: postgres\nconn_id: shop_pg\nssh_tunnel: {conn_id: bastion_ssh}\n"
+        "tables: [{name: public.orders}]\n",
+    )
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=stranger))
+    started = time.monotonic()
+    run = run_dag(monkeypatch, sources, str(tmp_path / "warehouse"))
+    assert time.monotonic() - started < TIMEOUT + MARGIN + 20  # one try (fails for good), no hang
+    assert run.state == "failed"
+    (ti,) = run.get_task_instances()
+    assert ti.state == "failed" and ti.try_number == 1
+    out, err = capfd.readouterr()
+    captured = caplog.text + out + err
+    assert f"SSH bastion {getpass.getuser()}@127.0.0.1:{bastion.port} (Airflow connection 'bastion_ssh')" in captured
+    assert "refused the login" in captured and "authorized_keys" in captured
+    assert not [line for line in key_lines(stranger) if line in captured]
+    assert bastion.wait_for_no_sessions()
+
+
+# --- what each failure says, from the operator's connect step ----------------------------------------
+
+
+def test_a_closed_bastion_port_is_one_retryable_error_naming_the_bastion(
+    bastion: Bastion, pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.airflow.tunnel import TunnelUnreachableError
+
+    closed = free_port()
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, port=closed))
+    started = time.monotonic()
+    with pytest.raises(TunnelUnreachableError) as exc:
+        operator("shop_pg")._connect()
+    assert time.monotonic() - started < TIMEOUT + MARGIN
+    message = str(exc.value)
+    assert f"127.0.0.1:{closed} (Airflow connection 'bastion_ssh')" in message and "source 'shop'" in message
+    assert "did not answer" in message and "host and port" in message
+    assert bastion.user_key not in message
+
+
+def test_a_bastion_that_never_speaks_fails_within_the_connect_timeout(
+    bastion: Bastion, pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.airflow.tunnel import TunnelUnreachableError
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts the TCP connection and never sends an SSH banner
+    try:
+        monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+        monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, port=silent.getsockname()[1]))
+        started = time.monotonic()
+        with pytest.raises(TunnelUnreachableError) as exc:
+            operator("shop_pg")._connect()
+        assert time.monotonic() - started < TIMEOUT + MARGIN
+    finally:
+        silent.close()
+    assert "did not answer" in str(exc.value) and f"connect timeout {TIMEOUT} s" in str(exc.value)
+
+
+def test_an_unknown_host_key_fails_for_good_and_says_how_to_trust_it(
+    bastion: Bastion, pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.airflow.tunnel import TunnelRefusedError
+
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, host_key=None))
+    with pytest.raises(TunnelRefusedError) as exc:
+        operator("shop_pg")._connect()
+    assert "host key is unknown" in str(exc.value) and f"ssh-keyscan -p {bastion.port} 127.0.0.1" in str(exc.value)
+    assert bastion.wait_for_no_sessions()
+
+
+def test_a_database_the_bastion_cannot_reach_is_named_and_the_tunnel_still_closes(
+    bastion: Bastion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.errors import SourceConnectionError
+
+    nothing_there = free_port()
+    pg = {"conn_type": "postgres", "host": "127.0.0.1", "port": nothing_there, "login": "postgres"}
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", json.dumps(pg))
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion))
+    with pytest.raises(SourceConnectionError) as exc:
+        operator("shop_pg")._connect()
+    message = str(exc.value)
+    assert f"127.0.0.1:{nothing_there}/postgres through SSH connection 'bastion_ssh'" in message
+    assert f"the bastion could not reach 127.0.0.1:{nothing_there}" in message
+    assert bastion.wait_for_no_sessions(), "a failed reader left the SSH connection open"
+
+
+def test_an_ssh_connection_of_another_type_is_refused_before_connecting(
+    pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.airflow.tunnel import TunnelRefusedError
+
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", pg_db)
+    with pytest.raises(TunnelRefusedError, match="has type 'postgres'; ssh_tunnel needs an 'ssh' connection"):
+        operator("shop_pg")._connect()
