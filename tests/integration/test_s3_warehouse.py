@@ -282,3 +282,30 @@ def test_a_source_dag_syncs_into_s3_through_the_airflow_connection(
     out, err = capfd.readouterr()
     assert f"warehouse {uri}: the object store at {s3_server.endpoint} refused the credentials" in out + err
     assert wrong not in out + err and s3_server.secret_access_key not in out + err
+
+
+def test_the_web_app_reads_and_drops_tables_of_the_s3_warehouse(
+    pg_db: str, s3_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Sources page's stats, the warehouse table list and a source's delete reach S3 with the
+    connection's credentials (the web app has no other way to them)."""
+    from warehouse_sources.web import actions, tablestats
+    from warehouse_sources.web.warehouse_catalog import list_tables
+
+    warehouse, options = s3_server.fresh_prefix(), s3_server.options()
+    for key, value in {**s3_server.connection_env("ws_warehouse"),
+                       "AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI": warehouse,
+                       "AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_CONN_ID": "ws_warehouse"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    sql(pg_db, SEED)
+    sync_s3(pg_db, warehouse, options, plan("public.items", "full_table"))
+    uri = delta.table_uri(warehouse, "items")
+
+    listed = list_tables(warehouse, {"items": "shop"}, {"items": object()})
+    assert [(t.name, t.source, t.version) for t in listed.tables] == [("items", "shop", 0)]
+    assert "id" in [c.name for c in listed.tables[0].columns]
+    stats = tablestats.table_stats(uri, expected_version=0)
+    assert (stats.version, stats.rows) == (0, 3000) and stats.state is not None
+    actions._drop(uri)
+    tablestats.forget(uri)
+    assert s3_server.keys(uri) == [] and delta.open_table(uri, options) is None

@@ -59,3 +59,11 @@ def warehouse_storage_options(settings: Settings) -> dict[str, str] | None:
         if secret:
             mask_secret(secret)
     return access.storage_options()
+
+
+def configured_storage_options() -> dict[str, str] | None:
+    """The configured warehouse's options, for callers without settings at hand (the web app; in the
+    API server the Task SDK reads the connection from the metadata database)."""
+    from warehouse_sources.settings import load_settings
+
+    return warehouse_storage_options(load_settings())

@@ -132,7 +132,10 @@ def _drop(uri: str) -> None:
         return
     from pyarrow import fs
 
-    filesystem, path = fs.FileSystem.from_uri(uri)
+    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
+    from warehouse_sources.warehouse.storage import filesystem as warehouse_filesystem
+
+    filesystem, path = warehouse_filesystem(uri, configured_storage_options())
     if filesystem.get_file_info(path).type != fs.FileType.NotFound:
         filesystem.delete_dir(path)
 

@@ -39,9 +39,10 @@ _cache: dict[str, tuple[float, TableStats]] = {}
 
 
 def _read(uri: str) -> TableStats:
+    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.delta import open_table, read_state
 
-    table = open_table(uri)
+    table = open_table(uri, configured_storage_options())
     if table is None:
         return MISSING
     actions = table.get_add_actions(flatten=True)

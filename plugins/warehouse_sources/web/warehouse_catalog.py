@@ -11,15 +11,17 @@ def list_tables(warehouse_uri: str, readable: dict[str, str], owned: dict[str, A
     """Tables of readable sources; tables no source owns (like `events`) are listed for every user."""
     from pathlib import Path
 
+    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.delta import open_table
     from warehouse_sources.warehouse.maintenance import warehouse_tables
 
     tables = []
-    for uri in warehouse_tables(warehouse_uri):
+    options = configured_storage_options()
+    for uri in warehouse_tables(warehouse_uri, options):
         name = Path(uri).name
         if name in owned and name not in readable:
             continue
-        table = open_table(uri)
+        table = open_table(uri, options)
         if table is None:
             continue
         schema: Any = table.schema().to_arrow()
