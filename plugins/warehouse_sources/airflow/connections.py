@@ -1,4 +1,5 @@
-"""Airflow connection -> the URI a source reader opens (libpq for postgres, mysql:// for MySQL).
+"""Airflow connection -> the URI a source reader opens (libpq for postgres, mysql:// for MySQL,
+snowflake:// carrying the connector's arguments for Snowflake).
 
 Credentials stay in the connection and are masked in logs.
 """
@@ -132,7 +133,50 @@ def mysql_target(conn: Any) -> SourceTarget:
     return _target(conn, mysql_uri(conn), f"{conn.host}:{conn.port or 3306}/{conn.schema or ''}", 3306)
 
 
-TARGETS = {"postgres": postgres_target, "mysql": mysql_target}
+SNOWFLAKE_CONN_TYPES = ("snowflake",)
+
+
+def snowflake_target(conn: Any) -> SourceTarget:
+    """The connector's arguments as the Snowflake provider's hook reads them from the connection
+    (account, warehouse, database, role; a password or a key pair's private key), as a URI."""
+    if conn.conn_type not in SNOWFLAKE_CONN_TYPES:
+        raise ValueError(
+            f"connection {conn.conn_id!r} has type {conn.conn_type!r}; "
+            "a snowflake source needs a 'snowflake' connection"
+        )
+    from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
+
+    from warehouse_sources.sources.snowflake.params import CONNECT_ARGS, SECRET_ARGS, connect_uri
+
+    # The hook's own parsing of the connection (what its get_conn() connects with), so every
+    # form the provider documents (extra fields, private_key_file or _content, region) means the same.
+    params: dict[str, Any] = dict(SnowflakeHook(snowflake_conn_id=conn.conn_id)._get_conn_params())
+    unsupported = sorted(k for k, v in params.items() if k not in CONNECT_ARGS and v not in (None, "", False))
+    if unsupported:
+        raise ValueError(
+            f"connection {conn.conn_id!r}: {', '.join(unsupported)} are not supported by snowflake sources yet; "
+            "use a password or a key pair (private_key_file or private_key_content in the extra)"
+        )
+    params = {k: v for k, v in params.items() if k in CONNECT_ARGS}
+    extra = conn.extra_dejson if isinstance(conn.extra_dejson, dict) else {}
+    if extra.get("protocol"):  # not read by the hook: http for a local emulator or a proxy that ends TLS
+        params["protocol"] = str(extra["protocol"])
+    if not params.get("account"):
+        raise ValueError(f"connection {conn.conn_id!r} has no account; set account in the connection's extra")
+    if not params.get("database"):
+        raise ValueError(f"connection {conn.conn_id!r} has no database; set database in the connection's extra")
+    uri = connect_uri(params)
+    texts = [str(params[k]) for k in SECRET_ARGS if isinstance(params.get(k), str) and params[k]]
+    secrets = [uri, *texts, *(quote(t, safe="") for t in texts)]
+    if isinstance(params.get("private_key"), bytes):
+        import base64
+
+        secrets.append(base64.b64encode(params["private_key"]).decode())
+    label = f"{params['account']}/{params['database']}"
+    return SourceTarget(uri, label, tuple(secrets), str(params.get("host") or ""), int(params.get("port") or 443))
+
+
+TARGETS = {"postgres": postgres_target, "mysql": mysql_target, "snowflake": snowflake_target}
 
 
 def resolve_target(conn_id: str, kind: str = "postgres") -> SourceTarget:

@@ -207,6 +207,10 @@ def _reader_class(kind: str) -> Any:
         from warehouse_sources.sources.mysql import MySQLReader
 
         return MySQLReader
+    if kind == "snowflake":
+        from warehouse_sources.sources.snowflake import SnowflakeReader
+
+        return SnowflakeReader
     from warehouse_sources.sources.postgres import PostgresReader
 
     return PostgresReader
