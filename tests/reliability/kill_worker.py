@@ -2,6 +2,7 @@
 
 Run as `python tests/reliability/kill_worker.py '<json>'` with keys:
   db, warehouse, method, replication_key (or null), table ("schema.table"), batch_bytes,
+  storage_options: delta-rs options for an s3:// warehouse (or null),
   phase_file: a file the worker appends "<phase> <unix time> [rows]" lines to, unbuffered, so
       the parent knows how far a killed run got: boot, ready (imports done), batch (one line per
       batch read), commit (all rows handed to the writer), done (sync_table returned);
@@ -83,7 +84,9 @@ def main(args: dict) -> int:
         phases.mark("commit")
 
     phases.mark("ready")
-    request = SyncRequest(table=plan, warehouse_uri=args["warehouse"], run_id="kill-trial")
+    request = SyncRequest(
+        table=plan, warehouse_uri=args["warehouse"], storage_options=args.get("storage_options"), run_id="kill-trial"
+    )
     with PostgresReader(args["db"], batch_bytes=int(args["batch_bytes"])) as reader:
         result = sync_table(reader, request, logging.getLogger("kill_worker"), SyncHooks(after_batch, before_commit))
     phases.mark("done", result.rows)

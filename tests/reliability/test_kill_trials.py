@@ -14,6 +14,8 @@ source as the method promises:
   full_table   exactly the current source.
 After the trials, the data files no version references any more (left by killed runs, or replaced by later
 commits) are counted, and a full vacuum must remove all of them without changing what the table reads.
+The same trials run with the warehouse on S3 (moto's server, tests/integration/s3_support.py), fewer per
+method (S3_KINDS) since every file and log entry is an HTTP request there.
 
 The randomness is seeded: the seed is printed, is part of every assertion message, and WS_KILL_SEED=<seed>
 replays the same source changes and kill points (random-time kills land where the machine's timing puts
@@ -37,13 +39,18 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import plan, sync
+from tests.integration.helpers import LOG, plan
+from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
+from warehouse_sources.plan import TablePlan
+from warehouse_sources.sources.postgres import PostgresReader
 from warehouse_sources.warehouse import delta
 from warehouse_sources.warehouse.maintenance import vacuum_table
+from warehouse_sources.warehouse.storage import filesystem, is_object_store
 
 pytestmark = pytest.mark.integration
 
 WORKER = Path(__file__).with_name("kill_worker.py")
+Options = dict[str, str] | None
 SEED = int(os.environ.get("WS_KILL_SEED") or time.time_ns() % 1_000_000_007)
 TABLE = "items"
 REPLICATION_KEYS = {"incremental": "updated_at", "append_only": "created_at", "full_table": None}
@@ -53,6 +60,9 @@ INITIAL_ROWS = 20_000
 # points to kill at, on the same code path.
 BATCH_BYTES = 32 * 1024
 BY_ROWS, BEFORE_COMMIT, RANDOM_TIME = 17, 9, 25  # 51 trials per method
+# On the S3 warehouse (moto's server) a trial costs several times as much (every file and log entry
+# is an HTTP request): 21 trials per method keep the three under ~10 minutes.
+S3_KINDS = (7, 4, 10)
 WORKER_TIMEOUT = 120
 COLUMNS = ("id", "grp", "name", "note", "created_at", "updated_at")
 CREATE = f"""
@@ -174,21 +184,21 @@ class Source:
         return self.execute(f"SELECT {select} FROM {TABLE}")
 
 
-def stored_cursor(uri: str) -> Any:
+def stored_cursor(uri: str, options: Options = None) -> Any:
     """The cursor the synced table's last sync commit stored (None for full_table)."""
     from deltalake import DeltaTable
 
-    state = delta.read_state(DeltaTable(uri))
+    state = delta.read_state(DeltaTable(uri, storage_options=options))
     assert state is not None, f"{uri} has no sync state"
     return state.cursor
 
 
-def warehouse_rows(uri: str) -> list[tuple[Any, ...]]:
+def warehouse_rows(uri: str, options: Options = None) -> list[tuple[Any, ...]]:
     """The synced table's rows as tuples of COLUMNS, timestamps as UTC microseconds."""
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    table = DeltaTable(uri).to_pyarrow_table(columns=list(COLUMNS))
+    table = DeltaTable(uri, storage_options=options).to_pyarrow_table(columns=list(COLUMNS))
     columns = [c.cast(pa.int64()) if pa.types.is_timestamp(c.type) else c for c in table.columns]
     return list(zip(*(c.to_pylist() for c in columns), strict=True))
 
@@ -212,8 +222,10 @@ def compare(method: str, synced: list[tuple[Any, ...]], source: list[tuple[Any, 
     }
 
 
-def data_files(uri: str) -> set[str]:
+def data_files(uri: str, options: Options = None) -> set[str]:
     """Parquet files under the table folder, relative to it."""
+    if is_object_store(uri):
+        return {f for f in stored_files(uri, options) if f.endswith(".parquet") and not f.startswith("_delta_log/")}
     found = set()
     for folder, dirs, files in os.walk(uri):
         dirs[:] = [d for d in dirs if d != "_delta_log"]
@@ -221,25 +233,39 @@ def data_files(uri: str) -> set[str]:
     return found
 
 
-def current_files(uri: str) -> set[str]:
+def stored_files(uri: str, options: Options = None) -> set[str]:
+    """Every object under the table's folder (local or on S3), relative to it."""
+    from pyarrow import fs
+
+    store, root = filesystem(uri, options)
+    infos = store.get_file_info(fs.FileSelector(root, recursive=True, allow_not_found=True))
+    return {i.path.removeprefix(root + "/") for i in infos if i.type == fs.FileType.File}
+
+
+def current_files(uri: str, options: Options = None) -> set[str]:
     from deltalake import DeltaTable
 
-    return {relative(f, uri) for f in DeltaTable(uri).file_uris()}
+    return {relative(f, uri) for f in DeltaTable(uri, storage_options=options).file_uris()}
 
 
 def relative(path: str, uri: str) -> str:
     """A data file's path relative to the table folder (delta-rs gives absolute URIs or relative paths)."""
+    if path.startswith(uri.rstrip("/") + "/"):
+        return path[len(uri.rstrip("/")) + 1 :]
     path = path.removeprefix("file://")
     return os.path.relpath(path, uri) if os.path.isabs(path) else path
 
 
-def ever_committed(uri: str) -> set[str]:
+def ever_committed(uri: str, options: Options = None) -> set[str]:
     """Every data file some commit added (the JSON log is kept whole here: no log cleanup ran)."""
     from urllib.parse import unquote
 
+    store, root = filesystem(uri, options)
     paths = set()
-    for entry in sorted(Path(uri, "_delta_log").glob("*.json")):
-        for line in entry.read_text().splitlines():
+    for name in sorted(f for f in stored_files(uri, options) if f.startswith("_delta_log/") and f.endswith(".json")):
+        with store.open_input_stream(f"{root}/{name}") as entry:
+            text = entry.read().decode()
+        for line in text.splitlines():
             action = json.loads(line)
             if "add" in action:
                 paths.add(unquote(action["add"]["path"]))
@@ -305,33 +331,53 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_rows(
     print(f"kill trials {method}: seed {SEED} (replay with WS_KILL_SEED={SEED})")
     with Source(pg_db, method, random.Random(f"{SEED}-{method}")) as source:
         tally = kill_trials(source, warehouse, tmp_path, worker_env)
-    uri = delta.table_uri(warehouse, TABLE)
+    check_and_report(method, method, warehouse, None, tally, 50, reliability)
 
+
+@pytest.mark.parametrize("method", ["incremental", "append_only", "full_table"])
+def test_sigkill_on_the_s3_warehouse_never_loses_or_duplicates_rows(
+    method: str, pg_db: str, s3_warehouse: tuple[str, dict[str, str]], tmp_path: Path, worker_env: dict[str, str],
+    reliability: Any,
+) -> None:  # fmt: skip
+    """The same trials with the warehouse on S3 (moto's server): a kill can land between object writes,
+    in a multipart upload or in the log entry's conditional put."""
+    warehouse, options = s3_warehouse
+    print(f"kill trials {method} on S3: seed {SEED} (replay with WS_KILL_SEED={SEED})")
+    with Source(pg_db, method, random.Random(f"{SEED}-{method}-s3")) as source:
+        tally = kill_trials(source, warehouse, tmp_path, worker_env, options, S3_KINDS)
+    check_and_report(method, f"{method} (S3, moto)", warehouse, options, tally, sum(S3_KINDS), reliability)
+
+
+def check_and_report(
+    method: str, label: str, warehouse: str, options: Options, tally: Tally, least: int, reliability: Any
+) -> None:
+    """Vacuum the unreferenced files, check the tally and add the row to RELIABILITY.md."""
+    uri = delta.table_uri(warehouse, TABLE)
     # Files that no version references now: left by killed runs, or replaced by later commits.
-    rows_before = sorted(warehouse_rows(uri))
-    on_disk = data_files(uri)
-    unreferenced = on_disk - current_files(uri)
-    never_committed = on_disk - ever_committed(uri)
-    removed = {relative(f, uri) for f in vacuum_table(uri, 0, apply=True)}
-    assert unreferenced <= removed, f"seed={SEED} {method}: vacuum kept {sorted(unreferenced - removed)[:5]}"
-    assert data_files(uri) == current_files(uri), f"seed={SEED} {method}: unreferenced files remain after vacuum"
-    assert sorted(warehouse_rows(uri)) == rows_before, f"seed={SEED} {method}: vacuum changed the table's rows"
+    rows_before = sorted(warehouse_rows(uri, options))
+    on_disk = data_files(uri, options)
+    unreferenced = on_disk - current_files(uri, options)
+    never_committed = on_disk - ever_committed(uri, options)
+    removed = {relative(f, uri) for f in vacuum_table(uri, 0, apply=True, storage_options=options)}
+    assert unreferenced <= removed, f"seed={SEED} {label}: vacuum kept {sorted(unreferenced - removed)[:5]}"
+    assert data_files(uri, options) == current_files(uri, options), f"seed={SEED} {label}: unreferenced files remain"
+    assert sorted(warehouse_rows(uri, options)) == rows_before, f"seed={SEED} {label}: vacuum changed the rows"
 
     spread = ", ".join(f"{n} {p}" for p, n in sorted(tally.landed.items()))
     summary = (
-        f"{method}: {tally.trials} trials, {tally.killed} killed ({tally.after_commit} after the commit), "
+        f"{label}: {tally.trials} trials, {tally.killed} killed ({tally.after_commit} after the commit), "
         f"{tally.finished} finished before the random kill; random kills landed in: {spread}; "
         f"{tally.recovered} recovered, lost {tally.lost}, duplicated {tally.duplicated}, stale {tally.stale}, "
         f"extra {tally.extra}; {len(unreferenced)} unreferenced files ({len(never_committed)} never committed) "
         f"vacuumed; seed {SEED}"
     )
     print(summary)
-    assert tally.trials >= 50 and tally.recovered == tally.trials, summary
+    assert tally.trials >= least and tally.recovered == tally.trials, summary
     assert tally.lost == tally.duplicated == tally.stale == tally.extra == 0, summary
     finished = f", {tally.finished} finished first" if tally.finished else ""
     reliability.add(
         "Kill trials",
-        method=method,
+        method=label,
         trials=tally.trials,
         killed=tally.killed,
         **{
@@ -350,18 +396,32 @@ def test_sigkill_at_random_points_never_loses_or_duplicates_rows(
     )
 
 
-def kill_trials(source: Source, warehouse: str, tmp: Path, env: dict[str, str]) -> Tally:
-    """Change the source, kill a sync, check the table, recover with a normal run and compare; per trial."""
+def sync(db: str, warehouse: str, table_plan: TablePlan, options: Options = None) -> SyncResult:
+    request = SyncRequest(table=table_plan, warehouse_uri=warehouse, storage_options=options, run_id="test")
+    with PostgresReader(db) as reader:
+        return sync_table(reader, request, LOG)
+
+
+def kill_trials(
+    source: Source, warehouse: str, tmp: Path, env: dict[str, str], options: Options = None,
+    counts: tuple[int, int, int] = (BY_ROWS, BEFORE_COMMIT, RANDOM_TIME),
+) -> Tally:  # fmt: skip
+    """Change the source, kill a sync, check the table, recover with a normal run and compare; per trial.
+    `counts`: how many kills by rows read, before the commit and at a random time."""
     from deltalake import DeltaTable
+
+    def is_table() -> bool:
+        return DeltaTable.is_deltatable(uri, storage_options=options)
 
     method, rng, key = source.method, source.rng, REPLICATION_KEYS[source.method]
     table_plan = plan(f"public.{TABLE}", method, replication_key=key)
     uri = delta.table_uri(warehouse, TABLE)
     worker_args = {
         "db": source.uri, "warehouse": warehouse, "method": method, "replication_key": key,
-        "table": f"public.{TABLE}", "batch_bytes": BATCH_BYTES,
+        "table": f"public.{TABLE}", "batch_bytes": BATCH_BYTES, "storage_options": options,
     }  # fmt: skip
-    kinds = ["rows"] * (BY_ROWS - 1) + ["before_commit"] * BEFORE_COMMIT + ["random"] * RANDOM_TIME
+    by_rows, before_commit, random_time = counts
+    kinds = ["rows"] * (by_rows - 1) + ["before_commit"] * before_commit + ["random"] * random_time
     rng.shuffle(kinds)
     kinds.insert(0, "rows")  # the first trial kills the first load: no table exists yet
     tally = Tally()
@@ -369,16 +429,16 @@ def kill_trials(source: Source, warehouse: str, tmp: Path, env: dict[str, str]) 
 
     for trial, kind in enumerate(kinds):
         where = f"seed={SEED} method={method} trial={trial} kind={kind}"
-        expected_rows = source.change(stored_cursor(uri)) if trial else INITIAL_ROWS
+        expected_rows = source.change(stored_cursor(uri, options)) if trial else INITIAL_ROWS
         if trial == 1:
             # Calibrate the random delays on a normal run of a typical change (not a trial).
             _, phases, started = run_worker({**worker_args, "kill": {"none": True}}, None, tmp, -1, env)
             for phase, at in phases:
                 timing.setdefault(phase, at - started)  # "batch": the first one
             print("unkilled run, seconds after spawn: " + ", ".join(f"{p} {t:.2f}" for p, t in timing.items()))
-            expected_rows = source.change(stored_cursor(uri))
-        existed = DeltaTable.is_deltatable(uri)
-        before = DeltaTable(uri) if existed else None
+            expected_rows = source.change(stored_cursor(uri, options))
+        existed = is_table()
+        before = DeltaTable(uri, storage_options=options) if existed else None
         version = before.version() if before else None
         state = delta.read_state(before) if before else None
 
@@ -405,13 +465,13 @@ def kill_trials(source: Source, warehouse: str, tmp: Path, env: dict[str, str]) 
 
         # Right after the kill: a committed version, the one before or the next.
         if existed:
-            assert DeltaTable.is_deltatable(uri), f"{where}: the table no longer opens after the kill"
+            assert is_table(), f"{where}: the table no longer opens after the kill"
         moved = False
-        if DeltaTable.is_deltatable(uri):
-            after = DeltaTable(uri)
+        if is_table():
+            after = DeltaTable(uri, storage_options=options)
             allowed = (version, version + 1) if version is not None else (0,)
             assert after.version() in allowed, f"{where}: version {after.version()} after the kill, before {version}"
-            missing = {f for f in current_files(uri) if not Path(uri, f).exists()}
+            missing = current_files(uri, options) - stored_files(uri, options)
             assert not missing, f"{where}: files of the committed version are missing: {sorted(missing)[:5]}"
             moved = after.version() != version
             if not moved:
@@ -427,8 +487,8 @@ def kill_trials(source: Source, warehouse: str, tmp: Path, env: dict[str, str]) 
             tally.finished += 1
 
         # The next normal run must make the table equal the source, per the method's guarantee.
-        sync(source.uri, warehouse, table_plan)
-        result = compare(method, warehouse_rows(uri), source.rows(), source.deleted)
+        sync(source.uri, warehouse, table_plan, options)
+        result = compare(method, warehouse_rows(uri, options), source.rows(), source.deleted)
         for name, count in result.items():
             setattr(tally, name, getattr(tally, name) + count)
         if not any(result.values()):
