@@ -158,6 +158,7 @@ def test_a_pinned_read_sends_only_snowflake_sql_and_pins_every_table_reference()
         SnowflakeColumn("Id", "NUMBER", 38, 0),
         SnowflakeColumn("Updated At", "TIMESTAMP_LTZ"),
         SnowflakeColumn("Doc", "VARIANT"),
+        SnowflakeColumn("Where", "GEOGRAPHY"),
     )
     desc = TableDescription("Sales", "Order Lines", columns, ("Id",))
     reader = SnowflakeReader(account="a")
@@ -179,7 +180,7 @@ def test_a_pinned_read_sends_only_snowflake_sql_and_pins_every_table_reference()
     for statement in reads:
         tables = list(parse(statement).find_all(exp.Table))
         assert tables and all(t.args.get("when") is not None for t in tables), statement
-    assert 'TO_JSON("Doc") AS "Doc"' in reads[-1]
+    assert 'TO_JSON("Doc") AS "Doc"' in reads[-1] and 'TO_VARCHAR("Where") AS "Where"' in reads[-1]
 
 
 # --- the URI the Airflow side hands the reader ----------------------------------------------

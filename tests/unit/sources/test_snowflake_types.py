@@ -50,6 +50,11 @@ def test_semi_structured_columns_are_selected_as_compact_json() -> None:
     assert SnowflakeColumn("Id", "NUMBER", 38, 0).select_sql() == '"Id"'
 
 
+@pytest.mark.parametrize("data_type", ["GEOGRAPHY", "GEOMETRY", "VECTOR", "SOMETHING_NEW"])
+def test_types_not_cast_here_are_read_as_snowflakes_text(data_type: str) -> None:
+    assert SnowflakeColumn("G", data_type).select_sql() == 'TO_VARCHAR("G") AS "G"'
+
+
 @pytest.mark.parametrize(
     ("values", "target", "expected"),
     [

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 MAX_INT64_DIGITS = 18  # every NUMBER(p,0) with p <= 18 fits int64
 SEMI_STRUCTURED = frozenset({"VARIANT", "OBJECT", "ARRAY", "MAP"})
+# Types the connector hands over as Arrow we cast ourselves; any other (GEOGRAPHY, VECTOR, a type
+# newer than this list) is selected as Snowflake's own text, so no Arrow cast can fail on it.
+READ_AS_IS = frozenset({"NUMBER", "FLOAT", "TEXT", "BOOLEAN", "DATE", "BINARY", "TIME"}) | TIMESTAMP_TYPES
 CURSOR_TYPES: dict[str, KeyKind] = {
     "DATE": "date",
     "TIMESTAMP_NTZ": "timestamp",
@@ -71,11 +74,12 @@ class SnowflakeColumn:
         return False  # ARRAY values are stored as JSON text
 
     def select_sql(self) -> str:
-        """The column in the SELECT list: as is, or semi-structured values as compact JSON text."""
+        """The column in the SELECT list: as is, semi-structured values as compact JSON text, and any
+        other type as Snowflake's text for it."""
         ident = quote_ident(self.name)
         if self.data_type in SEMI_STRUCTURED:
             return f"TO_JSON({ident}) AS {ident}"
-        return ident
+        return ident if self.data_type in READ_AS_IS else f"TO_VARCHAR({ident}) AS {ident}"
 
 
 def arrow_type(column: SnowflakeColumn) -> pa.DataType:
