@@ -3,6 +3,7 @@
 Run as `python tests/reliability/kill_worker.py '<json>'` with keys:
   db, warehouse, method, replication_key (or null), table ("schema.table"), batch_bytes,
   storage_options: delta-rs options for an s3:// warehouse (or null),
+  kind: the source kind, "postgres" (the default; db is a libpq URI) or "mysql" (db is a mysql:// URI),
   phase_file: a file the worker appends "<phase> <unix time> [rows]" lines to, unbuffered, so
       the parent knows how far a killed run got: boot, ready (imports done), batch (one line per
       batch read), commit (all rows handed to the writer), done (sync_table returned);
@@ -20,6 +21,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,15 +49,23 @@ def main(args: dict) -> int:
     import logging
 
     # What the engine imports lazily, so that "ready" means the imports are done.
-    import adbc_driver_manager  # noqa: F401
-    import adbc_driver_postgresql  # noqa: F401
     import deltalake  # noqa: F401
     import pyarrow  # noqa: F401
 
     from warehouse_sources.engine.progress import SyncHooks
     from warehouse_sources.engine.sync import SyncRequest, sync_table
     from warehouse_sources.plan import TablePlan
-    from warehouse_sources.sources.postgres import PostgresReader
+
+    reader_class: Any
+    if args.get("kind", "postgres") == "mysql":
+        import pymysql  # noqa: F401
+
+        from warehouse_sources.sources.mysql import MySQLReader as reader_class
+    else:
+        import adbc_driver_manager  # noqa: F401
+        import adbc_driver_postgresql  # noqa: F401
+
+        from warehouse_sources.sources.postgres import PostgresReader as reader_class
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     schema, _, table = args["table"].rpartition(".")
@@ -87,7 +97,7 @@ def main(args: dict) -> int:
     request = SyncRequest(
         table=plan, warehouse_uri=args["warehouse"], storage_options=args.get("storage_options"), run_id="kill-trial"
     )
-    with PostgresReader(args["db"], batch_bytes=int(args["batch_bytes"])) as reader:
+    with reader_class(args["db"], batch_bytes=int(args["batch_bytes"])) as reader:
         result = sync_table(reader, request, logging.getLogger("kill_worker"), SyncHooks(after_batch, before_commit))
     phases.mark("done", result.rows)
     return 0
