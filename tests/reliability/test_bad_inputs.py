@@ -701,3 +701,197 @@ def test_a_bad_run_conf_fails_the_airflow_run_before_any_data_moves(task_runs: R
     message = task_runs.messages[("conf", "conf_good")]
     assert "invalid DAG run conf: unknown key 'tabels' (known: tables, full_refresh)" in message
     assert not any(k.startswith("conf/") for k in task_runs.after)
+
+
+# --- MySQL sources: a table named without its database, connections of the wrong type or unusable ------
+
+MYSQL_HEAD = "name: bad\nkind: mysql\nconn_id: bad_my\n"
+MYSQL_YAML_CASES = [
+    YamlCase(
+        "mysql-table-without-database",
+        MYSQL_HEAD + "tables:\n  - name: orders\n",
+        "tables[0].name",
+        r"database\.table",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", MYSQL_YAML_CASES, ids=[c.id for c in MYSQL_YAML_CASES])
+def test_bad_mysql_source_file(
+    case: YamlCase, tmp_path: Path, warehouse_dir: Path, monkeypatch: pytest.MonkeyPatch, reliability: Any
+) -> None:
+    test_bad_source_file(case, tmp_path, warehouse_dir, monkeypatch, reliability)
+
+
+MYSQL_SECRET = "n0t-Th3-pAssw0rd-7319"
+MYSQL_CONNECTION_CASES = [
+    TaskCase(
+        "mysql-connection-not-mysql",
+        "connection",
+        "m_type_a",
+        "{name: DB.good, synced_name: m_type_a}",
+        ("source 'm_type'", "'m_type_my' has type 'postgres'"),
+        "a mysql source needs a 'mysql' connection",
+        dag="m_type",
+    ),
+    TaskCase(
+        "mysql-wrong-password",
+        "connection",
+        "m_login_a",
+        "{name: DB.good, synced_name: m_login_a}",
+        ("source 'm_login'", "'m_login_my'", "Access denied"),
+        r"check .*password",
+        dag="m_login",
+    ),
+    TaskCase(
+        "mysql-port-unreachable",
+        "connection",
+        "m_port_a",
+        "{name: DB.good, synced_name: m_port_a}",
+        ("source 'm_port'", "'m_port_my'", "Can't connect"),
+        r"check .*(host|port)",
+        dag="m_port",
+    ),
+    TaskCase(
+        "mysql-database-missing",
+        "connection",
+        "m_db_a",
+        "{name: DB.good, synced_name: m_db_a}",
+        ("source 'm_db'", "'m_db_my'", "no_such_db"),
+        r"check .*database",
+        dag="m_db",
+    ),
+]
+MYSQL_PORT_SECONDS = 30  # an unreachable port fails the task within this (DAG run overhead included)
+
+
+@dataclass
+class MySQLRunOutcome(RunOutcome):
+    seconds: dict[str, float] = field(default_factory=dict)
+    log: str = ""
+
+
+@pytest.fixture(scope="module")
+def mysql_task_runs(
+    airflow_db: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[MySQLRunOutcome]:
+    """Run each broken mysql source, and one good one, once through Airflow (dag.test), on a fresh database."""
+    import pymysql
+
+    from tests.conftest import DEFAULT_MYSQL
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    server = os.environ.get("WS_TEST_MYSQL_URI", DEFAULT_MYSQL)
+    p = MySQLParams.from_uri(server)
+    try:
+        conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, connect_timeout=3)
+    except pymysql.err.OperationalError as exc:
+        pytest.skip(f"no MySQL/MariaDB server at {p.host}:{p.port} ({exc}); start one or set WS_TEST_MYSQL_URI")
+    db = f"ws_test_{uuid.uuid4().hex[:10]}"
+    with conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{db}`")
+    try:
+        yield _run_mysql(server.rstrip("/") + f"/{db}", tmp_path_factory.mktemp("bad-inputs-mysql"), request)
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        conn.close()
+
+
+def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> MySQLRunOutcome:
+    import json
+    import time
+
+    import pymysql
+
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    p = MySQLParams.from_uri(uri)
+    conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, database=p.database)
+    with conn.cursor() as cursor:
+        cursor.execute("CREATE TABLE good (id INT PRIMARY KEY, v VARCHAR(10))")
+        cursor.execute("INSERT INTO good VALUES (1, 'one'), (2, 'two')")
+    conn.commit()
+    conn.close()
+    sources = tmp / "sources"
+    sources.mkdir()
+    good = TaskCase("good", "", "m_good_a", "{name: DB.good, synced_name: m_good_a}", (), "", dag="m_good")
+    for case in [good, *MYSQL_CONNECTION_CASES]:
+        entry = case.yaml.replace("DB", str(p.database))
+        (sources / f"{case.dag}.yaml").write_text(
+            f"name: {case.dag}\nkind: mysql\nconn_id: {case.dag}_my\ntables:\n  - {entry}\n"
+        )
+    real = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": p.user, "schema": p.database}
+    real |= {"password": p.password} if p.password else {}
+    env = {
+        "AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR": str(sources),
+        "AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI": str(tmp / "warehouse"),
+        "AIRFLOW_CONN_M_GOOD_MY": json.dumps(real),
+        "AIRFLOW_CONN_M_TYPE_MY": json.dumps(real | {"conn_type": "postgres"}),
+        "AIRFLOW_CONN_M_LOGIN_MY": json.dumps(real | {"password": MYSQL_SECRET}),
+        "AIRFLOW_CONN_M_PORT_MY": json.dumps(real | {"port": 1, "extra": {"connect_timeout": 5}}),
+        "AIRFLOW_CONN_M_DB_MY": json.dumps(real | {"schema": "no_such_db"}),
+    }
+    outcome = MySQLRunOutcome(warehouse=tmp / "warehouse")
+    capman = request.config.pluginmanager.getplugin("capturemanager")
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        bag = dagbag()
+        assert bag.import_errors == {}
+        seed_warehouse(outcome.warehouse, "m_port_a")  # an existing table a failing task targets
+        outcome.before = snapshot(outcome.warehouse)
+        if capman is not None:
+            capman.read_global_capture()
+        with captured_fds() as log:
+            for case in [good, *MYSQL_CONNECTION_CASES]:
+                dag = bag.dags[f"sync_{case.dag}"]
+                for task in dag.tasks:
+                    task.retries = 0
+                started = time.monotonic()
+                run = dag.test()
+                outcome.seconds[case.dag] = time.monotonic() - started
+                for ti in run.get_task_instances():
+                    outcome.states[(case.dag, ti.task_id)] = ti.state
+        out, err = capman.read_global_capture() if capman is not None else ("", "")
+        outcome.log = log.read_text(errors="replace") + out + err
+        outcome.messages = task_messages(outcome.log)
+        log.unlink()
+        outcome.after = snapshot(outcome.warehouse)
+    return outcome
+
+
+@pytest.mark.parametrize("case", MYSQL_CONNECTION_CASES, ids=[c.id for c in MYSQL_CONNECTION_CASES])
+def test_bad_mysql_connection_fails_its_task_clearly(
+    case: TaskCase, mysql_task_runs: MySQLRunOutcome, reliability: Any
+) -> None:
+    assert mysql_task_runs.states[(case.dag, case.task)] == "failed"
+    message = mysql_task_runs.messages.get((case.dag, case.task), "")
+    assert message, f"no error message logged by {case.dag}.{case.task}"
+    for part in case.expect:
+        assert part in message, f"{part!r} not in: {message}"
+    assert re.search(case.hint, message), f"no hint /{case.hint}/ in: {message}"
+    assert MYSQL_SECRET not in message
+    seconds = mysql_task_runs.seconds[case.dag]
+    if case.dag == "m_port":
+        assert seconds < MYSQL_PORT_SECONDS, f"an unreachable port took {seconds:.1f} s to fail the task"
+    reliability.add(
+        "Bad inputs",
+        input=case.id,
+        where=case.where,
+        message=re.sub(r"ws_test_\w+", "<db>", message)[:100] + f" ({seconds:.1f} s, DAG run included)",
+    )
+
+
+def test_a_wrong_mysql_password_never_reaches_the_logs(mysql_task_runs: MySQLRunOutcome) -> None:
+    assert "Access denied" in mysql_task_runs.log
+    assert MYSQL_SECRET not in mysql_task_runs.log
+
+
+def test_the_good_mysql_table_still_syncs_and_the_warehouse_is_otherwise_unchanged(
+    mysql_task_runs: MySQLRunOutcome,
+) -> None:
+    assert mysql_task_runs.states[("m_good", "m_good_a")] == "success"
+    new = {k for k in mysql_task_runs.after if k not in mysql_task_runs.before}
+    assert new and all(k.startswith("m_good_a/") for k in new), sorted(new)
+    assert {k: v for k, v in mysql_task_runs.after.items() if k in mysql_task_runs.before} == mysql_task_runs.before
