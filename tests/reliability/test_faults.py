@@ -128,6 +128,7 @@ def test_source_connection_killed_mid_read(pg_db: str, warehouse: str, method: s
     assert_equals_source(pg_db, table_uri)
     reliability.add(
         "Faults",
+        kind="postgres",
         fault="source connection killed mid-read (pg_terminate_backend after the first batch)",
         method=method,
         error=first_line(error),
@@ -173,6 +174,7 @@ def test_source_server_stopped_between_runs(tmp_path: Path, warehouse: str, reli
             assert_equals_source(uri, f"{warehouse}/big_{method}")
             reliability.add(
                 "Faults",
+                kind="postgres",
                 fault="source PostgreSQL stopped between two runs",
                 method=method,
                 error=first_line(errors[method]),
@@ -217,6 +219,7 @@ def test_warehouse_disk_full_mid_write(pg_db: str, tmp_path: Path, reliability) 
         assert_equals_source(pg_db, table_uri, columns)
         reliability.add(
             "Faults",
+            kind="postgres",
             fault=f"warehouse disk full mid-write ({disk.kind}, full_table reload larger than the free space)",
             method="full_table",
             error=first_line(error),

@@ -377,6 +377,7 @@ def check_and_report(
     finished = f", {tally.finished} finished first" if tally.finished else ""
     reliability.add(
         "Kill trials",
+        kind="postgres",
         method=label,
         trials=tally.trials,
         killed=tally.killed,
