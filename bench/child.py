@@ -113,7 +113,9 @@ def _ours(args: dict[str, Any]) -> dict[str, Any]:
     log = logging.getLogger("bench")
     started = time.monotonic()
     with PostgresReader(args["dsn"]) as reader:
-        result = sync_table(reader, SyncRequest(table=plan, warehouse_uri=args["warehouse"], run_id="bench"), log)
+        request = SyncRequest(table=plan, warehouse_uri=args["warehouse"], storage_options=args.get("storage_options"),
+                              run_id="bench")  # fmt: skip
+        result = sync_table(reader, request, log)
     seconds = time.monotonic() - started
     return {"rows": result.rows, "seconds": seconds, "engine_seconds": result.seconds, "write": result.write,
             "version": result.version, "cursor": result.cursor}  # fmt: skip

@@ -218,6 +218,21 @@ def targets(by_key: dict[str, Row], quick: bool) -> list[dict[str, str]]:
     return checks
 
 
+def s3_full_sync(common: dict[str, Any], rows: int, logs: Path) -> Row:
+    """The full sync into an S3 warehouse on moto's server (a real HTTP endpoint on localhost, in its
+    own process, so its memory is not the child's): what the object store path costs next to local disk."""
+    sys.path.insert(0, str(HERE.parent))
+    from tests.integration import s3_support
+
+    server = s3_support.start()
+    try:
+        args = {**common, "table": "charges", "synced_name": "charges_full", "method": "full_table",
+                "warehouse": server.fresh_prefix(), "storage_options": server.options()}  # fmt: skip
+        return run_child("ours_full_s3", "ours full_table -> S3 (moto)", "ours", args, logs, rows)
+    finally:
+        s3_support.stop_process(server.process)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=2_000_000, help="rows in the charges table (default 2,000,000)")
@@ -232,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="runs of each full-read contender (COPY, dlt excluded, ours full); median reported",
     )
+    parser.add_argument("--no-s3", action="store_true", help="skip the full sync into an S3 warehouse (moto)")
     parser.add_argument("--verbose", action="store_true", help="INFO logging in the children's logs")
     opts = parser.parse_args(argv)
 
@@ -282,6 +298,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(run_repeated(rep, "ours_read_only", "ours reader only (no write)", "ours_read_only",
                                     {**common, "table": "charges"}, logs, rows))  # fmt: skip
         results.append(run_child("imports_only", "ours imports only (RSS floor)", "imports_only", common, logs))
+        if not opts.no_s3:
+            results.append(s3_full_sync(common, rows, logs))
         if not opts.quick:
             ours("ours_full_x2", f"ours full_table ({2 * rows:,} rows)", "charges_x2", "charges_x2_full",
                  "full_table", 2 * rows)  # fmt: skip
