@@ -92,3 +92,15 @@ def test_local_paths_and_other_faults_are_left_alone() -> None:
     assert access_error("/data/wh/t", OSError("Permission denied"), None) is None
     assert access_error("s3://bkt/wh/t", OSError("Invalid JSON in log record"), OPTIONS) is None
     assert redact("key s3cr/et+ here", OPTIONS) == "key *** here"
+
+
+def test_a_missing_or_wrong_warehouse_connection_fails_the_task_for_good(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from warehouse_sources.airflow.operators import _warehouse_options
+
+    with pytest.raises(AirflowFailException, match=r"warehouse s3://b/p: Airflow connection 'nope' .* is not defined"):
+        _warehouse_options(Settings(Path("."), "s3://b/p", "nope"))
+    monkeypatch.setenv("AIRFLOW_CONN_WH_PG", json.dumps({"conn_type": "postgres", "host": "db", "password": "pw"}))
+    with pytest.raises(AirflowFailException, match=r"warehouse s3://b/p: connection 'wh_pg' has type 'postgres'"):
+        _warehouse_options(Settings(Path("."), "s3://b/p", "wh_pg"))
