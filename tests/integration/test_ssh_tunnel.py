@@ -342,3 +342,27 @@ def test_an_ssh_connection_of_another_type_is_refused_before_connecting(
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", pg_db)
     with pytest.raises(TunnelRefusedError, match="has type 'postgres'; ssh_tunnel needs an 'ssh' connection"):
         operator("shop_pg")._connect()
+
+
+def test_a_dropped_ssh_connection_is_a_transient_error_and_closing_does_not_hang(
+    bastion: Bastion, pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    from tests.integration.helpers import plan
+    from warehouse_sources.engine.faults import fatal_cause
+    from warehouse_sources.errors import SyncFatalError
+
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion))
+    with operator("shop_pg")._connect() as reader:
+        assert reader.rows("SELECT 1") == [(1,)]
+        (session,) = bastion.sessions()
+        os.kill(int(session), signal.SIGKILL)  # the bastion drops the SSH connection mid-task
+        with pytest.raises(Exception) as exc:
+            reader.rows("SELECT 1")
+        started = time.monotonic()
+    assert time.monotonic() - started < MARGIN
+    assert "server closed the connection" in str(exc.value)
+    assert not isinstance(exc.value, SyncFatalError)
+    assert fatal_cause(exc.value, plan("public.orders")) is None  # left for Airflow's retries
