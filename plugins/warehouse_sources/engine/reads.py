@@ -84,8 +84,8 @@ def cursor_read(
     state = replace(base, replication_key=key, cursor=_advance(cursor, upper), null_keys=nulls)
     rebuild = previous is None or cursor is None
     where = "" if rebuild or from_start or lower is None else reader.key_condition(desc, key, ">=", lower)
-    if plan.method == "incremental" and keys != desc.primary_key:
-        # Only a key constraint promises unique, non-NULL keys; a key named in YAML is checked.
+    if plan.method == "incremental" and (keys != desc.primary_key or not desc.primary_key_enforced):
+        # Only an enforced key constraint promises unique, non-NULL keys; any other key is checked.
         checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, where))
     if plan.method == "append_only" and state.cursor is not None:
         kept = previous.identity_columns if previous and not rebuild else ()

@@ -50,6 +50,7 @@ class TableDescription:
     table: str
     columns: tuple[SourceColumn, ...]
     primary_key: tuple[str, ...]
+    primary_key_enforced: bool = True  # False where the source declares keys it does not check (Snowflake)
 
     def column(self, name: str) -> SourceColumn | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -51,7 +51,8 @@ def describe_table(rows: Rows, records: Records, schema: str, table: str) -> Tab
         )
         for r in found
     )
-    return TableDescription(schema, table, columns, primary_key(records, schema, table))
+    # Snowflake records primary keys but never enforces them: the engine checks them on each read.
+    return TableDescription(schema, table, columns, primary_key(records, schema, table), primary_key_enforced=False)
 
 
 def primary_key(records: Records, schema: str, table: str) -> tuple[str, ...]:
