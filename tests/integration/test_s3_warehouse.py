@@ -176,7 +176,7 @@ def test_vacuum_command_cleans_the_s3_warehouse_through_the_airflow_connection(
     assert s3_server.secret_access_key not in dry.stdout + dry.stderr + applied.stdout + applied.stderr
 
 
-@pytest.mark.parametrize("method", ["append_only", "full_table"])
+@pytest.mark.parametrize("method", ["incremental", "append_only", "full_table"])
 def test_the_commit_guard_holds_on_s3(method: str, pg_db: str, s3_warehouse: tuple[str, dict[str, str]]) -> None:
     """Two syncs of one table overlap: the first pauses before its commit until the second committed;
     the first must then be refused, commit nothing, and its retry must leave the table equal to the source."""
