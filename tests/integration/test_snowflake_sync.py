@@ -208,7 +208,7 @@ def test_a_name_carrying_sql_is_quoted_harmlessly(sf_db: dict[str, Any], warehou
 
 @pytest.mark.parametrize(
     ("column_type", "shown"),
-    [("FLOAT", "FLOAT"), ("VARCHAR", "TEXT"), ("NUMBER(12, 2)", "NUMBER(12,2)"), ("BOOLEAN", "BOOLEAN")],
+    [("FLOAT", "FLOAT"), ("VARCHAR", "TEXT"), ("BOOLEAN", "BOOLEAN")],
 )
 def test_refused_key_types_name_the_column_before_any_data_moves(
     sf_db: dict[str, Any], warehouse: str, column_type: str, shown: str
@@ -217,7 +217,7 @@ def test_refused_key_types_name_the_column_before_any_data_moves(
     with pytest.raises(ReplicationKeyTypeError) as exc:
         sync(sf_db, warehouse, splan("ANALYTICS.T", "append_only", replication_key="K"))
     message = str(exc.value)
-    assert "'K'" in message and repr(shown) in message and "NUMBER(p,0)" in message and "TIMESTAMP_TZ" in message
+    assert "'K'" in message and repr(shown) in message and "NUMBER(p,s)" in message and "TIMESTAMP_TZ" in message
     assert not Path(warehouse, "T").exists()
 
 
@@ -334,3 +334,24 @@ def test_a_snowflake_source_file_syncs_through_its_dag(
     assert set(dag.tags) == {"warehouse-sources", "snowflake"}
     assert dag.test().state == "success"
     assert synced_rows(warehouse, "ORDERS") == source_rows(sf_db, "ANALYTICS.ORDERS")
+
+
+@pytest.mark.parametrize("method", ["incremental", "append_only"])
+def test_a_number_with_a_scale_is_a_key_with_an_exact_decimal_cursor(
+    sf_db: dict[str, Any], warehouse: str, method: str
+) -> None:
+    run(
+        sf_db,
+        "CREATE TABLE ANALYTICS.LEDGER (ID INT PRIMARY KEY, SEQ NUMBER(12, 2), NOTE VARCHAR)",
+        "INSERT INTO ANALYTICS.LEDGER VALUES (1, 10.25, 'a'), (2, 10.50, 'b')",
+    )
+    ledger = splan("ANALYTICS.LEDGER", method, replication_key="SEQ", primary_key=["ID"])
+    first = sync(sf_db, warehouse, ledger)
+    assert first.cursor == "10.50"
+    run(sf_db, "INSERT INTO ANALYTICS.LEDGER VALUES (3, 10.50, 'tie'), (4, 10.51, 'c')")
+    second = sync(sf_db, warehouse, ledger)
+    assert second.cursor == "10.51"
+    assert sync(sf_db, warehouse, ledger).rows == (1 if method == "incremental" else 0)
+    rows = synced_rows(warehouse, "LEDGER")
+    assert sorted(r["ID"] for r in rows) == [1, 2, 3, 4]
+    assert {r["ID"]: r["SEQ"] for r in rows}[4] == Decimal("10.51")

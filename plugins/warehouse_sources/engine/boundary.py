@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from warehouse_sources.engine.state import CursorValue, row_identity
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 # Delta file statistics round timestamps to milliseconds, and clamp decimal(p, 0) values to the
 # int64 range (delta-rs 1.6): the pruning filter is widened by as much, then matched exactly.
 STATS_SLACK = timedelta(milliseconds=1)
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+INT64_MAX = 2**63 - 1
 
 
 def identities(table: pa.Table | pa.RecordBatch, columns: list[str]) -> list[str]:
@@ -49,8 +50,10 @@ def synced_at_value(table: DeltaTable, key: str, value: CursorValue, columns: li
     dataset = table.to_pyarrow_dataset()
     key_type = dataset.schema.field(key).type
     low, high = _slack(value)
-    if pa.types.is_decimal(key_type) and isinstance(low, int) and isinstance(high, int):
-        low, high = min(low, INT64_MAX), max(high, INT64_MIN)
+    if pa.types.is_decimal(key_type) and not isinstance(low, (date, datetime)):
+        # Statistics clamped to int64 in unscaled units: as a number, +-(2**63-1) / 10**scale.
+        limit = Decimal(INT64_MAX).scaleb(-key_type.scale)
+        low, high = min(low, limit), max(high, -limit)
     near = (ds.field(key) >= pa.scalar(low, key_type)) & (ds.field(key) <= pa.scalar(high, key_type))
     rows = dataset.to_table(columns=list(dict.fromkeys([*columns, key])), filter=near)
     return Counter(identities(rows.filter(_at_value(rows, key, value)), columns))

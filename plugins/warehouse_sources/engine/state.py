@@ -10,13 +10,14 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Literal
 
 STATE_KEY = "warehouse_sources"
 STATE_VERSION = 2  # 2: boundary rows are read back from the table, no longer listed in the state
 
-KeyKind = Literal["int", "date", "timestamp"]
-CursorValue = int | date | datetime
+KeyKind = Literal["int", "decimal", "date", "timestamp"]  # decimal: Snowflake's NUMBER(p, s) keys
+CursorValue = int | Decimal | date | datetime
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,11 @@ class SyncState:
 
 
 def encode_cursor(value: CursorValue | None) -> Any:
-    """JSON form: ints as numbers, dates and UTC timestamps as ISO strings."""
+    """JSON form: ints as numbers, decimals as exact strings, dates and UTC timestamps as ISO strings."""
     if value is None or isinstance(value, int):
         return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
     if isinstance(value, datetime):
         return as_utc(value).isoformat()
     return value.isoformat()
@@ -48,6 +51,8 @@ def decode_cursor(kind: KeyKind | None, value: Any) -> CursorValue | None:
         return None
     if kind == "int":
         return int(value)
+    if kind == "decimal":
+        return Decimal(value)
     if kind == "date":
         return date.fromisoformat(value)
     return as_utc(datetime.fromisoformat(value))
@@ -84,10 +89,11 @@ def lower_bound(cursor: CursorValue, lookback: timedelta | int | None) -> Cursor
     """
     if not lookback:
         return cursor
-    if isinstance(cursor, int):
+    if isinstance(cursor, (int, Decimal)):
         if not isinstance(lookback, int):
-            raise ValueError(f"lookback {lookback} is a duration but the replication key is an integer")
-        if cursor - lookback < MIN_INT_KEY:
+            what = "an integer" if isinstance(cursor, int) else "a number"
+            raise ValueError(f"lookback {lookback} is a duration but the replication key is {what}")
+        if isinstance(cursor, int) and cursor - lookback < MIN_INT_KEY:
             raise OverflowError(f"{cursor} - {lookback} is below the smallest bigint")
         return cursor - lookback
     if isinstance(lookback, int):

@@ -186,3 +186,13 @@ def test_row_identity_treats_equal_instants_equally() -> None:
 
 def test_a_zero_lookback_leaves_a_date_cursor_where_it_is() -> None:
     assert lower_bound(date(2024, 3, 1), timedelta(0)) == date(2024, 3, 1)
+
+
+def test_decimal_cursor_round_trips_exactly_and_takes_a_numeric_lookback() -> None:
+    state = SyncState(method="incremental", key_kind="decimal", cursor=Decimal("10.50"))
+    loaded = roundtrip(state)
+    assert loaded.cursor == Decimal("10.50") and str(loaded.cursor) == "10.50"
+    assert json.loads(dump_state(state))["cursor"] == "10.50"
+    assert lower_bound(Decimal("10.50"), 2) == Decimal("8.50")
+    with pytest.raises(ValueError, match="duration but the replication key is a number"):
+        lower_bound(Decimal("10.50"), timedelta(minutes=1))

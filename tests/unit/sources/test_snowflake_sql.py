@@ -4,6 +4,7 @@ and every statement the reader sends parsing as Snowflake SQL (sqlglot's Snowfla
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -91,7 +92,13 @@ def test_cursor_literals_are_typed_and_name_their_format(value: Any, data_type: 
     parse(f"SELECT {literal}")
 
 
-@pytest.mark.parametrize("value", [True, 1.5, "2024-01-01", None])
+def test_decimal_cursors_are_plain_exact_numbers() -> None:
+    assert cursor_literal(Decimal("12.50"), "NUMBER") == "12.50"
+    assert cursor_literal(Decimal("1E+3"), "NUMBER") == "1000"
+    parse("SELECT 12.50")
+
+
+@pytest.mark.parametrize("value", [True, 1.5, "2024-01-01", None, Decimal("NaN")])
 def test_other_cursor_values_are_refused(value: Any) -> None:
     with pytest.raises(TypeError):
         cursor_literal(value, "NUMBER")

@@ -18,7 +18,7 @@ from warehouse_sources.sources.snowflake.types import SnowflakeColumn, arrow_typ
         (SnowflakeColumn("c", "NUMBER", 9, 0), pa.int64(), "int", True),
         (SnowflakeColumn("c", "NUMBER", 38, 0), pa.decimal128(38, 0), "int", False),
         (SnowflakeColumn("c", "NUMBER", 19, 0), pa.decimal128(19, 0), "int", False),
-        (SnowflakeColumn("c", "NUMBER", 12, 2), pa.decimal128(12, 2), None, False),
+        (SnowflakeColumn("c", "NUMBER", 12, 2), pa.decimal128(12, 2), "decimal", False),
         (SnowflakeColumn("c", "FLOAT"), pa.float64(), None, False),
         (SnowflakeColumn("c", "TEXT"), pa.string(), None, False),
         (SnowflakeColumn("c", "BOOLEAN"), pa.bool_(), None, False),

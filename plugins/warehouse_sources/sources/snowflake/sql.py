@@ -10,6 +10,7 @@ in single-quoted strings). Nothing the user wrote is pasted.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from warehouse_sources.engine.state import CursorValue, as_utc
 
@@ -40,16 +41,20 @@ TZ_FORMAT = "YYYY-MM-DD HH24:MI:SS.FF6 TZH:TZM"
 
 
 def cursor_literal(value: CursorValue, data_type: str) -> str:
-    """A typed literal for a cursor value; only ints, dates and datetimes ever get here.
+    """A typed literal for a cursor value: an int, a decimal, a date or a datetime.
 
     Conversions name their format, so no session's TIMESTAMP_INPUT_FORMAT or DATE_INPUT_FORMAT
     changes what a literal means. TIMESTAMP_NTZ keys hold UTC wall clock (the documented choice);
     LTZ and TZ keys are instants, compared with a TIMESTAMP_TZ at offset +00:00.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, date)):
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, date)):
         raise TypeError(f"unsupported cursor value {value!r}")
     if isinstance(value, int):
         return str(int(value))
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise TypeError(f"unsupported cursor value {value!r}")
+        return format(value, "f")
     if not isinstance(value, datetime) and data_type in TIMESTAMP_TYPES:
         value = datetime(value.year, value.month, value.day)
     if isinstance(value, datetime):

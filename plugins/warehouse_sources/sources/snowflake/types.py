@@ -30,7 +30,7 @@ CURSOR_TYPES: dict[str, KeyKind] = {
     "TIMESTAMP_TZ": "timestamp",
 }
 CURSOR_TYPE_NAMES = (
-    "NUMBER(p,0) (INTEGER, BIGINT, ...; a NUMBER with a scale is not yet supported as a key)",
+    "NUMBER(p,s) (INTEGER, BIGINT, NUMBER(12,2), ...)",
     "DATE",
     "TIMESTAMP_NTZ",
     "TIMESTAMP_LTZ",
@@ -67,6 +67,8 @@ class SnowflakeColumn:
     def cursor_kind(self) -> KeyKind | None:
         if self.is_whole_number:
             return "int"
+        if self.data_type == "NUMBER":
+            return "decimal"
         return CURSOR_TYPES.get(self.data_type)
 
     @property
