@@ -5,9 +5,9 @@ Nothing here imports Airflow, so the plan can be built and tested on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.config.durations import parse_lookback
 from warehouse_sources.config.names import SyncMethod, split_table_name
@@ -51,6 +51,7 @@ class SourcePlan:
     schedule: timedelta | str | None
     schedule_label: str
     tables: tuple[TablePlan, ...]
+    reader_options: dict[str, Any] = field(default_factory=dict)  # kind-specific (s3: url, each table's files)
     ssh_conn_id: str | None = None  # an Airflow SSH connection: each task reaches the database through it
 
     @property
@@ -101,6 +102,7 @@ def plan_source(source: SourceConfig) -> SourcePlan:
         schedule=schedule_of(source.schedule),
         schedule_label=source.schedule,
         tables=tuple(tables),
+        reader_options=source.reader_options(),
         ssh_conn_id=_ssh_conn_id(source),
     )
 

@@ -190,3 +190,31 @@ def resolve_target(conn_id: str, kind: str = "postgres") -> SourceTarget:
     target = TARGETS[kind](conn)
     mask_secret(target.uri)
     return target
+
+
+def bucket_storage_options(conn_id: str, url: str) -> dict[str, str] | None:
+    """A bucket source's storage options: None for a file:// folder; for s3:// the `aws` connection's keys,
+    endpoint and region (the warehouse's mapping, airflow/warehouse_storage.py), secrets masked; without a
+    conn_id, only the defaults (the client then reads AWS_* variables or the instance's role)."""
+    from warehouse_sources.warehouse.storage import S3Access
+
+    if url.startswith("file://"):
+        return None
+    if not conn_id:
+        return S3Access().storage_options()
+    from airflow.sdk import BaseHook
+    from airflow.sdk.log import mask_secret
+
+    from warehouse_sources.airflow.warehouse_storage import AWS_CONN_TYPES, s3_access
+
+    conn = BaseHook.get_connection(conn_id)
+    if conn.conn_type not in AWS_CONN_TYPES:
+        raise ValueError(
+            f"connection {conn_id!r} has type {conn.conn_type!r}; an s3 source needs an 'aws' connection "
+            "(login: access key id, password: secret access key, extra: endpoint_url, region_name)"
+        )
+    access = s3_access(conn)
+    for secret in (access.secret_access_key, access.session_token):
+        if secret:
+            mask_secret(secret)
+    return access.storage_options()

@@ -78,6 +78,7 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
                 source_name=plan.name,
                 source_conn_id=plan.conn_id,
                 source_kind=plan.kind,
+                reader_options=plan.reader_options,
                 ssh_conn_id=plan.ssh_conn_id,
                 schema=table.schema,
                 table=table.table,

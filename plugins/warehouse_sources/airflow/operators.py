@@ -46,12 +46,14 @@ class TableSyncOperator(BaseOperator):
         enabled: bool = True,
         sibling_tables: tuple[TablePlan, ...] = (),
         source_kind: str = "postgres",
+        reader_options: dict[str, Any] | None = None,
         ssh_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.source_conn_id = source_conn_id
         self.source_kind = source_kind
+        self.reader_options = reader_options or {}  # kind-specific settings (s3: url, tables)
         self.ssh_conn_id = ssh_conn_id
         self.table_plan = TablePlan(
             source_name=source_name,
@@ -136,6 +138,8 @@ class TableSyncOperator(BaseOperator):
 
         from warehouse_sources.errors import SourceConnectionError
 
+        if self.source_kind == "s3":
+            return self._bucket_reader()
         target = self._target()
         stack = ExitStack()
         tunnel = None
@@ -158,6 +162,25 @@ class TableSyncOperator(BaseOperator):
             f"{self.source_conn_id!r} ({target.redact(target.label)}): {message}; check the connection's host, "
             "port, login, password and database"
         )
+
+    def _bucket_reader(self) -> OpenReader:
+        """A bucket source's reader: url and tables from the plan, keys and endpoint from its aws connection."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+        from warehouse_sources.airflow.connections import bucket_storage_options
+        from warehouse_sources.sources.bucket import BucketReader
+
+        source, url = self.table_plan.source_name, self.reader_options["url"]
+        try:
+            options = bucket_storage_options(self.source_conn_id, url)
+        except AirflowNotFoundException as exc:
+            raise AirflowFailException(
+                f"source {source!r}: Airflow connection {self.source_conn_id!r} is not defined; create it (type aws: "
+                "login = access key, password = secret, extra endpoint_url and region_name) or fix conn_id"
+            ) from exc
+        except ValueError as exc:
+            raise AirflowFailException(f"source {source!r}: {exc}") from None
+        return BucketReader(url, self.reader_options["tables"], options, source=source)
 
     def _target(self) -> SourceTarget:
         """Where the source is, from its Airflow connection; a missing or unusable one fails for good."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from warehouse_sources.engine import checks
+from warehouse_sources.engine.files import FileListing, LoadedFiles, plan_files, shown
 from warehouse_sources.engine.progress import Log
 from warehouse_sources.engine.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
@@ -70,6 +71,8 @@ def cursor_read(
     log: Log,
 ) -> Read | None:
     """Plan an incremental or append-only read inside the reader's snapshot; None: nothing to read."""
+    if plan.replication_key is None:
+        return file_read(reader, desc, plan, keys, previous, base, log)
     key = plan.replication_key
     assert key is not None and base.key_kind is not None
     cursor = previous.cursor if previous else None
@@ -111,6 +114,55 @@ def _boundary_skip(
             '(trigger with conf {"full_refresh": true})'
         )
     return (cursor, identity_columns) if identity_columns else None
+
+
+def file_read(
+    reader: SourceReader,
+    desc: TableDescription,
+    plan: TablePlan,
+    keys: tuple[str, ...],
+    previous: SyncState | None,
+    base: SyncState,
+    log: Log,
+) -> Read | None:
+    """A file source without a replication key: read the files not loaded yet (engine/files.py)."""
+    if not isinstance(reader, FileListing):
+        raise SyncFatalError(f"{checks.where(plan)}: {plan.method} needs a replication_key for this source kind")
+    before = LoadedFiles.from_extra(previous.extra) if previous else None
+    reload = reader.reloads_changed_files(desc)
+    files = plan_files(reader.listed_files(desc), before, reload)
+    _log_files(log, plan, files.changed, files.deleted, files.below_watermark, reload)
+    state = replace(base, extra=files.loaded.to_extra())
+    if previous is not None and not files.read:
+        log.info("%s: no new files", plan.qualified_name)
+        return None
+    if previous is not None:
+        log.info("%s: reading %d files not loaded yet: %s", plan.qualified_name, len(files.read), shown(files.read))
+        reader.restrict_files(desc, files.read)
+    if plan.method == "incremental":
+        checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, ""))
+    if previous is None:
+        return Read("overwrite", "", state)
+    if plan.method == "append_only":
+        return Read("append", "", state)
+    return Read("merge", "", state, key_range=_merge_key_range(reader, desc, keys, ""))
+
+
+def _log_files(log: Log, plan: TablePlan, changed: list[str], deleted: list[str], old: list[str],
+               reloaded: bool) -> None:  # fmt: skip
+    name = plan.qualified_name
+    if changed and reloaded:
+        log.warning("%s: %d loaded files changed in place and are read again (on_file_change: reload): %s",
+                    name, len(changed), shown(changed))  # fmt: skip
+    elif changed:
+        log.warning("%s: %d loaded files changed in place and are NOT read again (set on_file_change: reload to "
+                    "load them again, or resync): %s", name, len(changed), shown(changed))  # fmt: skip
+    if deleted:
+        log.warning("%s: %d loaded files were deleted from the bucket (their rows stay in the table): %s",
+                    name, len(deleted), shown(deleted))  # fmt: skip
+    if old:
+        log.warning("%s: %d files not in the loaded-file list are older than its watermark and taken as loaded "
+                    "(resync to load them): %s", name, len(old), shown(old))  # fmt: skip
 
 
 def _merge_key_range(

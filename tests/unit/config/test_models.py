@@ -184,7 +184,7 @@ def test_unknown_kind_is_one_message_listing_the_kinds_beside_the_other_problems
         SourceConfig.model_validate(source(kind=kind, name="Bad"))
     errors = errors_of(exc)
     assert set(errors) == {("kind",), ("name",)}
-    assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: 'postgres', 'mysql', 'snowflake'"
+    assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: 'postgres', 'mysql', 'snowflake', 's3'"
 
 
 def test_missing_kind_is_required() -> None:

@@ -1,0 +1,73 @@
+"""DuckDB column types of the matched files -> what the reader selects and what can be a cursor.
+
+Types Delta cannot hold are turned into ones it can, in the SELECT: unsigned integers into the
+next wider signed type (UBIGINT into DECIMAL(20,0)), HUGEINT into DECIMAL(38,0), nested objects
+(STRUCT, MAP, and lists of them) and JSON into JSON text, TIME, INTERVAL and UUID into text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from warehouse_sources.engine.state import KeyKind
+
+INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"})
+CURSOR_KINDS: dict[str, KeyKind] = {
+    **{name: "int" for name in INTEGER_TYPES},
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamp",
+}
+CURSOR_TYPE_NAMES = ("integer types (TINYINT to BIGINT)", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
+WIDER = {"UTINYINT": "SMALLINT", "USMALLINT": "INTEGER", "UINTEGER": "BIGINT", "UBIGINT": "DECIMAL(20,0)",
+         "HUGEINT": "DECIMAL(38,0)", "UHUGEINT": "DECIMAL(38,0)"}  # fmt: skip
+AS_TEXT = frozenset({"TIME", "TIME WITH TIME ZONE", "INTERVAL", "UUID", "BIT"})
+
+
+@dataclass(frozen=True)
+class BucketColumn:
+    """A column of the matched files, as DuckDB reads it (`type_sql` is DuckDB's type name)."""
+
+    name: str
+    type_sql: str
+
+    @property
+    def cursor_kind(self) -> KeyKind | None:
+        return CURSOR_KINDS.get(self.type_sql)
+
+    @property
+    def is_integer(self) -> bool:
+        return self.type_sql in INTEGER_TYPES
+
+    @property
+    def is_native_array(self) -> bool:
+        return False  # lists are stored as the files hold them; nested objects become JSON text
+
+    @property
+    def is_timestamptz(self) -> bool:
+        return self.type_sql == "TIMESTAMP WITH TIME ZONE"
+
+    def select_sql(self) -> str:
+        """The column in the reader's SELECT, in a type the warehouse can store."""
+        ident = quote_ident(self.name)
+        if self.type_sql in WIDER:
+            return f"CAST({ident} AS {WIDER[self.type_sql]}) AS {ident}"
+        if self.type_sql == "JSON" or self.type_sql in AS_TEXT:
+            return f"CAST({ident} AS VARCHAR) AS {ident}"
+        if "STRUCT" in self.type_sql or "MAP" in self.type_sql or "JSON" in self.type_sql:
+            return f"CAST(to_json({ident}) AS VARCHAR) AS {ident}"
+        return ident
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def list_literal(items: list[str]) -> str:
+    return "[" + ", ".join(quote_literal(item) for item in items) + "]"

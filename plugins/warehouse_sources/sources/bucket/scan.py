@@ -1,0 +1,116 @@
+"""The DuckDB table function that reads a table's pinned files, per format, and the checks that
+keep a file which disagrees with the others from loading wrong values.
+
+CSV: the dialect is the YAML's (never sniffed per file), the columns and their types come from
+the first file (a sample of `sample_rows` rows) with declared types winning, and every file read
+must carry the same header, so a ragged row or a shifted column fails naming the file and line.
+Parquet and JSON lines: files are unified by column name; Parquet files whose column types
+conflict (other than a widening) are refused before a row moves.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import TYPE_CHECKING, Any
+
+from warehouse_sources.sources.bucket.columns import list_literal, quote_literal
+from warehouse_sources.sources.bucket.errors import BucketFileError
+from warehouse_sources.sources.bucket.spec import CsvDialect, FileTable
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from warehouse_sources.sources.bucket.listing import Location
+
+HEADER_BYTES = 1024 * 1024
+
+
+def csv_options(dialect: CsvDialect) -> str:
+    return (
+        f"header={str(dialect.header).lower()}, delim={quote_literal(dialect.delimiter)}, "
+        f"quote={quote_literal(dialect.quote)}, escape={quote_literal(dialect.escape)}, strict_mode=true"
+    )
+
+
+def table_function(spec: FileTable, paths: list[str], csv_columns: list[tuple[str, str]] | None) -> str:
+    """`read_...([files], ...)` for `paths` (DuckDB's paths) in the table's format."""
+    files = list_literal(paths)
+    if spec.format == "parquet":
+        return f"read_parquet({files}, union_by_name=true)"
+    if spec.format == "jsonl":
+        return f"read_json({files}, format='newline_delimited', union_by_name=true)"
+    assert csv_columns is not None
+    columns = "{" + ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in csv_columns) + "}"
+    return f"read_csv({files}, {csv_options(spec.csv)}, auto_detect=false, columns={columns})"
+
+
+def sniff_csv_columns(conn: Any, spec: FileTable, path: str) -> list[tuple[str, str]]:
+    """(name, type) of the table's columns from the first file; declared types replace inferred ones."""
+    sql = (
+        f"SELECT Columns FROM sniff_csv({quote_literal(path)}, {csv_options(spec.csv)}, "
+        f"sample_size={int(spec.csv.sample_rows)})"
+    )
+    ((columns,),) = conn.sql(sql).fetchall()
+    return [(c["name"], spec.columns.get(c["name"], c["type"])) for c in columns]
+
+
+def check_csv_headers(location: Location, spec: FileTable, rels: list[str], names: list[str], where: str) -> None:
+    """Each file's header must name the table's columns in order (taken from the first file)."""
+    if not spec.csv.header:
+        return
+    for rel in rels:
+        header = read_csv_header(location, spec.csv, rel)
+        if header != names:
+            raise BucketFileError(
+                f"{where}: file {rel!r} has the header {header}, but the table's columns (from file {rels[0]!r} "
+                f"and the first file matched) are {names}; every CSV file of a table must have the same columns in "
+                "the same order. Move the file to a table of its own (another pattern), or resync after fixing it"
+            )
+
+
+def read_csv_header(location: Location, dialect: CsvDialect, rel: str) -> list[str]:
+    """The first record of a (possibly gzip or zstd compressed) CSV file."""
+    with location.fs.open_input_stream(location.path(rel), compression="detect") as stream:
+        head = stream.read(HEADER_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
+    rows = csv.reader(head.splitlines()[:1] or [""], delimiter=dialect.delimiter, quotechar=dialect.quote)
+    return next(rows, [])
+
+
+def check_parquet_schemas(location: Location, rels: list[str], where: str) -> None:
+    """Refuse a file whose column has a type no other file's type widens to (the table's would break)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    seen: dict[str, tuple[pa.DataType, str]] = {}
+    for rel in rels:
+        try:
+            schema = pq.read_schema(location.path(rel), filesystem=location.fs)
+        except pa.ArrowInvalid as exc:
+            raise BucketFileError(
+                f"{where}: file {rel!r} cannot be read as parquet: {' '.join(str(exc).split())}. Fix or remove the "
+                "file (it must be a complete Parquet file), or narrow the table's pattern"
+            ) from None
+        for field in schema:
+            first = seen.setdefault(field.name, (field.type, rel))
+            if not _compatible(first[0], field.type):
+                raise BucketFileError(
+                    f"{where}: file {rel!r} has column {field.name!r} as {field.type}, but file {first[1]!r} has it "
+                    f"as {first[0]}; the table's files must agree on column types. Rewrite or remove the file, or "
+                    "point the table's pattern at files of one schema"
+                )
+
+
+def _compatible(a: pa.DataType, b: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    if a == b:
+        return True
+    numeric = (pa.types.is_integer, pa.types.is_floating, pa.types.is_decimal)
+    if any(check(a) for check in numeric) and any(check(b) for check in numeric):
+        return True
+    kinds = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_string, pa.types.is_large_string,
+             pa.types.is_binary, pa.types.is_large_binary, pa.types.is_list, pa.types.is_large_list)  # fmt: skip
+    text = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+    if any(check(a) for check in text) and any(check(b) for check in text):
+        return True
+    return any(check(a) and check(b) for check in kinds) and not (pa.types.is_list(a) and a != b)
