@@ -44,6 +44,7 @@ class Bastion:
     login: str
     timeout: float
     secrets: tuple[str, ...]
+    compress: bool = False
 
     @property
     def label(self) -> str:
@@ -75,7 +76,11 @@ def bastion_of(conn: Any) -> Bastion:
     # A key's body lines too, in case one is printed alone; not its BEGIN/END frame, which is in every key.
     lines = [line.strip() for s in secrets if "\n" in s for line in s.splitlines()]
     lines = [line for line in lines if len(line) >= 8 and not line.startswith("-----")]
-    return Bastion(conn.conn_id, conn.host, int(conn.port or 22), conn.login or "", timeout, (*secrets, *lines))
+    # Off unless asked for (the provider's default is on): zlib in the task's thread halved a sync's
+    # rows/s on a fast link. Worth it only on a slow one.
+    compress = str(extra.get("compress", "false")).lower() == "true"
+    port = int(conn.port or 22)
+    return Bastion(conn.conn_id, conn.host, port, conn.login or "", timeout, (*secrets, *lines), compress)
 
 
 def resolve_bastion(conn_id: str, source: str) -> Bastion:
@@ -142,6 +147,7 @@ def _connect(bastion: Bastion, source: str, remote: tuple[str, int]) -> Any:
             auth_timeout=int(max(bastion.timeout, 1)),
             conn_retry_attempts=1,
         )
+        hook.compress = bastion.compress
         return hook.get_conn()
     except Exception as exc:
         _close_half_open(getattr(hook, "__dict__", {}).get("host_proxy"))

@@ -61,6 +61,11 @@ def test_a_bastion_defaults_to_port_22_and_a_ten_second_timeout() -> None:
     assert b.label == "SSH bastion tunnel@bastion.example.com:22 (Airflow connection 'bastion_ssh')"
 
 
+def test_ssh_compression_is_off_unless_the_extra_asks_for_it() -> None:
+    assert not bastion().compress and not bastion(compress="false").compress
+    assert bastion(compress="true").compress and bastion(compress=True).compress
+
+
 def test_the_connect_timeout_comes_from_the_provider_extra() -> None:
     assert bastion(conn_timeout=3).timeout == 3
     assert bastion(conn_timeout="2.5").timeout == 2.5
