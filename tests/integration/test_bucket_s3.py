@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.integration.bucket_support import parquet_bytes, rows, sync, table_plan
-from warehouse_sources.errors import SyncFatalError
+from warehouse_sources.errors import SourceConnectionError, SyncFatalError
 
 pytestmark = pytest.mark.integration
 
@@ -77,7 +77,9 @@ def test_incremental_by_replication_key_and_full_table_from_s3_parquet(
     assert whole.rows == 5
 
 
-def test_missing_bucket_and_wrong_credentials_are_clear_and_keep_the_secret(s3_server: Any, warehouse: str) -> None:
+def test_missing_bucket_wrong_credentials_and_a_dead_endpoint_are_clear_and_keep_the_secret(
+    s3_server: Any, warehouse: str
+) -> None:
     options = {"pattern": "*.csv", "format": "csv"}
     with pytest.raises(SyncFatalError, match=r"bucket 'no-such-bucket' does not exist at http://127\.0\.0\.1"):
         sync("s3://no-such-bucket/x/", warehouse, table_plan("t"), options, storage_options=s3_server.options())
@@ -86,6 +88,9 @@ def test_missing_bucket_and_wrong_credentials_are_clear_and_keep_the_secret(s3_s
         sync("s3://ws-source/x/", warehouse, table_plan("t"), options,
              storage_options=s3_server.options(secret_access_key=wrong))  # fmt: skip
     assert wrong not in str(caught.value)
+    closed = s3_server.options(endpoint_url="http://127.0.0.1:9")  # discard port: nothing listens
+    with pytest.raises(SourceConnectionError, match=r"cannot reach the object store at http://127\.0\.0\.1:9"):
+        sync("s3://ws-source/x/", warehouse, table_plan("t"), options, storage_options=closed)
 
 
 def test_a_bucket_source_dag_runs_through_an_airflow_aws_connection(
