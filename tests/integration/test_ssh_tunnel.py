@@ -366,3 +366,37 @@ def test_a_dropped_ssh_connection_is_a_transient_error_and_closing_does_not_hang
     assert "server closed the connection" in str(exc.value)
     assert not isinstance(exc.value, SyncFatalError)
     assert fatal_cause(exc.value, plan("public.orders")) is None  # left for Airflow's retries
+
+
+def test_a_key_file_on_the_worker_logs_in_too(bastion: Bastion, pg_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    key_file = str(bastion.folder / "user_key")
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=None, key_file=key_file))
+    with operator("shop_pg")._connect() as reader:
+        assert reader.rows("SELECT current_database()") == [(pg_db.rsplit("/", 1)[1],)]
+    assert bastion.wait_for_no_sessions()
+
+
+def test_an_encrypted_key_needs_its_passphrase(
+    bastion: Bastion, pg_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.airflow.tunnel import TunnelRefusedError
+
+    passphrase = "correct horse battery"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-f", str(tmp_path / "locked")], check=True)
+    authorized = bastion.folder / "authorized_keys"
+    authorized.write_text(authorized.read_text() + (tmp_path / "locked.pub").read_text())
+    locked = (tmp_path / "locked").read_text()
+    monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=locked, private_key_passphrase=passphrase)
+    )
+    with operator("shop_pg")._connect() as reader:
+        assert reader.rows("SELECT 1") == [(1,)]
+    monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=locked))
+    with pytest.raises(TunnelRefusedError) as exc:
+        operator("shop_pg")._connect()
+    assert "bastion_ssh" in str(exc.value) and "private_key_passphrase" in str(exc.value)
+    assert passphrase not in str(exc.value)
+    assert not [line for line in key_lines(locked) if line in str(exc.value)]
+    assert bastion.wait_for_no_sessions()

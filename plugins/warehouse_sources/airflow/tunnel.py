@@ -216,6 +216,10 @@ def tunnel_failure(exc: BaseException, bastion: Bastion, source: str, remote: tu
             f"{where}: the bastion did not answer ({text}; connect timeout {bastion.timeout:g} s); check that it is "
             "up, the connection's host and port, and that this worker may reach it (firewall, VPN); Airflow retries"
         )
-    return TunnelRefusedError(
-        f"{where}: the SSH connection's settings cannot be used ({text}); fix the connection (Admin > Connections)"
-    )
+    fix = "fix the connection (Admin > Connections)"
+    if "key" in text.lower():
+        fix = (
+            "check the key in the connection's extra (whole, with its BEGIN and END lines) and, for an encrypted key, "
+        )
+        fix += "private_key_passphrase"
+    return TunnelRefusedError(f"{where}: the SSH connection's settings cannot be used ({text}); {fix}")

@@ -161,6 +161,13 @@ def test_unusable_connection_settings_fail_for_good() -> None:
     assert isinstance(error, TunnelRefusedError) and "settings cannot be used" in str(error)
 
 
+def test_an_unreadable_key_says_to_check_it_and_its_passphrase() -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    error = failure(AirflowException("Private key provided cannot be read by paramiko."))
+    assert isinstance(error, TunnelRefusedError) and "private_key_passphrase" in str(error)
+
+
 def test_secrets_in_a_library_message_are_redacted() -> None:
     b = bastion_of(FakeConnection(password="hunter2-long"))
     error = tunnel_failure(paramiko.AuthenticationException("bad password hunter2-long"), b, "shop", REMOTE)
