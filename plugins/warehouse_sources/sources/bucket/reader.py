@@ -24,8 +24,9 @@ from warehouse_sources.sources.bucket.spec import FileTable
 if TYPE_CHECKING:
     import pyarrow as pa
 
-BATCH_ROWS = 64 * 1024
+BATCH_ROWS = 16 * 1024  # 64k-row batches peaked ~40 MB higher at the same speed
 VIEW = "ws_files"
+S3_THREADS = 8
 
 
 class BucketReader:
@@ -52,6 +53,7 @@ class BucketReader:
         self._listed: dict[str, list[FileEntry]] = {}
         self._csv_columns: dict[str, list[tuple[str, str]]] = {}
         self._delta: dict[str, Any] = {}
+        self._s3_files: Any = None
         self.value_notes: ValueNotes = ValueNotes()
 
     def __enter__(self) -> BucketReader:
@@ -61,7 +63,10 @@ class BucketReader:
         self._conn.execute("SET TimeZone = 'UTC'")
         self._location = open_location(self._url, self._storage_options)
         if self._location.is_s3:
-            self._conn.register_filesystem(_duckdb_s3(self._location))
+            self._s3_files = _duckdb_s3(self._location)
+            self._conn.register_filesystem(self._s3_files)
+            # Reading objects waits on the network, not the CPU: more threads keep more requests in flight.
+            self._conn.execute(f"SET threads = {S3_THREADS}")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,6 +183,8 @@ class BucketReader:
                     "or check that the files were written"
                 )
             self._listed[spec.name] = entries
+            if self._s3_files is not None:
+                self._s3_files.remember(self._location, entries)
         self._view(spec, [e.rel for e in self._listed[spec.name]])
 
     def _pin_delta(self, spec: FileTable) -> None:
@@ -260,10 +267,31 @@ def _literal(value: CursorValue, column: BucketColumn) -> str:
 
 
 def _duckdb_s3(location: Location) -> Any:
-    """pyarrow's S3 filesystem as an fsspec filesystem DuckDB can open s3:// paths with."""
+    """pyarrow's S3 filesystem as an fsspec filesystem DuckDB can open s3:// paths with.
+
+    The listing already gave each file's size: DuckDB's per-file existence and size checks are
+    answered from it instead of a HEAD request each.
+    """
     from fsspec.implementations.arrow import ArrowFSWrapper
+    from pyarrow import fs
 
     class S3Files(ArrowFSWrapper):
         protocol = "s3"
+        known: dict[str, fs.FileInfo]
 
-    return S3Files(location.fs)
+        def remember(self, location: Location, entries: list[FileEntry]) -> None:
+            for e in entries:
+                path = location.path(e.rel)
+                self.known[path] = fs.FileInfo(path, fs.FileType.File, size=e.size, mtime_ns=e.mtime_ns)
+
+        def glob(self, path: str, **kwargs: Any) -> Any:
+            stripped = self._strip_protocol(path)
+            return [stripped] if stripped in self.known else super().glob(path, **kwargs)
+
+        def info(self, path: str, **kwargs: Any) -> Any:
+            known = self.known.get(self._strip_protocol(path))
+            return self._make_entry(known) if known is not None else super().info(path, **kwargs)
+
+    files = S3Files(location.fs)
+    files.known = {}
+    return files

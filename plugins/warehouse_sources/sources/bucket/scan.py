@@ -11,6 +11,7 @@ conflict (other than a widening) are refused before a row moves.
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.bucket.columns import list_literal, quote_literal
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
     from warehouse_sources.sources.bucket.listing import Location
 
-HEADER_BYTES = 1024 * 1024
+HEADER_BYTES = 64 * 1024
+HEADER_READERS = 16
 
 
 def csv_options(dialect: CsvDialect) -> str:
@@ -58,8 +60,9 @@ def check_csv_headers(location: Location, spec: FileTable, rels: list[str], name
     """Each file's header must name the table's columns in order (taken from the first file)."""
     if not spec.csv.header:
         return
-    for rel in rels:
-        header = read_csv_header(location, spec.csv, rel)
+    with ThreadPoolExecutor(HEADER_READERS) as pool:  # small GETs: latency-bound, so many at once
+        headers = list(pool.map(lambda rel: read_csv_header(location, spec.csv, rel), rels))
+    for rel, header in zip(rels, headers, strict=True):
         if header != names:
             raise BucketFileError(
                 f"{where}: file {rel!r} has the header {header}, but the table's columns (from file {rels[0]!r} "
