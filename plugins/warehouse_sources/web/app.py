@@ -50,4 +50,22 @@ def create_app() -> FastAPI:
         """The Sources page's React bundle (Airflow's UI loads it for the nav entry)."""
         return FileResponse(BUNDLE, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
+    _warm_catalog()
     return app
+
+
+def _warm_catalog() -> None:
+    """Parse the source files in the background as the API server starts, so the first page
+    request finds them cached (0.3 s for 4,000 tables otherwise paid by that request)."""
+    import threading
+
+    def warm() -> None:
+        from warehouse_sources.settings import load_settings
+        from warehouse_sources.web.catalog import load_catalog
+
+        try:
+            load_catalog(load_settings().sources_dir)
+        except Exception:  # the first request parses again and reports what is wrong
+            pass
+
+    threading.Thread(target=warm, name="warehouse-sources-catalog", daemon=True).start()
