@@ -180,3 +180,16 @@ def test_loaded_file_state_stays_bounded(folder: Path, warehouse: str, monkeypat
     assert sync(url(folder), warehouse, plan, CSV).rows == 1  # forgotten files are not read again
     assert sorted(r["id"] for r in rows(warehouse, "orders")) == [0, 1, 2, 3, 4, 5]
     assert version(warehouse, "orders") == 1
+
+
+def test_new_files_without_a_column_of_older_ones_append_nulls(folder: Path, warehouse: str) -> None:
+    write_parquet(folder / "people/1.parquet", {"id": [1], "name": ["ann"], "note": [{"a": 1}]})
+    options = {"pattern": "people/*.parquet", "format": "parquet"}
+    plan = table_plan("people", "append_only")
+    sync(url(folder), warehouse, plan, options)
+    write_parquet(folder / "people/2.parquet", {"id": [2], "name": ["bob"]})
+    assert sync(url(folder), warehouse, plan, options).rows == 1
+    assert rows(warehouse, "people") == [
+        {"id": 1, "name": "ann", "note": '{"a":1}'},
+        {"id": 2, "name": "bob", "note": None},
+    ]

@@ -60,6 +60,16 @@ class BucketColumn:
             return f"CAST(to_json({ident}) AS VARCHAR) AS {ident}"
         return ident
 
+    def absent_sql(self) -> str:
+        """The column when none of the files being read has it (they predate it): NULLs of its stored type."""
+        if self.type_sql in WIDER:
+            stored = WIDER[self.type_sql]
+        elif self.type_sql in AS_TEXT or any(mark in self.type_sql for mark in ("JSON", "STRUCT", "MAP")):
+            stored = "VARCHAR"
+        else:
+            stored = self.type_sql
+        return f"CAST(NULL AS {stored}) AS {quote_ident(self.name)}"
+
 
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

@@ -54,6 +54,7 @@ class BucketReader:
         self._csv_columns: dict[str, list[tuple[str, str]]] = {}
         self._delta: dict[str, Any] = {}
         self._s3_files: Any = None
+        self._viewed: list[str] = []  # the files the view reads now (all pinned ones, or the new ones)
         self.value_notes: ValueNotes = ValueNotes()
 
     def __enter__(self) -> BucketReader:
@@ -149,7 +150,12 @@ class BucketReader:
         import pyarrow as pa
 
         spec = self._tables[desc.table]
-        select = ", ".join(_column(desc, c.name).select_sql() for c in desc.columns)
+        if spec.format == "csv":  # only the files read now: a run of new files fetches no old header
+            names = [name for name, _ in self._csv_columns[spec.name]]
+            scan.check_csv_headers(self._require_location(), spec, self._viewed, names, self._where(spec))
+        present = {name for name, *_ in self._query(spec, f"DESCRIBE SELECT * FROM {VIEW}")}
+        columns = [_column(desc, c.name) for c in desc.columns]
+        select = ", ".join(c.select_sql() if c.name in present else c.absent_sql() for c in columns)
         sql = f"SELECT {select} FROM {VIEW}" + (f" WHERE {where}" if where else "")
         try:
             raw = self._conn.sql(sql).to_arrow_reader(self._batch_rows)
@@ -215,9 +221,9 @@ class BucketReader:
                     first = location.duckdb_path(rels[0])
                     self._csv_columns[spec.name] = scan.sniff_csv_columns(self._conn, spec, first)
                 columns = self._csv_columns[spec.name]
-                scan.check_csv_headers(location, spec, rels, [n for n, _ in columns], where)
             elif spec.format == "parquet":
                 scan.check_parquet_schemas(location, rels, where)
+            self._viewed = rels
             function = scan.table_function(spec, [location.duckdb_path(r) for r in rels], columns)
             self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT * FROM {function}")
         except Exception as exc:
@@ -232,6 +238,10 @@ class BucketReader:
             return list(self._conn.sql(sql).fetchall())
         except duckdb.Error as exc:
             raise self._file_error(spec, exc) from None
+
+    def _require_location(self) -> Location:
+        assert self._location is not None
+        return self._location
 
     def _file_error(self, spec: FileTable, exc: BaseException, rels: list[str] | None = None) -> Exception:
         assert self._location is not None

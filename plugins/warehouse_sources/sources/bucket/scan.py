@@ -65,8 +65,8 @@ def check_csv_headers(location: Location, spec: FileTable, rels: list[str], name
     for rel, header in zip(rels, headers, strict=True):
         if header != names:
             raise BucketFileError(
-                f"{where}: file {rel!r} has the header {header}, but the table's columns (from file {rels[0]!r} "
-                f"and the first file matched) are {names}; every CSV file of a table must have the same columns in "
+                f"{where}: file {rel!r} has the header {header}, but the table's columns (from the first file "
+                f"matched) are {names}; every CSV file of a table must have the same columns in "
                 "the same order. Move the file to a table of its own (another pattern), or resync after fixing it"
             )
 
