@@ -77,6 +77,27 @@ def test_incremental_by_replication_key_and_full_table_from_s3_parquet(
     assert whole.rows == 5
 
 
+def test_a_delta_table_and_gzip_csv_in_the_bucket(s3_server: Any, source_url: str, warehouse: str) -> None:
+    import gzip
+
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    storage = s3_server.options()
+    lake = source_url + "lake/ledger"
+    write_deltalake(lake, pa.table({"id": [1, 2], "seq": [10, 20]}), storage_options=storage)
+    plan = table_plan("ledger", "append_only", replication_key="seq")
+    options = {"pattern": "lake/ledger", "format": "delta"}
+    assert sync(source_url, warehouse, plan, options, storage_options=storage).rows == 2
+    write_deltalake(lake, pa.table({"id": [3], "seq": [30]}), mode="append", storage_options=storage)
+    assert sync(source_url, warehouse, plan, options, storage_options=storage).rows == 1
+    assert [r["id"] for r in rows(warehouse, "ledger")] == [1, 2, 3]
+    put(s3_server, source_url, {"z/a.csv.gz": gzip.compress(b"id,v\n7,x\n")})
+    zipped = {"pattern": "z/*.csv.gz", "format": "csv"}
+    sync(source_url, warehouse, table_plan("z"), zipped, storage_options=storage)
+    assert rows(warehouse, "z") == [{"id": 7, "v": "x"}]
+
+
 def test_missing_bucket_wrong_credentials_and_a_dead_endpoint_are_clear_and_keep_the_secret(
     s3_server: Any, warehouse: str
 ) -> None:

@@ -8,8 +8,9 @@ next wider signed type (UBIGINT into DECIMAL(20,0)), HUGEINT into DECIMAL(38,0),
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
-from warehouse_sources.engine.state import KeyKind
+from warehouse_sources.engine.state import CursorValue, KeyKind
 
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"})
 CURSOR_KINDS: dict[str, KeyKind] = {
@@ -81,3 +82,16 @@ def quote_literal(text: str) -> str:
 
 def list_literal(items: list[str]) -> str:
     return "[" + ", ".join(quote_literal(item) for item in items) + "]"
+
+
+def cursor_literal(value: CursorValue, column: BucketColumn) -> str:
+    """A cursor value as a DuckDB literal of the key's type (naive timestamps are UTC wall clock)."""
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, datetime):
+        utc = value.astimezone(UTC) if value.tzinfo else value
+        if column.is_timestamptz:
+            return f"TIMESTAMPTZ {quote_literal(utc.isoformat())}"
+        return f"TIMESTAMP {quote_literal(utc.replace(tzinfo=None).isoformat())}"
+    assert isinstance(value, date)
+    return f"DATE {quote_literal(value.isoformat())}"

@@ -10,15 +10,15 @@ is downloaded at run time, which a machine without internet cannot do).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.bucket import scan
-from warehouse_sources.sources.bucket.columns import CURSOR_TYPE_NAMES, BucketColumn, quote_ident, quote_literal
+from warehouse_sources.sources.bucket.columns import CURSOR_TYPE_NAMES, BucketColumn, cursor_literal, quote_ident
 from warehouse_sources.sources.bucket.errors import NoFilesError, file_error
 from warehouse_sources.sources.bucket.listing import FileEntry, Location, list_matching, open_location
+from warehouse_sources.sources.bucket.s3files import duckdb_s3
 from warehouse_sources.sources.bucket.spec import FileTable
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ class BucketReader:
         self._conn.execute("SET TimeZone = 'UTC'")
         self._location = open_location(self._url, self._storage_options)
         if self._location.is_s3:
-            self._s3_files = _duckdb_s3(self._location)
+            self._s3_files = duckdb_s3(self._location)
             self._conn.register_filesystem(self._s3_files)
             # Reading objects waits on the network, not the CPU: more threads keep more requests in flight.
             self._conn.execute(f"SET threads = {S3_THREADS}")
@@ -114,7 +114,7 @@ class BucketReader:
 
     def key_condition(self, desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
         column = _column(desc, key)
-        return f"{quote_ident(key)} {op} {_literal(value, column)}"
+        return f"{quote_ident(key)} {op} {cursor_literal(value, column)}"
 
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
         """(max key at or above `lower`, rows with a NULL key) over the pinned files."""
@@ -261,47 +261,3 @@ def _column(desc: TableDescription, name: str) -> BucketColumn:
     column = desc.column(name)
     assert isinstance(column, BucketColumn), name
     return column
-
-
-def _literal(value: CursorValue, column: BucketColumn) -> str:
-    """A cursor value as a DuckDB literal of the key's type (naive timestamps are UTC wall clock)."""
-    if isinstance(value, int):
-        return str(int(value))
-    if isinstance(value, datetime):
-        utc = value.astimezone(UTC) if value.tzinfo else value
-        if column.is_timestamptz:
-            return f"TIMESTAMPTZ {quote_literal(utc.isoformat())}"
-        return f"TIMESTAMP {quote_literal(utc.replace(tzinfo=None).isoformat())}"
-    assert isinstance(value, date)
-    return f"DATE {quote_literal(value.isoformat())}"
-
-
-def _duckdb_s3(location: Location) -> Any:
-    """pyarrow's S3 filesystem as an fsspec filesystem DuckDB can open s3:// paths with.
-
-    The listing already gave each file's size: DuckDB's per-file existence and size checks are
-    answered from it instead of a HEAD request each.
-    """
-    from fsspec.implementations.arrow import ArrowFSWrapper
-    from pyarrow import fs
-
-    class S3Files(ArrowFSWrapper):
-        protocol = "s3"
-        known: dict[str, fs.FileInfo]
-
-        def remember(self, location: Location, entries: list[FileEntry]) -> None:
-            for e in entries:
-                path = location.path(e.rel)
-                self.known[path] = fs.FileInfo(path, fs.FileType.File, size=e.size, mtime_ns=e.mtime_ns)
-
-        def glob(self, path: str, **kwargs: Any) -> Any:
-            stripped = self._strip_protocol(path)
-            return [stripped] if stripped in self.known else super().glob(path, **kwargs)
-
-        def info(self, path: str, **kwargs: Any) -> Any:
-            known = self.known.get(self._strip_protocol(path))
-            return self._make_entry(known) if known is not None else super().info(path, **kwargs)
-
-    files = S3Files(location.fs)
-    files.known = {}
-    return files
