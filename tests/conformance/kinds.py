@@ -7,10 +7,12 @@ them (timestamps as UTC instants), and opens the kind's `SourceReader`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -56,6 +58,10 @@ class Kind:
             found = [dict(zip(names, (_as_utc(v) for v in row), strict=True)) for row in cursor.fetchall()]
         return sorted(found, key=lambda r: repr(sorted(r.items())))
 
+    def plan_fields(self, table: str, method: str) -> dict[str, Any]:
+        """What a source file of this kind adds to a table's entry (nothing: databases declare their keys)."""
+        return {}
+
     def reader(self) -> AbstractContextManager[Any]:
         if self.name == "mysql":
             from warehouse_sources.sources.mysql import MySQLReader
@@ -97,11 +103,84 @@ def _as_utc(value: Any) -> Any:
     return value
 
 
-KINDS = ("postgres", "mysql")
+@dataclass(frozen=True)
+class BucketKind(Kind):
+    """Files in a folder (a `kind: s3` source with a file:// url) that mirror a DuckDB database:
+    after every statement each table is written anew as one Parquet file, atomically (a rename),
+    so the reader sees a table's state as a file export would leave it. Files declare no primary
+    key, so incremental tables name theirs, as a YAML file would."""
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.uri)
+
+    def run(self, *statements: str) -> None:
+        with self._duck() as conn:
+            for statement in statements:
+                conn.execute(statement)
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        names = ", ".join(self.quote(c) for c in columns)
+        marks = ", ".join(["?"] * len(columns))
+        with self._duck() as conn:
+            conn.executemany(f"INSERT INTO {self.table(table)} ({names}) VALUES ({marks})", [list(r) for r in rows])
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        with self._duck(export=False) as conn:
+            found = conn.sql(f"SELECT * FROM {self.table(table)}").fetch_arrow_table().to_pylist()
+        found = [{k: _as_utc(v) for k, v in r.items()} for r in found]
+        return sorted(found, key=lambda r: repr(sorted(r.items())))
+
+    def plan_fields(self, table: str, method: str) -> dict[str, Any]:
+        if method != "incremental":
+            return {}
+        with self._duck(export=False) as conn:
+            sql = (
+                "SELECT constraint_column_names FROM duckdb_constraints() "
+                "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'"
+            )
+            found = conn.execute(sql, [table]).fetchall()
+        return {"primary_key": list(found[0][0])} if found else {}
+
+    def reader(self) -> AbstractContextManager[Any]:
+        from warehouse_sources.sources.bucket import BucketReader
+
+        with self._duck(export=False) as conn:
+            tables = [name for (name,) in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        options = {t: {"pattern": f"{t}/*.parquet", "format": "parquet"} for t in tables}
+        return BucketReader(f"file://{self.folder / 'files'}/", options, source="conformance")
+
+    @contextmanager
+    def _duck(self, export: bool = True) -> Iterator[Any]:
+        import duckdb
+
+        conn = duckdb.connect(str(self.folder / "source.duckdb"))
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
+            yield conn
+            if export:
+                self._export(conn)
+        finally:
+            conn.close()
+
+    def _export(self, conn: Any) -> None:
+        for (name,) in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall():
+            target = self.folder / "files" / name
+            target.mkdir(parents=True, exist_ok=True)
+            staged = target / ".part.parquet.tmp"
+            conn.execute(f"COPY (SELECT * FROM {self.table(name)}) TO '{staged}' (FORMAT parquet)")
+            os.replace(staged, target / "part.parquet")
+
+
+KINDS = ("postgres", "mysql", "bucket")
 
 
 def make_kind(name: str, request: pytest.FixtureRequest) -> Kind:
     """The adapter for `name` over a fresh database from the suite's fixtures."""
+    if name == "bucket":
+        folder = request.getfixturevalue("tmp_path") / "bucket"
+        folder.mkdir()
+        return BucketKind("bucket", str(folder), "main", "TIMESTAMPTZ", "VARCHAR", '"')
     if name == "mysql":
         uri = request.getfixturevalue("mysql_db")
         return Kind("mysql", uri, uri.rsplit("/", 1)[1], "DATETIME(6)", "VARCHAR(200)", "`")
