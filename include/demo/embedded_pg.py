@@ -126,7 +126,9 @@ def _start_on_free_port(server: Any) -> int:
         except subprocess.CalledProcessError as err:
             if attempt == START_ATTEMPTS:
                 log = server.log.read_text() if server.log.exists() else "(no log)"
-                raise RuntimeError(f"embedded PostgreSQL did not start in {server.pgdata}:\n{log[-3000:]}") from err
+                said = " ".join(str(part) for part in (err.stdout, err.stderr) if part) or "nothing"  # pg_ctl's words
+                where = f"embedded PostgreSQL did not start in {server.pgdata} (pg_ctl said: {said})"
+                raise RuntimeError(f"{where}:\n{log[-3000:]}") from err
     raise AssertionError("unreachable")
 
 

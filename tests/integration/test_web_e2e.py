@@ -45,6 +45,7 @@ def page(stack: Stack) -> Iterator[Any]:
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         tab = browser.new_page(viewport={"width": 1280, "height": 800})
+        tab.set_default_timeout(90_000)  # a loaded 2-core CI box: Airflow's UI and API answer slowly
         tab.goto(stack.base + "/")
         tab.locator("input").first.fill("admin")
         tab.locator("input[type=password]").fill(PASSWORD)
@@ -92,8 +93,8 @@ def test_unpause_follows_the_run_and_shows_what_the_warehouse_holds(page: Any, s
     from warehouse_sources.warehouse.delta import open_table, read_state
 
     billing = card(page, "billing")
-    assert billing.get_by_text("Paused", exact=True).is_visible()
-    assert card(page, "crm").get_by_text("hourly").is_visible()
+    billing.get_by_text("Paused", exact=True).wait_for(timeout=60_000)  # a loaded CI box renders slowly
+    card(page, "crm").get_by_text("hourly").wait_for(timeout=60_000)
     billing.get_by_role("button", name="Unpause").click()  # the scheduler starts the due run at once
     wait_status(page, "billing", "Running")
     wait_status(page, "billing", "Completed")
