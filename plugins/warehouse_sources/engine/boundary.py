@@ -59,6 +59,32 @@ def synced_at_value(table: DeltaTable, key: str, value: CursorValue, columns: li
     return Counter(identities(rows.filter(_at_value(rows, key, value)), columns))
 
 
+def present_at_value(
+    batches: Iterable[pa.RecordBatch], key: str, value: CursorValue, columns: list[str]
+) -> Counter[str]:
+    """Identities, with their counts, of the rows in `batches` whose `key` equals `value`."""
+    present: Counter[str] = Counter()
+    for batch in batches:
+        present.update(identities(batch.filter(_at_value(batch, key, value)), columns))
+    return present
+
+
+def seen_at_boundary(
+    held: Counter[str], deleted: Counter[str], present: Counter[str] | None
+) -> tuple[Counter[str], Counter[str]]:
+    """(occurrences to skip, the new deleted counts) at the cursor value.
+
+    `held`: what the table holds there; `deleted`: what of it the source no longer had at the last
+    read; `present`: what the source holds now (None when the cursor moves on: a new value starts
+    with nothing deleted). A row the source deleted is not skipped again, so an identical row
+    committed later is appended: skip `held - deleted`, and remember `max(deleted, held - present)`.
+    """
+    seen = held - deleted
+    if present is None:
+        return seen, Counter()
+    return seen, Counter({i: n for i in held if (n := max(deleted[i], held[i] - present[i])) > 0})
+
+
 def _slack(value: CursorValue) -> tuple[CursorValue, CursorValue]:
     if not isinstance(value, datetime):
         return value, value

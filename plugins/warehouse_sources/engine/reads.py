@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,8 @@ class Read:
     where: str
     state: SyncState
     skip: tuple[CursorValue, list[str]] | None = None  # append only: (boundary value, identity columns)
+    deleted: dict[str, int] = field(default_factory=dict)  # append only: the previous boundary_deleted
+    cursor_moved: bool = True  # False: the read holds only rows at the old cursor value
     key_range: tuple[str, int, int] | None = None
 
 
@@ -99,7 +101,9 @@ def cursor_read(
     if plan.method == "incremental":
         return Read("merge", where, state, key_range=_merge_key_range(reader, desc, keys, where))
     assert previous is not None and cursor is not None
-    return Read("append", where, state, _boundary_skip(desc, plan, cursor, list(previous.identity_columns)))
+    skip = _boundary_skip(desc, plan, cursor, list(previous.identity_columns))
+    moved = state.cursor != cursor
+    return Read("append", where, state, skip, deleted=dict(previous.boundary_deleted), cursor_moved=moved)
 
 
 def _boundary_skip(

@@ -29,6 +29,9 @@ class SyncState:
     key_kind: KeyKind | None = None
     cursor: CursorValue | None = None
     identity_columns: tuple[str, ...] = ()  # append only: what tells boundary rows apart
+    # append only: identities (and how many) the table holds at the cursor value that the source
+    # no longer had at the last read; they are not skipped again (see engine/boundary.py)
+    boundary_deleted: dict[str, int] = field(default_factory=dict)
     null_keys: int = 0
     synced_at: str = ""
     run_id: str = ""

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine import checks
-from warehouse_sources.engine.boundary import skip_synced, synced_at_value
+from warehouse_sources.engine.boundary import present_at_value, seen_at_boundary, skip_synced, synced_at_value
 from warehouse_sources.engine.progress import Log, ProgressStream, SyncHooks
 from warehouse_sources.engine.reads import Read
-from warehouse_sources.engine.state import CursorValue, encode_cursor
+from warehouse_sources.engine.state import encode_cursor
 from warehouse_sources.errors import SchemaDriftError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
@@ -62,20 +63,27 @@ class Writer:
     hooks: SyncHooks
 
     def __call__(self, read: Read) -> SyncResult:
+        import pyarrow as pa
+
         plan = self.plan
+        present = self._present_at_boundary(read)
         self.reader.value_notes.clear()
         data = self.reader.read(self.desc, read.where, self._text_columns(read))
         if read.write != "overwrite":
             data = self._reconcile_schema(data)
         if read.skip is not None:
-            data = self._skip_synced(data, *read.skip)
+            data, read = self._skip_synced(data, read, present)
         label = f"{plan.source_name}.{plan.qualified_name} -> {plan.synced_name}"
         scope = f"where {read.where}" if read.where else "of the whole table"
         self.log.info("%s: %s read %s", label, read.write, scope)
         stream = ProgressStream(_with_synced_at(data, self.synced_at), self.log, label, self.hooks)
         batches = stream.reader()
         if read.write != "overwrite":
+            schema = batches.schema
             batches = _unless_empty(batches)
+            if batches is None and read.state.boundary_deleted != read.deleted:
+                # No new row, but the source deleted rows at the cursor value: the state must say so.
+                batches = pa.RecordBatchReader.from_batches(schema, [])
         if batches is None:
             self.log.info("%s: nothing new to %s; no commit", label, read.write)
         else:
@@ -120,17 +128,36 @@ class Writer:
         arrays = {c.name for c in self.desc.columns if c.is_native_array}
         return frozenset(f.name for f in stored if f.name in arrays and pa.types.is_string(f.type))
 
-    def _skip_synced(self, data: pa.RecordBatchReader, value: CursorValue, columns: list[str]) -> pa.RecordBatchReader:
+    def _skip_synced(
+        self, data: pa.RecordBatchReader, read: Read, present: Counter[str] | None
+    ) -> tuple[pa.RecordBatchReader, Read]:
+        """Drop the rows at the old cursor value the table already holds, and record with the new
+        state which of the table's rows there the source no longer has (engine/boundary.py)."""
         import pyarrow as pa
 
-        assert self.table is not None
+        assert self.table is not None and read.skip is not None
+        value, columns = read.skip
         key = self.plan.replication_key or ""
-        synced = synced_at_value(self.table, key, value, columns)
-        if synced:
-            self.log.info(
-                "%d rows at the cursor value %s are already synced; skipped", synced.total(), encode_cursor(value)
-            )
-        return pa.RecordBatchReader.from_batches(data.schema, skip_synced(data, key, value, synced, columns))
+        held = synced_at_value(self.table, key, value, columns)
+        seen, deleted = seen_at_boundary(held, Counter(read.deleted), present)
+        read = replace(read, state=replace(read.state, boundary_deleted=dict(deleted)))
+        if seen:
+            self.log.info("%d rows at the cursor value %s are already synced; skipped", seen.total(),
+                          encode_cursor(value))  # fmt: skip
+        skipped = skip_synced(data, key, value, seen, columns)
+        return pa.RecordBatchReader.from_batches(data.schema, skipped), read
+
+    def _present_at_boundary(self, read: Read) -> Counter[str] | None:
+        """When the cursor stays where it was, the identities the source holds at that value, read
+        in a first pass (the read holds just those rows); None when the cursor moves on."""
+        import pyarrow as pa
+
+        if read.skip is None or read.cursor_moved or self.table is None:
+            return None
+        value, columns = read.skip
+        data = self.reader.read(self.desc, read.where, self._text_columns(read))
+        stored = plan_schema(pa.schema(self.table.schema().to_arrow()), data.schema).incoming
+        return present_at_value(cast_reader(data, stored), self.plan.replication_key or "", value, columns)
 
     def _reconcile_schema(self, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
         """Widen the table where the source grew, and cast the source to the table's types."""

@@ -179,3 +179,17 @@ def test_synced_at_value_reads_the_boundary_rows_back_from_the_table(tmp_path: P
     synced = synced_at_value(DeltaTable(str(tmp_path / "t")), "at", at, ["event", "at"])
     assert sorted(synced.values()) == [1, 2]
     assert synced == Counter(identities(data.slice(0, 3), ["event", "at"]))
+
+
+def test_rows_the_source_deleted_at_the_boundary_are_not_skipped_again() -> None:
+    from warehouse_sources.engine.boundary import seen_at_boundary
+
+    # Three identical rows synced; the source deleted one: skip the two it has, remember one deleted.
+    seen, deleted = seen_at_boundary(Counter(x=3), Counter(), Counter(x=2))
+    assert (seen, deleted) == (Counter(x=3), Counter(x=1))
+    # An identical row committed later: only two of the table's three still count as seen.
+    seen, deleted = seen_at_boundary(Counter(x=3), deleted, Counter(x=3))
+    assert (seen, deleted) == (Counter(x=2), Counter(x=1))
+    # The cursor moves on: what was deleted at the old value no longer matters after this read.
+    seen, deleted = seen_at_boundary(Counter(x=4), deleted, None)
+    assert (seen, deleted) == (Counter(x=3), Counter())
