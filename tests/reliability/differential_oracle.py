@@ -21,13 +21,23 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from tests.reliability.differential_support import SourceRow, TableSpec
-from tests.reliability.differential_values import conform, expected_type, expected_value, multiset_diff, warehouse_rows
+from tests.reliability.differential_values import (
+    STORED_DAYS,
+    STORED_US,
+    conform,
+    expected_type,
+    expected_value,
+    multiset_diff,
+    warehouse_rows,
+)
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
 
 Row = tuple[Any, ...]
+FROM_START = "from the start"  # a lookback reaching below year 1 (or the smallest bigint) reads every row
 
 
 @dataclass(frozen=True)
@@ -82,8 +92,11 @@ class Model:
         if spec.case_twins:
             return Expectation([ExpectedError(SyncFatalError, tuple(spec.case_twins), "columns differ only by case")])
         whole = spec.method == "full_table" or not self.created or self.cursor is None
-        cursor = self.cursor
-        read = rows if whole else [r for r in rows if r.key is not None and cursor is not None and r.key >= cursor]
+        lower = None if whole else self._lower()
+        if whole or lower == FROM_START:
+            read = rows
+        else:
+            read = [r for r in rows if r.key is not None and r.key >= lower]
         arrays = [(i, c.name) for i, c in enumerate(spec.columns) if c.pg.storage == "array"]
         as_text = {n: any(not r.plain[i] for r in rows) for i, n in arrays} if whole else self.as_text
         errors = [
@@ -168,6 +181,21 @@ class Model:
             elif want != have:
                 lines.append(f"  key {key!r}: warehouse has {have!r}, expected {want!r}")
         return "\n".join(lines[:12])
+
+    def _lower(self) -> int | str:
+        """Where a cursor read starts: the cursor moved back by the lookback (whole days for a date
+        key), or FROM_START when that falls below the first key a cursor holds (every row is read)."""
+        cursor, lookback, kind = self.cursor, self.spec.lookback, self.spec.key_kind
+        assert cursor is not None
+        if not lookback:
+            return cursor
+        if isinstance(lookback, int):
+            return FROM_START if cursor - lookback < -(2**63) else cursor - lookback
+        if kind == "date":
+            lower = cursor - max(1, -(-lookback // timedelta(days=1)))
+            return FROM_START if lower < STORED_DAYS[0] else lower
+        lower = cursor - lookback // timedelta(microseconds=1)
+        return FROM_START if lower < STORED_US[0] else lower
 
     def _canon(self, row: SourceRow, as_text: dict[str, bool]) -> Row:
         return tuple(

@@ -40,6 +40,7 @@ KEY_LIMITS = {  # readable replication-key values (README: a cursor holds years 
         (datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC) - EPOCH) // timedelta(microseconds=1),
     ),
 }
+MAX_LOOKBACK = timedelta(days=3650)  # the longest lookback the YAML accepts
 KEY_STEPS = {"int4": [0, 0, 1, 3, 1000], "date": [0, 0, 1, 30], "timestamp": [0, 0, 1, 1_000_000, DAY_US]}
 
 
@@ -72,6 +73,14 @@ class TableSpec:
     pk_constraint: bool = False
     yaml_pk: bool = False
     faulty_keys: bool = False  # a YAML-only key that gets NULLs and duplicates
+    lookback: int | timedelta | None = None  # incremental only
+    batch_bytes: int | None = None  # the reader's batch size hint: tiny ones split every read into many batches
+
+    @property
+    def key_kind(self) -> str:
+        """int, date or timestamp: what a readable key value counts (values, days, microseconds)."""
+        key = self.column(self.key or "").type
+        return "int" if key in ("int4", "int8") else "date" if key == "date" else "timestamp"
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -92,6 +101,8 @@ class TableSpec:
 def table_specs(draw: st.DrawFn, method: str, off: Off) -> TableSpec:
     pk_count = draw(st.integers(1, 2)) if method == "incremental" else draw(st.sampled_from([0, 0, 1]))
     others = draw(st.lists(st.sampled_from(VALUE_TYPES), min_size=1, max_size=5))
+    if "widenings" not in off and draw(st.booleans()):  # a column the steps can widen, in half the tables
+        others.append(draw(st.sampled_from([k for k, t in TYPES.items() if t.widen_to])))
     key_type = draw(st.sampled_from(KEY_TYPES))
     pk_types = draw(st.lists(st.sampled_from(PK_TYPES), min_size=pk_count, max_size=pk_count))
     all_names = draw(
@@ -104,7 +115,7 @@ def table_specs(draw: st.DrawFn, method: str, off: Off) -> TableSpec:
     )
     table, key, *rest = all_names
     columns = [Column(key, key_type)] + [Column(n, t) for n, t in zip(rest, pk_types + others, strict=False)]
-    if "case_twins" not in off and draw(st.integers(0, 11)) == 0:
+    if "case_twins" not in off and draw(st.integers(0, 19)) == 13:
         twin = next((c for c in columns if c.name.swapcase() != c.name and c.name.isascii()), None)
         if twin is not None:
             columns.append(Column(twin.name.swapcase(), draw(st.sampled_from(VALUE_TYPES))))
@@ -118,7 +129,11 @@ def table_specs(draw: st.DrawFn, method: str, off: Off) -> TableSpec:
         pk_constraint=constraint,
         yaml_pk=method == "incremental" and (not constraint or draw(st.booleans())),
     )
-    spec.faulty_keys = spec.yaml_pk and not constraint and "yaml_key_faults" not in off and draw(st.integers(0, 3)) == 0
+    spec.faulty_keys = spec.yaml_pk and not constraint and "yaml_key_faults" not in off and draw(st.integers(0, 3)) == 1
+    if method == "incremental" and draw(st.integers(0, 2)) == 1:
+        windows = [1, 3, 2**62] if spec.key_kind == "int" else [timedelta(hours=1), timedelta(days=1), MAX_LOOKBACK]
+        spec.lookback = draw(st.sampled_from(windows))
+    spec.batch_bytes = draw(st.sampled_from([None, 1, 200]))
     return spec
 
 
@@ -144,6 +159,7 @@ class Source:
     script: list[str] = field(default_factory=list)
     high: int | None = None  # highest readable replication key the table ever had
     next_pk: int = 1
+    last_key: int | None = None  # the readable key draw_key drew last (None: an unreadable one)
 
     def run(self, statement: Any, note: str = "") -> None:
         import psycopg
@@ -229,6 +245,7 @@ class Source:
         """A replication key at or above the highest so far (ties included), or one no cursor reads."""
         key = self.spec.column(self.spec.key or "")
         specials = [] if readable_only else _unreadable_keys(key.type, self.off)
+        self.last_key = None
         if specials and data.draw(st.integers(0, 7), label="unreadable key?") == 0:
             return data.draw(st.sampled_from(specials), label="unreadable key")
         kind = "int4" if key.type in ("int4", "int8") else "date" if key.type == "date" else "timestamp"
@@ -241,6 +258,7 @@ class Source:
         else:
             value = min(self.high + data.draw(st.sampled_from(KEY_STEPS[kind]), label="key step"), high)
         self.high = value if self.high is None else max(self.high, value)
+        self.last_key = value
         return _render_key(key.type, value, data)
 
     def draw_pk(self, data: st.DataObject, rows: list[SourceRow]) -> dict[str, str | None]:
@@ -262,15 +280,18 @@ class Source:
         }
         return {name: fresh[spec.column(name).type] for name in spec.pk}
 
-    def draw_row(self, data: st.DataObject, rows: list[SourceRow]) -> dict[str, str | None]:
+    def draw_row(self, data: st.DataObject, rows: list[SourceRow], cursor: int | None) -> dict[str, str | None]:
         spec = self.spec
         row = self.draw_pk(data, rows) if spec.pk else {}
+        if spec.key:
+            row[spec.key] = self.draw_key(data)
+        off = self.off
+        if spec.method == "append_only" and "append_boundary_irregular_arrays" in off and self.last_key == cursor:
+            off = off | {"irregular_arrays"}
         for column in spec.columns:
-            if column.name == spec.key:
-                row[column.name] = self.draw_key(data)
-            elif column.name not in row:
-                row[column.name] = data.draw(values(column.type, self.off), label=column.name)
-        return row
+            if column.name not in row:
+                row[column.name] = data.draw(values(column.type, off), label=column.name)
+        return {c.name: row[c.name] for c in spec.columns}
 
 
 def _ident(name: str) -> str:

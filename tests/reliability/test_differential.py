@@ -35,22 +35,24 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from tests.integration.helpers import plan as plan_for
-from tests.integration.helpers import sync
 from tests.reliability.differential_oracle import Expectation, Model
 from tests.reliability.differential_support import METHODS, Source, SourceRow, TableSpec, table_specs
 from tests.reliability.differential_types import FEATURES, values, widenable
+from warehouse_sources.engine.sync import SyncRequest, sync_table
 from warehouse_sources.plan import TablePlan
+from warehouse_sources.sources.postgres.reader import BATCH_BYTES, PostgresReader
 
 pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("WS_FUZZ_EXAMPLES") or 25)  # tables per method
 # Value classes the engine does not handle yet: left out of the generated data until the fix
 # lands. Empty means every feature is on; take a name out as soon as its fix is in.
-PENDING_ENGINE_FIXES: frozenset[str] = frozenset()
+PENDING_ENGINE_FIXES: frozenset[str] = frozenset({"append_boundary_irregular_arrays"})
 OFF = PENDING_ENGINE_FIXES | frozenset(f for f in os.environ.get("WS_FUZZ_OFF", "").split(",") if f)
 RUN_SEED = random.getrandbits(32)  # one per session unless a seed is given
 SYNCED = "fuzzed"
 SECTION = "Differential fuzzer"
+CHANGES = ("insert", "duplicate", "update", "delete", "widen")
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -83,6 +85,7 @@ def test_synced_tables_equal_the_source_under_the_methods_guarantee(
         tables=counts["tables"],
         syncs=counts["syncs"],
         **{"source rows compared": counts["source rows compared"]},
+        changes=", ".join(f"{kind} {counts[kind]}" for kind in CHANGES if counts[kind]),
         **{"syncs refused as documented": f"{counts['refused']} ({why})" if why else "0"},
         seed=seed,
         **{"features off (pending engine fixes)": ", ".join(sorted(OFF)) or "none"},
@@ -94,13 +97,13 @@ def _run(data: st.DataObject, spec: TableSpec, uri: str, warehouse: str, seed: i
     source = Source(uri, spec, OFF)
     source.create()
     model = Model(spec)
-    key = {"replication_key": spec.key} if spec.key else {}
+    key = {"replication_key": spec.key, "lookback": spec.lookback} if spec.key else {}
     plan = plan_for("public.t", spec.method, synced_name=SYNCED, primary_key=spec.pk if spec.yaml_pk else None, **key)
     plan = replace(plan, table=spec.table)  # any name, dots included
     counts: Counter[str] = Counter(tables=1)
     for step in range(data.draw(st.integers(2, 5), label="syncs")):
         for _ in range(data.draw(st.integers(0, 6) if step == 0 else st.integers(1, 4), label="changes")):
-            _change(data, source, model.cursor, initial=step == 0)
+            counts[_change(data, source, model.cursor, initial=step == 0)] += 1
         rows = source.rows()
         expectation = model.expect(rows)
         source.script.append(f"-- sync {step + 1}")
@@ -120,7 +123,8 @@ def _sync_and_check(
     records = _Records()
     log.addHandler(records)
     try:
-        sync(source.uri, warehouse, plan, log=log)
+        with PostgresReader(source.uri, batch_bytes=source.spec.batch_bytes or BATCH_BYTES) as reader:
+            sync_table(reader, SyncRequest(table=plan, warehouse_uri=warehouse, run_id="fuzz"), log)
     except Exception as exc:
         matched = next((e for e in exp.errors if e.matches(exc)), None)
         if matched is None:
@@ -154,8 +158,8 @@ class _Records(logging.Handler):
         self.warnings.append(record.getMessage())
 
 
-def _change(data: st.DataObject, source: Source, cursor: int | None, initial: bool) -> None:
-    """One drawn change to the source table."""
+def _change(data: st.DataObject, source: Source, cursor: int | None, initial: bool) -> str:
+    """One drawn change to the source table; returns its kind."""
     spec, rows = source.spec, source.rows()
     boundary = spec.method == "append_only" and "append_boundary_deletes" in source.off
     deletable = [r for r in rows if not (boundary and cursor is not None and r.key == cursor)]
@@ -172,7 +176,7 @@ def _change(data: st.DataObject, source: Source, cursor: int | None, initial: bo
         kinds += ["update", "update"] if spec.method == "incremental" and rows else []
     kind = data.draw(st.sampled_from(kinds), label="change")
     if kind == "insert":
-        source.insert(source.draw_row(data, rows))
+        source.insert(source.draw_row(data, rows, cursor))
     elif kind == "duplicate":
         row = data.draw(st.sampled_from(copies), label="copy of")
         source.insert(dict(zip([c.name for c in spec.columns], row.texts, strict=True)), "exact copy of a row")
@@ -188,6 +192,7 @@ def _change(data: st.DataObject, source: Source, cursor: int | None, initial: bo
         )
         new = {c.name: data.draw(values(c.type, source.off), label=c.name) for c in changed}
         source.update(row, {spec.key or "": source.draw_key(data, readable_only=True), **new})
+    return kind
 
 
 def _report(source: Source, seed: int, problem: str) -> str:
