@@ -11,7 +11,7 @@ from deltalake import DeltaTable, write_deltalake
 
 from warehouse_sources.engine.state import STATE_KEY, SyncState, load_state
 from warehouse_sources.errors import ConcurrentSyncError
-from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse import delta, spool, upsert
 
 
 def reader(table: pa.Table) -> pa.RecordBatchReader:
@@ -185,3 +185,179 @@ def test_a_commit_based_on_a_stale_version_conflicts_instead_of_adding_rows_twic
         else:
             delta.overwrite(uri, second, reader(rows([1, 2, 3], ["a", "b", "c"])), state(3))
     assert contents(uri) == {"id": [1, 2, 3], "v": ["a", "b", "c"]}
+
+
+# MERGE in bounded memory (warehouse/upsert.py): the change set is spooled to the system temp
+# dir and the commit replaces the rows of the changed keys' spans; MERGE stays where only it
+# gives the result. Either way the table must hold exactly what an upsert gives.
+
+
+def numbered(ids: range | list[int], tag: str) -> pa.Table:
+    return rows(list(ids), [f"{tag}{i}" for i in ids])
+
+
+def expected_upsert(before: pa.Table, change: pa.Table, key: str = "id") -> dict[str, list[object]]:
+    merged = {k: v for k, v in zip(before[key].to_pylist(), before["v"].to_pylist(), strict=True)}
+    merged.update(zip(change[key].to_pylist(), change["v"].to_pylist(), strict=True))
+    ordered = sorted(merged)
+    return {key: ordered, "v": [merged[k] for k in ordered]}
+
+
+def last_commit(uri: str) -> dict[str, object]:
+    return DeltaTable(uri).history(1)[0]
+
+
+def test_merge_replaces_the_changed_keys_spans_in_one_commit(uri: str) -> None:
+    before = numbered(range(1, 1001), "old")
+    delta.overwrite(uri, None, reader(before), state(1000))
+    # Updates spread over the table (more keys than spans, so spans hold unchanged rows too) and inserts.
+    change = numbered([*range(3, 1001, 7), *range(1001, 1051)], "new")
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), ("id",), state(1050))
+    assert contents(uri) == expected_upsert(before, change)
+    assert DeltaTable(uri).version() == 1
+    commit = last_commit(uri)
+    assert commit["operation"] == "WRITE" and "predicate" in commit["operationParameters"]  # type: ignore[operator]
+    assert load_state(commit[STATE_KEY]) == state(1050)  # type: ignore[arg-type]
+    assert metrics["method"] == "replace"
+    assert (metrics["num_target_rows_updated"], metrics["num_target_rows_inserted"]) == (143, 50)
+    assert metrics["num_target_rows_kept"] > 0 and metrics["spans"] <= upsert.MAX_SPANS
+
+
+def test_merge_rewrites_only_the_files_its_spans_reach(uri: str) -> None:
+    files: list[set[str]] = []
+    for n, tag in enumerate("abc"):
+        data = reader(numbered(range(100 * n + 1, 100 * n + 101), tag))
+        table = delta.open_table(uri)
+        if table is None:
+            delta.overwrite(uri, None, data, state(100))
+        else:
+            delta.append(uri, table, data, state(100 * n + 100))
+        files.append(set(DeltaTable(uri).file_uris()) - set().union(*files))
+    delta.merge(uri, DeltaTable(uri), reader(numbered([150, 160], "new")), ("id",), state(300))
+    after = set(DeltaTable(uri).file_uris())
+    assert files[0] <= after and files[2] <= after  # ids 1-100 and 201-300: no span reaches them
+    assert not files[1] & after  # the file of ids 101-200 was rewritten
+    assert contents(uri)["v"][148:161] == ["b149", "new150", *(f"b{i}" for i in range(151, 160)), "new160", "b161"]
+
+
+def test_merge_passes_the_bounded_write_settings_and_commits_the_right_rows(
+    uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    import deltalake
+
+    delta.overwrite(uri, None, reader(numbered(range(1, 5001), "old")), state(5000))
+    spool_root = tmp_path / "system-temp"
+    spool_root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool_root))
+    seen: dict[str, object] = {}
+    real_write = deltalake.write_deltalake
+
+    def spy(table: object, data: pa.RecordBatchReader, **kwargs: object) -> object:
+        seen.update(kwargs)
+        seen["spool"] = [p.name for p in spool_root.iterdir()]
+        batches = list(data)
+        seen["batch_bytes"] = max(b.nbytes for b in batches)
+        return real_write(table, pa.RecordBatchReader.from_batches(data.schema, batches), **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deltalake, "write_deltalake", spy)
+    wide = pa.table({"id": pa.array(range(2001, 7001), pa.int64()), "v": ["x" * 2000] * 5000})
+    delta.merge(uri, DeltaTable(uri), reader(wide), ("id",), state(7000))
+    assert seen["mode"] == "overwrite" and seen["schema_mode"] == "merge"
+    assert seen["predicate"] == '("id" >= 2001 AND "id" <= 7000)'
+    assert seen["target_file_size"] == delta.TARGET_FILE_SIZE
+    assert str(seen["writer_properties"]) == str(delta._writer_properties())
+    assert [n for n in seen["spool"] if n.startswith("ws-merge-")]  # type: ignore[attr-defined]
+    assert list(spool_root.iterdir()) == []  # removed after the commit
+    assert seen["batch_bytes"] <= 2 * spool.BATCH_BYTES  # type: ignore[operator]
+    result = contents(uri)
+    assert result["id"] == list(range(1, 7001))
+    assert result["v"] == [f"old{i}" for i in range(1, 2001)] + ["x" * 2000] * 5000
+
+
+def test_merge_on_string_keys_replaces_spans_and_quotes_them(uri: str) -> None:
+    names = [f"user-{i:04d}" for i in range(200)] + ["o'brien"]
+    delta.overwrite(uri, None, reader(rows_by(names, "old")), state(1))
+    change = rows_by([*names[::3], "o'brien", "zed"], "new")
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), ("name",), state(2))
+    assert metrics["method"] == "replace"
+    assert contents(uri, key="name") == expected_upsert(rows_by(names, "old"), change, key="name")
+
+
+def rows_by(names: list[str], tag: str) -> pa.Table:
+    return pa.table({"name": pa.array(names, pa.string()), "v": [f"{tag}:{n}" for n in names]})
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["timestamp key", "source lost a column", "backslash in a key", "NULL key", "repeated key", "no rows"],
+)
+def test_merge_keeps_delta_merge_where_only_it_gives_the_result(uri: str, case: str) -> None:
+    at = [datetime(2024, 1, d, tzinfo=UTC) for d in (1, 2, 3)]
+    if case == "timestamp key":
+        before = pa.table({"id": pa.array(at, pa.timestamp("us", tz="UTC")), "v": ["a", "b", "c"]})
+        change = pa.table({"id": pa.array(at[1:], pa.timestamp("us", tz="UTC")), "v": ["B", "C"]})
+    elif case == "backslash in a key":
+        before, change = rows_by(["a\\1", "b"], "old"), rows_by(["a\\1"], "new")
+        before, change = before.rename_columns(["id", "v"]), change.rename_columns(["id", "v"])
+    else:
+        before = numbered(range(1, 4), "old")
+        change = {
+            "source lost a column": numbered([2, 9], "new"),
+            "NULL key": pa.table({"id": pa.array([2, None], pa.int64()), "v": ["new2", "newnull"]}),
+            "repeated key": numbered([5, 5], "new"),
+            "no rows": numbered([], "new"),
+        }[case]
+    if case == "source lost a column":
+        before = before.append_column("extra", pa.array(["e1", "e2", "e3"]))
+    delta.overwrite(uri, None, reader(before), state(3))
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), ("id",), state(9))
+    assert metrics["method"] == "merge"
+    table = DeltaTable(uri).to_pyarrow_table()
+    if case == "source lost a column":  # MERGE keeps what the source no longer has for matched rows
+        got = table.sort_by("id").to_pydict()
+        assert got == {"id": [1, 2, 3, 9], "v": ["old1", "new2", "old3", "new9"], "extra": ["e1", "e2", "e3", None]}
+    elif case == "repeated key":  # neither side matched: MERGE inserts both, as before
+        assert table.num_rows == 5
+    elif case == "NULL key":  # NULL never matches: the row is inserted
+        assert sorted(table["v"].to_pylist()) == ["new2", "newnull", "old1", "old3"]
+    elif case == "no rows":  # delta-rs commits nothing for an empty MERGE (as before)
+        assert table.num_rows == 3
+        return
+    else:
+        assert table.num_rows == (3 if case == "timestamp key" else 2)
+    assert delta.read_state(DeltaTable(uri)) == state(9)
+
+
+def test_merge_on_a_composite_key_keeps_the_rows_its_span_holds(uri: str) -> None:
+    regions, ids = ["eu"] * 50 + ["us"] * 50, [*range(1, 51), *range(1, 51)]
+    initial = pa.table(
+        {
+            "region": regions,
+            "id": pa.array(ids, pa.int64()),
+            "v": [f"{r}{i}" for r, i in zip(regions, ids, strict=True)],
+        }
+    )
+    delta.overwrite(uri, None, reader(initial), state(50))
+    change = pa.table({"region": ["us", "us", "us"], "id": pa.array([3, 7, 51], pa.int64()), "v": ["A", "B", "C"]})
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), ("region", "id"), state(51))
+    assert metrics["method"] == "replace" and metrics["num_target_rows_kept"] == 48
+    result = DeltaTable(uri).to_pyarrow_table().sort_by([("region", "ascending"), ("id", "ascending")]).to_pydict()
+    expected = dict(zip(zip(regions, ids, strict=True), initial["v"].to_pylist(), strict=True))
+    expected.update({("us", 3): "A", ("us", 7): "B", ("us", 51): "C"})
+    assert list(zip(result["region"], result["id"], result["v"], strict=True)) == [
+        (r, i, v) for (r, i), v in sorted(expected.items())
+    ]
+
+
+def test_a_spool_that_cannot_be_written_says_where_and_commits_nothing(
+    uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    delta.overwrite(uri, None, reader(numbered(range(1, 11), "old")), state(10))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-dir"))
+    with pytest.raises(OSError, match="MERGE spool .*no-such-dir.* point TMPDIR at a larger disk"):
+        delta.merge(uri, DeltaTable(uri), reader(numbered([5], "new")), ("id",), state(11))
+    assert DeltaTable(uri).version() == 0
