@@ -87,11 +87,11 @@ class Model:
     by_key: dict[Row, Row] = field(default_factory=dict)  # incremental
     previous: Counter[Row] = field(default_factory=Counter)  # append_only: the rows at the last sync
 
-    def expect(self, rows: list[SourceRow]) -> Expectation:
+    def expect(self, rows: list[SourceRow], full_refresh: bool = False) -> Expectation:
         spec = self.spec
         if spec.case_twins:
             return Expectation([ExpectedError(SyncFatalError, tuple(spec.case_twins), "columns differ only by case")])
-        whole = spec.method == "full_table" or not self.created or self.cursor is None
+        whole = spec.method == "full_table" or full_refresh or not self.created or self.cursor is None
         lower = None if whole else self._lower()
         if whole or lower == FROM_START:
             read = rows

@@ -129,7 +129,7 @@ def table_specs(draw: st.DrawFn, method: str, off: Off) -> TableSpec:
         pk_constraint=constraint,
         yaml_pk=method == "incremental" and (not constraint or draw(st.booleans())),
     )
-    spec.faulty_keys = spec.yaml_pk and not constraint and "yaml_key_faults" not in off and draw(st.integers(0, 3)) == 1
+    spec.faulty_keys = spec.yaml_pk and not constraint and "yaml_key_faults" not in off and draw(st.integers(0, 5)) == 1
     if method == "incremental" and draw(st.integers(0, 2)) == 1:
         windows = [1, 3, 2**62] if spec.key_kind == "int" else [timedelta(hours=1), timedelta(days=1), MAX_LOOKBACK]
         spec.lookback = draw(st.sampled_from(windows))

@@ -39,7 +39,6 @@ from tests.reliability.differential_oracle import Expectation, Model
 from tests.reliability.differential_support import METHODS, Source, SourceRow, TableSpec, table_specs
 from tests.reliability.differential_types import FEATURES, values, widenable
 from warehouse_sources.engine.sync import SyncRequest, sync_table
-from warehouse_sources.plan import TablePlan
 from warehouse_sources.sources.postgres.reader import BATCH_BYTES, PostgresReader
 
 pytestmark = pytest.mark.integration
@@ -52,6 +51,7 @@ OFF = PENDING_ENGINE_FIXES | frozenset(f for f in os.environ.get("WS_FUZZ_OFF", 
 RUN_SEED = random.getrandbits(32)  # one per session unless a seed is given
 SYNCED = "fuzzed"
 SECTION = "Differential fuzzer"
+FUZZ_LOG = logging.getLogger("warehouse_sources.tests.fuzz")  # its warnings are checked, not shown
 CHANGES = ("insert", "duplicate", "update", "delete", "widen")
 
 
@@ -92,6 +92,9 @@ def test_synced_tables_equal_the_source_under_the_methods_guarantee(
     )
 
 
+FUZZ_LOG.propagate = False
+
+
 def _run(data: st.DataObject, spec: TableSpec, uri: str, warehouse: str, seed: int) -> Counter[str]:
     """Create the table, then change it and sync it step by step, checking every sync."""
     source = Source(uri, spec, OFF)
@@ -102,49 +105,56 @@ def _run(data: st.DataObject, spec: TableSpec, uri: str, warehouse: str, seed: i
     plan = replace(plan, table=spec.table)  # any name, dots included
     counts: Counter[str] = Counter(tables=1)
     for step in range(data.draw(st.integers(2, 5), label="syncs")):
-        for _ in range(data.draw(st.integers(0, 6) if step == 0 else st.integers(1, 4), label="changes")):
+        for _ in range(data.draw(st.integers(0, 6) if step == 0 else st.integers(0, 4), label="changes")):
             counts[_change(data, source, model.cursor, initial=step == 0)] += 1
+        resync = spec.method != "full_table" and step > 0 and data.draw(st.integers(0, 7), label="full refresh?") == 5
         rows = source.rows()
-        expectation = model.expect(rows)
-        source.script.append(f"-- sync {step + 1}")
-        refused = _sync_and_check(source, model, plan, expectation, warehouse, rows, seed)
+        expectation = model.expect(rows, full_refresh=resync)
+        source.script.append(f"-- sync {step + 1}" + (" with full_refresh" if resync else ""))
+        request = SyncRequest(table=plan, warehouse_uri=warehouse, full_refresh=resync, run_id="fuzz")
+        refused = _sync_and_check(source, model, request, expectation, rows, seed)
+        counts["full refreshes"] += resync
         counts.update({"syncs": 1, "source rows compared": len(rows), "refused": int(bool(refused))})
         counts.update({f"refused: {refused}": 1} if refused else {})
     return counts
 
 
 def _sync_and_check(
-    source: Source, model: Model, plan: TablePlan, exp: Expectation, warehouse: str, rows: list[SourceRow], seed: int
+    source: Source, model: Model, request: SyncRequest, exp: Expectation, rows: list[SourceRow], seed: int
 ) -> str:
     """One sync: it must fail exactly when a documented refusal applies, then match the model.
     Returns why it was refused ('' when it was not)."""
-    log = logging.getLogger(f"warehouse_sources.tests.fuzz.{uuid.uuid4().hex}")
-    log.propagate = False
     records = _Records()
-    log.addHandler(records)
+    FUZZ_LOG.addHandler(records)
     try:
         with PostgresReader(source.uri, batch_bytes=source.spec.batch_bytes or BATCH_BYTES) as reader:
-            sync_table(reader, SyncRequest(table=plan, warehouse_uri=warehouse, run_id="fuzz"), log)
+            sync_table(reader, request, FUZZ_LOG)
     except Exception as exc:
-        matched = next((e for e in exp.errors if e.matches(exc)), None)
-        if matched is None:
-            expected = "; ".join(f"{e.kind.__name__} naming {list(e.names)}" for e in exp.errors) or "success"
-            raise AssertionError(
-                _report(source, seed, f"the sync raised {type(exc).__name__}: {exc}\nexpected: {expected}")
-            ) from exc
-        source.script[-1] += f" -> refused as documented: {type(exc).__name__}"
-        problem = model.check(f"{warehouse}/{SYNCED}", types_too=False)
-        assert not problem, _report(source, seed, "after a refused sync the warehouse changed:\n" + problem)
-        return matched.why
+        return _refused(source, model, request, exp, exc, seed)
+    finally:
+        FUZZ_LOG.removeHandler(records)
     if exp.errors:
         reasons = "; ".join(f"{e.why} ({e.kind.__name__} naming {list(e.names)})" for e in exp.errors)
         raise AssertionError(_report(source, seed, f"the sync succeeded, expected a refusal: {reasons}"))
     model.apply(exp, rows)
-    problem = model.check(f"{warehouse}/{SYNCED}", types_too=True)
+    problem = model.check(f"{request.warehouse_uri}/{SYNCED}", types_too=True)
     assert not problem, _report(source, seed, problem)
     missing = exp.missing_warnings(source.spec.key, records.warnings)
     assert not missing, _report(source, seed, f"counted warnings missing: {missing}; logged: {records.warnings}")
     return ""
+
+
+def _refused(source: Source, model: Model, request: SyncRequest, exp: Expectation, exc: Exception, seed: int) -> str:
+    """A failed sync passes only as a documented refusal that left the warehouse as it was."""
+    matched = next((e for e in exp.errors if e.matches(exc)), None)
+    if matched is None:
+        expected = "; ".join(f"{e.kind.__name__} naming {list(e.names)}" for e in exp.errors) or "success"
+        problem = f"the sync raised {type(exc).__name__}: {exc}\nexpected: {expected}"
+        raise AssertionError(_report(source, seed, problem)) from exc
+    source.script[-1] += f" -> refused as documented: {type(exc).__name__}"
+    problem = model.check(f"{request.warehouse_uri}/{SYNCED}", types_too=False)
+    assert not problem, _report(source, seed, "after a refused sync the warehouse changed:\n" + problem)
+    return matched.why
 
 
 class _Records(logging.Handler):
