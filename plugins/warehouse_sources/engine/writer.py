@@ -16,7 +16,7 @@ from warehouse_sources.engine.state import encode_cursor
 from warehouse_sources.errors import SchemaDriftError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
-from warehouse_sources.warehouse.schema import cast_reader, plan_schema
+from warehouse_sources.warehouse.schema import SchemaPlan, cast_reader, plan_schema
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -150,28 +150,33 @@ class Writer:
     def _present_at_boundary(self, read: Read) -> Counter[str] | None:
         """When the cursor stays where it was, the identities the source holds at that value, read
         in a first pass (the read holds just those rows); None when the cursor moves on."""
-        import pyarrow as pa
 
         if read.skip is None or read.cursor_moved or self.table is None:
             return None
         value, columns = read.skip
         data = self.reader.read(self.desc, read.where, self._text_columns(read))
-        stored = plan_schema(pa.schema(self.table.schema().to_arrow()), data.schema).incoming
+        stored = self._schema_plan(data.schema).incoming
         return present_at_value(cast_reader(data, stored), self.plan.replication_key or "", value, columns)
 
-    def _reconcile_schema(self, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
-        """Widen the table where the source grew, and cast the source to the table's types."""
+    def _schema_plan(self, source: pa.Schema) -> SchemaPlan:
+        """How the source's batches meet the table; a change the table cannot follow is drift."""
         import pyarrow as pa
 
         assert self.table is not None
-        schema_plan = plan_schema(pa.schema(self.table.schema().to_arrow()), data.schema)
+        schema_plan = plan_schema(pa.schema(self.table.schema().to_arrow()), source)
         if schema_plan.problems:
             raise SchemaDriftError(
                 f"{checks.where(self.plan)}: the source schema changed in a way the synced table cannot "
                 f"follow: {'; '.join(schema_plan.problems)}. Resync the table (trigger with conf "
                 '{"full_refresh": true}) to rebuild it with the new types'
             )
-        if schema_plan.widen:
+        return schema_plan
+
+    def _reconcile_schema(self, data: pa.RecordBatchReader) -> pa.RecordBatchReader:
+        """Widen the table where the source grew, and cast the source to the table's types."""
+
+        schema_plan = self._schema_plan(data.schema)
+        if schema_plan.widen and self.table is not None:
             self.log.info("widening columns %s in %s (one rewrite, cursor kept)", schema_plan.widen, self.uri)
             delta.widen(self.uri, self.table, schema_plan.widen)
             self.table = delta.open_table(self.uri, self.storage_options)
