@@ -126,11 +126,12 @@ def _sync_and_check(
     Returns why it was refused ('' when it was not)."""
     records = _Records()
     FUZZ_LOG.addHandler(records)
+    version = _version(f"{request.warehouse_uri}/{SYNCED}")
     try:
         with PostgresReader(source.uri, batch_bytes=source.spec.batch_bytes or BATCH_BYTES) as reader:
             sync_table(reader, request, FUZZ_LOG)
     except Exception as exc:
-        return _refused(source, model, request, exp, exc, seed)
+        return _refused(source, model, request, exp, exc, seed, version)
     finally:
         FUZZ_LOG.removeHandler(records)
     if exp.errors:
@@ -144,17 +145,28 @@ def _sync_and_check(
     return ""
 
 
-def _refused(source: Source, model: Model, request: SyncRequest, exp: Expectation, exc: Exception, seed: int) -> str:
-    """A failed sync passes only as a documented refusal that left the warehouse as it was."""
+def _refused(
+    source: Source, model: Model, request: SyncRequest, exp: Expectation, exc: Exception, seed: int, version: int | None
+) -> str:
+    """A failed sync passes only as a documented refusal that committed nothing."""
     matched = next((e for e in exp.errors if e.matches(exc)), None)
     if matched is None:
         expected = "; ".join(f"{e.kind.__name__} naming {list(e.names)}" for e in exp.errors) or "success"
         problem = f"the sync raised {type(exc).__name__}: {exc}\nexpected: {expected}"
         raise AssertionError(_report(source, seed, problem)) from exc
     source.script[-1] += f" -> refused as documented: {type(exc).__name__}"
-    problem = model.check(f"{request.warehouse_uri}/{SYNCED}", types_too=False)
+    uri = f"{request.warehouse_uri}/{SYNCED}"
+    problem = model.check(uri, types_too=False)
     assert not problem, _report(source, seed, "after a refused sync the warehouse changed:\n" + problem)
+    after = _version(uri)
+    assert after == version, _report(source, seed, f"a refused sync committed: table version {version} -> {after}")
     return matched.why
+
+
+def _version(uri: str) -> int | None:
+    from deltalake import DeltaTable
+
+    return DeltaTable(uri).version() if DeltaTable.is_deltatable(uri) else None
 
 
 class _Records(logging.Handler):
