@@ -7,13 +7,15 @@ Per method (README "Sync methods and their guarantees"):
   append_only  every row present at some sync, once: at each sync the rows read (key >= cursor)
                minus those the previous sync saw. Identical rows are told apart only by count, so
                a copy deleted and an identical copy inserted between two syncs cancel out.
-A read starts from the whole table (first load, or while no cursor exists) and from the cursor
-otherwise; keys no cursor holds (NULL, +-infinity, years outside 1..9999) are read by whole-table
-loads only. Array columns are decided at each whole-table load: array<...> unless some value is
-multi-dimensional or has another lower bound, then text until the next whole-table load; an
-irregular array read later into an array<...> column is a SchemaDriftError. Expected refusals:
-columns differing only by case, and NULL or duplicate values of a primary key given only in YAML
-among the rows read; a refused sync leaves the warehouse as it was.
+A read takes the whole table (first load, full refresh, or while no cursor exists) and otherwise
+starts at the cursor, moved back by an incremental table's lookback (from the first row when that
+reaches below year 1); keys no cursor holds (NULL, +-infinity, years outside 1..9999) are read by
+whole-table loads only, and counted in a warning, like values stored as NULL. Array columns are
+decided at each whole-table load: array<...> unless some value is multi-dimensional or has another
+lower bound, then text until the next whole-table load; an irregular array read later into an
+array<...> column is a SchemaDriftError. Expected refusals: columns differing only by case, and
+NULL or duplicate values of a primary key given only in YAML among the rows read; a refused sync
+commits nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from tests.reliability.differential_support import SourceRow, TableSpec
+from tests.reliability.differential_source import SourceRow
+from tests.reliability.differential_support import TableSpec
 from tests.reliability.differential_values import (
     STORED_DAYS,
     STORED_US,

@@ -1,13 +1,14 @@
 """Differential fuzzer: generated messy tables, synced step by step, compared value by value.
 
 Hypothesis draws a PostgreSQL table (every type of README "Type mapping", hostile column names,
-sometimes two differing only by case), a method, a replication key and a primary key (from a
-constraint, or only in YAML on a table without one), then 2-5 steps of source changes (inserts
-with ties and exact duplicates at the highest key, updates that move the key up, deletes,
-widenings), each followed by a sync. After every sync the warehouse (deltalake -> pyarrow) is
-compared with the source read through psycopg, under the method's guarantee and the documented
-type mapping (differential_oracle.py says exactly what is expected). A mismatch fails with the
-shrunk example as SQL, the step sequence, and what differed.
+sometimes two differing only by case), a replication key and a primary key (from a constraint,
+or only in YAML on a table without one), a lookback and a reader batch size, then 2-5 steps of
+source changes (inserts with ties and exact duplicates at the highest key, updates that move the
+key up, deletes, widenings), each followed by a sync (now and then a full refresh). After every
+sync the warehouse (deltalake -> pyarrow) is compared with the source read through psycopg, value
+by value, under the method's guarantee and the documented type mapping, counted warnings
+included (differential_oracle.py says exactly what is expected). A mismatch fails with the shrunk
+example as SQL, the step sequence, and what differed.
 
 Each example gets its own database and warehouse, dropped afterwards even on failure.
 Run profile: 25 tables per method by default (about two minutes on two cores);
@@ -36,7 +37,8 @@ from hypothesis import strategies as st
 
 from tests.integration.helpers import plan as plan_for
 from tests.reliability.differential_oracle import Expectation, Model
-from tests.reliability.differential_support import METHODS, Source, SourceRow, TableSpec, table_specs
+from tests.reliability.differential_source import Source, SourceRow
+from tests.reliability.differential_support import METHODS, TableSpec, table_specs
 from tests.reliability.differential_types import FEATURES, values, widenable
 from warehouse_sources.engine.sync import SyncRequest, sync_table
 from warehouse_sources.sources.postgres.reader import BATCH_BYTES, PostgresReader
