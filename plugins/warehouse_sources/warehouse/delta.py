@@ -217,7 +217,7 @@ def _replace(uri: str, table: DeltaTable, spool: Spool, replacement: Replacement
         "num_target_rows_updated": updated,
         "num_target_rows_inserted": spool.rows - updated,
         "num_target_rows_kept": spool.kept,
-        "spans": replacement.spans,
+        "spans": len(replacement.spans),
     }
 
 

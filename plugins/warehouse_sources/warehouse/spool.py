@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import bisect
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +13,11 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 COMPRESSION = "lz4"
-# Batches handed to the writer (and read from the target) hold about this much: measured on
-# ~2 KB rows, delta-rs's writer peaked 150-200 MB lower fed 1 MB slices than 2 MB source batches.
+# Batches handed to the writer hold about BATCH_BYTES: on ~2 KB rows delta-rs's writer peaked
+# 150-200 MB lower fed 1 MB slices than 2 MB source batches. The target is read in batches of
+# READ_BATCH_BYTES: fewer, larger batches cost less per row, and only one is held at a time.
 BATCH_BYTES = 1024 * 1024
+READ_BATCH_BYTES = 4 * 1024 * 1024
 MIN_BATCH_ROWS, MAX_BATCH_ROWS = 64, 65536
 
 
@@ -64,16 +67,17 @@ class Spool:
         def kept() -> Iterator[pa.RecordBatch]:
             for batch in target:
                 self.scanned += batch.num_rows
-                rest = batch.filter(pc.invert(changed.contains(batch.select(list(self.key_names)))))
+                keys = pa.record_batch([_column(batch, f) for f in changed.schema], schema=changed.schema)
+                rest = batch.filter(pc.invert(changed.contains(keys)))
                 if rest.num_rows:
                     yield pa.record_batch([_column(rest, f) for f in self.schema], schema=self.schema)
 
         self.kept = self._write("kept", kept())
 
-    def batch_rows(self) -> int:
-        """Rows per batch for about BATCH_BYTES, from the changed rows' average width."""
+    def batch_rows(self, nbytes: int = BATCH_BYTES) -> int:
+        """Rows per batch for about `nbytes`, from the changed rows' average width."""
         width = self.nbytes / self.rows if self.rows else 0
-        return int(min(MAX_BATCH_ROWS, max(MIN_BATCH_ROWS, BATCH_BYTES / width if width else MAX_BATCH_ROWS)))
+        return int(min(MAX_BATCH_ROWS, max(MIN_BATCH_ROWS, nbytes / width if width else MAX_BATCH_ROWS)))
 
     def reader(self) -> pa.RecordBatchReader:
         """Every spooled row, in order, read back a file batch at a time and handed over in
@@ -85,10 +89,10 @@ class Spool:
     def _batches(self) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
-        step, pool = self.batch_rows(), _replay_pool()
+        step = self.batch_rows()
         for path in self.files:
             with pa.OSFile(str(path), "rb") as source:
-                for batch in pa.ipc.open_stream(source, memory_pool=pool):
+                for batch in pa.ipc.open_stream(source):
                     yield from (batch.slice(start, step) for start in range(0, batch.num_rows, step))
 
     def _write(self, name: str, batches: Iterable[pa.RecordBatch]) -> int:
@@ -112,25 +116,33 @@ class Spool:
 class ChangedKeys:
     """The changed keys sorted by the first key column, for membership tests of target batches.
 
-    Each test hashes only the changed keys within the batch's span of the first column: one hash
-    set of every changed key per batch costs far more memory and time (measured with pc.is_in).
+    Each test hashes only the changed keys within the batch's span of the first column, found by
+    binary search: one hash set of every changed key per batch costs far more memory and time
+    (measured with pc.is_in).
     """
 
+    schema: pa.Schema
     first: pa.Array
     identity: pa.Array
 
     @classmethod
     def of(cls, keys: pa.Table) -> ChangedKeys:
         ordered = keys.sort_by(keys.column_names[0])
-        return cls(ordered.column(0).combine_chunks(), identity(ordered))
+        return cls(keys.schema, ordered.column(0).combine_chunks(), identity(ordered))
 
     def contains(self, keys: pa.RecordBatch) -> pa.Array:
         import pyarrow.compute as pc
 
-        first = keys.column(0)
-        start = _count(pc.less(self.first, pc.min(first)))
-        stop = start + _count(pc.less_equal(self.first.slice(start), pc.max(first)))
+        bounds = pc.min_max(keys.column(0)).as_py()
+        if bounds["min"] is None:
+            return pc.is_in(identity(keys), value_set=self.identity.slice(0, 0))
+        start = self._position(bounds["min"], bisect.bisect_left)
+        stop = self._position(bounds["max"], bisect.bisect_right)
         return pc.is_in(identity(keys), value_set=self.identity.slice(start, stop - start))
+
+    def _position(self, value: Any, search: Callable[..., int]) -> int:
+        # Python orders ints as Arrow does, and str by code point, which is UTF-8's byte order.
+        return search(range(len(self.first)), value, key=lambda i: self.first[i].as_py())
 
 
 def identity(keys: pa.Table | pa.RecordBatch) -> pa.Array:
@@ -163,27 +175,8 @@ def spooling(path: Path | str) -> Iterator[None]:
         ) from exc
 
 
-def _replay_pool() -> pa.MemoryPool | None:
-    """pyarrow's jemalloc pool, returning freed pages at once: the writer frees each batch on its
-    own threads, and the default pool kept ~100 MB of them resident during a write (measured on
-    ~2 KB rows). None (the default pool) where pyarrow was built without jemalloc."""
-    import pyarrow as pa
-
-    try:
-        pool = pa.jemalloc_memory_pool()
-        pa.jemalloc_set_decay_ms(0)
-    except NotImplementedError:
-        return None
-    return pool
-
-
-def _count(mask: pa.Array) -> int:
-    import pyarrow.compute as pc
-
-    return int(pc.sum(mask).as_py() or 0)
-
-
 def _column(batch: pa.RecordBatch, field: pa.Field) -> pa.Array:
+    """`field` of `batch` in its type; NULLs where the batch (a file older than the column) lacks it."""
     import pyarrow as pa
 
     if field.name in batch.schema.names:

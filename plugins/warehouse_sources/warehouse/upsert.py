@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.warehouse.spool import ChangedKeys, Spool, spooling
+from warehouse_sources.warehouse.spool import READ_BATCH_BYTES, ChangedKeys, Spool, spooling
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 # At most this many ranges in the predicate (it is also stored in the commit's log entry): the
 # widest gaps between changed keys split them, so rows between spans are neither read nor rewritten.
 MAX_SPANS = 32
+# A cut between two spans must skip at least this many integer keys: a narrower gap saves a few
+# rows' rewrite and costs a predicate term that every row of every touched file is tested against.
+MIN_GAP = 1024
 READ_BUFFER_BYTES = 1024 * 1024
 # A string bound goes into SQL only when it needs no escape beyond doubled quotes.
 _PLAIN = frozenset(map(chr, range(0x20, 0x7F))) - {"\\"}
@@ -38,9 +41,10 @@ _PLAIN = frozenset(map(chr, range(0x20, 0x7F))) - {"\\"}
 class Replacement:
     """What one bounded upsert deletes: `predicate` as SQL for delta-rs, `target_filter` for pyarrow."""
 
+    column: str
+    spans: list[tuple[Any, Any]]
     predicate: str
     target_filter: ds.Expression
-    spans: int
 
 
 @contextmanager
@@ -88,14 +92,15 @@ def plan(spool: Spool) -> Replacement | None:
     spans = key_spans(keys.column(0).combine_chunks())
     if any(isinstance(v, str) and not set(v) <= _PLAIN for span in spans for v in span):
         return None
-    sql, expression = span_predicate(keys.column_names[0], spans)
-    return Replacement(sql, expression, len(spans))
+    column = keys.column_names[0]
+    sql, expression = span_predicate(column, spans)
+    return Replacement(column, spans, sql, expression)
 
 
 def key_spans(values: pa.Array, limit: int = MAX_SPANS) -> list[tuple[Any, Any]]:
     """Ranges (low, high) covering every value: one per distinct value when few; otherwise runs
-    cut at the widest gaps (integers: consecutive keys are never cut, no row lies between them)
-    or into runs of equal count (strings, whose gaps have no size)."""
+    cut at the widest gaps of at least MIN_GAP (integers) or into runs of equal count (strings,
+    whose gaps have no size)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -107,7 +112,7 @@ def key_spans(values: pa.Array, limit: int = MAX_SPANS) -> list[tuple[Any, Any]]
         as_float = ordered.cast(pa.float64())
         gaps = pc.subtract(as_float[1:], as_float[:-1])
         widest = pc.array_sort_indices(gaps, order="descending")[: limit - 1]
-        ends = sorted(i for i in widest.to_pylist() if gaps[i].as_py() > 1)
+        ends = sorted(i for i in widest.to_pylist() if gaps[i].as_py() > MIN_GAP)
     else:
         ends = [count * (i + 1) // limit - 1 for i in range(limit - 1)]
     starts = [0, *(end + 1 for end in ends)]
@@ -145,7 +150,7 @@ def add_kept_rows(table: DeltaTable, spool: Spool, replacement: Replacement) -> 
 
     dataset = table.to_pyarrow_dataset()
     changed = ChangedKeys.of(spool.keys.cast(pa.schema([dataset.schema.field(k) for k in spool.keys.column_names])))
-    spool.add_kept(_rows_in_spans(dataset, replacement, spool.batch_rows()), changed)
+    spool.add_kept(_rows_in_spans(dataset, replacement, spool.batch_rows(READ_BATCH_BYTES)), changed)
     # What the reading freed goes back to the system before the write allocates its own.
     pa.default_memory_pool().release_unused()
 
@@ -154,14 +159,28 @@ def _rows_in_spans(dataset: ds.Dataset, replacement: Replacement, batch_rows: in
     """The rows inside the spans, from the files whose statistics meet them, a page at a time.
 
     A buffered stream without pre-buffering reads pages, not whole column chunks: on ~2 KB rows
-    that holds a quarter of the memory of a dataset scan (bench/README.md).
+    that holds a quarter of the memory of a dataset scan (measured). A batch is filtered only by
+    the spans its key range meets, and taken whole when one span covers it.
     """
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    name = replacement.column
     for fragment in dataset.get_fragments(filter=replacement.target_filter):
         with dataset.filesystem.open_input_file(fragment.path) as source:
             parquet = pq.ParquetFile(source, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
+            if name not in parquet.schema_arrow.names:
+                continue  # a file older than the key column: its keys are NULL, in no span
             for batch in parquet.iter_batches(batch_size=batch_rows, use_threads=False):
-                rows = batch.filter(replacement.target_filter)
-                if rows.num_rows:
-                    yield rows
+                keys = batch.column(name)
+                bounds = pc.min_max(keys).as_py()
+                if bounds["min"] is None:
+                    continue
+                met = [(lo, hi) for lo, hi in replacement.spans if lo <= bounds["max"] and hi >= bounds["min"]]
+                whole = len(met) == 1 and met[0][0] <= bounds["min"] and bounds["max"] <= met[0][1]
+                if whole and not keys.null_count:  # a NULL key is in no span: the delete keeps that row
+                    yield batch
+                elif met:
+                    rows = batch.filter(span_predicate(name, met)[1])
+                    if rows.num_rows:
+                        yield rows

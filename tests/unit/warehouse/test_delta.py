@@ -361,3 +361,20 @@ def test_a_spool_that_cannot_be_written_says_where_and_commits_nothing(
     with pytest.raises(OSError, match="MERGE spool .*no-such-dir.* point TMPDIR at a larger disk"):
         delta.merge(uri, DeltaTable(uri), reader(numbered([5], "new")), ("id",), state(11))
     assert DeltaTable(uri).version() == 0
+
+
+@pytest.mark.parametrize("keys", [("region", "id"), ("id", "region")])
+def test_merge_keeps_target_rows_whose_key_is_null_or_missing_from_older_files(uri: str, keys: tuple[str, ...]) -> None:
+    # Rows a MERGE inserted with a NULL key part, and rows of files written before a key column
+    # existed, match no changed key: whether or not the delete takes them, they must stay, once.
+    old = pa.table({"region": ["eu", "eu"], "v": ["old-a", "old-b"]})
+    delta.overwrite(uri, None, reader(old), state(1))
+    with_id = pa.table({"region": ["eu", "eu", None], "id": pa.array([1, 2, 3], pa.int64()), "v": ["a", "b", "c"]})
+    delta.append(uri, DeltaTable(uri), reader(with_id), state(2))
+    change = pa.table({"region": ["eu", "eu"], "id": pa.array([2, 9], pa.int64()), "v": ["B", "I"]})
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), keys, state(3))
+    assert metrics["method"] == "replace"
+    got = sorted(DeltaTable(uri).to_pyarrow_table().to_pylist(), key=lambda r: r["v"])
+    assert [(r["region"], r["id"], r["v"]) for r in got] == [
+        ("eu", 2, "B"), ("eu", 9, "I"), ("eu", 1, "a"), (None, 3, "c"), ("eu", None, "old-a"), ("eu", None, "old-b")
+    ]  # fmt: skip

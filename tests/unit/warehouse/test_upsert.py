@@ -25,8 +25,11 @@ def test_integer_keys_are_cut_at_the_widest_gaps_only() -> None:
     assert spans == [(100, 199), (5000, 5098), (90000, 90000), (1_000_000, 1_000_049)]
 
 
-def test_consecutive_integer_keys_stay_one_span() -> None:
-    assert upsert.key_spans(pa.array(range(1, 10_001), pa.int64()), limit=32) == [(1, 10_000)]
+def test_narrow_gaps_are_not_worth_a_cut() -> None:
+    every_other = pa.array(range(1, 20_001, 2), pa.int64())
+    assert upsert.key_spans(every_other, limit=32) == [(1, 19_999)]
+    one_wide_gap = pa.array([*range(1, 5_001, 3), *range(100_000, 100_100)], pa.int64())
+    assert upsert.key_spans(one_wide_gap, limit=32) == [(1, 4_999), (100_000, 100_099)]
 
 
 def test_string_keys_are_cut_into_runs_of_equal_count_and_all_covered() -> None:
