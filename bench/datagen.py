@@ -122,3 +122,70 @@ def server_version(uri: str) -> str:
     with psycopg.connect(uri) as conn:
         row = conn.execute("SHOW server_version").fetchone()
     return str(row[0]) if row else "?"
+
+
+# Wide rows (~2 KB each) for the incremental MERGE row: a `payload` of 2,000 hex characters cut
+# from two of 1,024 pre-built 2,048-character chunks at an offset, all chosen by the id, so rows
+# differ, barely compress (like real text blobs) and regenerate identically. Inserted in id order,
+# so the heap, and the synced table's files, follow the key as in a table that grows by
+# insertion (a hash join here scattered the ids over every file, and every MERGE touched them all).
+WIDE_TABLE_SQL = """
+CREATE TABLE {name} (
+    id         bigint PRIMARY KEY,
+    updated_at timestamptz NOT NULL,
+    amount     numeric(12, 2) NOT NULL,
+    status     text NOT NULL,
+    payload    text NOT NULL
+)
+"""
+WIDE_POOL_SQL = """
+CREATE TABLE IF NOT EXISTS wide_pool AS
+SELECT i, string_agg(md5(i::text || ':' || j), '' ORDER BY j) AS s
+FROM generate_series(0, 1023) AS i, generate_series(1, 64) AS j GROUP BY i
+"""
+# Nested loops over generate_series keep its order (a join the planner may hash would not).
+WIDE_ROWS_SQL = """
+SELECT g, {updated_at}, (g % 100000) / 100.0, (ARRAY['open', 'paid', 'void'])[1 + g % 3],
+       substr(p1.s || p2.s, 1 + (g % 97)::int, 2000)
+FROM generate_series({first}::bigint, {last}::bigint) AS g,
+     LATERAL (SELECT s FROM wide_pool WHERE i = (g * 7919) % 1024) AS p1,
+     LATERAL (SELECT s FROM wide_pool WHERE i = (g * 104729) % 1021) AS p2
+"""
+
+
+def create_wide_table(uri: str, name: str, rows: int) -> float:
+    """Create and fill `name` with ids 1..rows of ~2 KB each; returns the seconds it took."""
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(WIDE_POOL_SQL)
+        conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS wide_pool_i ON wide_pool (i)")
+        conn.execute("ANALYZE wide_pool")
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        conn.execute(WIDE_TABLE_SQL.format(name=name))
+        conn.execute(f"INSERT INTO {name} " + WIDE_ROWS_SQL.format(updated_at=CREATED_AT, first=1, last=rows))
+        conn.execute(f"CREATE INDEX {name}_updated_at ON {name} (updated_at)")
+        conn.execute(f"VACUUM (ANALYZE) {name}")
+        conn.execute("CHECKPOINT")
+    return time.monotonic() - started
+
+
+def change_wide(uri: str, name: str, rows: int, changed: int) -> dict[str, int]:
+    """Make `changed` rows differ from the initial load: every other id among the newest `changed`
+    ids gets a new updated_at and amount, and ids up to rows + changed/2 exist (new ones inserted).
+    Cumulative: a larger change set after a smaller one re-touches its updates and adds the rest."""
+    import psycopg
+
+    half = changed // 2
+    with psycopg.connect(uri, autocommit=True) as conn:
+        updated = conn.execute(
+            f"UPDATE {name} SET updated_at = now(), amount = amount + 1.00 "
+            f"WHERE id > {rows - changed} AND id <= {rows} AND id % 2 = 0"
+        ).rowcount
+        row = conn.execute(f"SELECT coalesce(max(id), 0) FROM {name}").fetchone()
+        first = max(rows, int(row[0]) if row else 0) + 1
+        conn.execute(f"INSERT INTO {name} " + WIDE_ROWS_SQL.format(updated_at="now()", first=first, last=rows + half))
+        conn.execute(f"VACUUM (ANALYZE) {name}")
+        conn.execute("CHECKPOINT")
+    return {"updated": updated, "inserted": half}

@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import datagen  # noqa: E402
+import wide_merge  # noqa: E402
 from child import RESULT_PREFIX  # noqa: E402
 
 CHILD = HERE / "child.py"
@@ -45,6 +46,7 @@ RSS_LIMIT_MB = 300.0
 RSS_FLAT = 0.15
 INCREMENTAL_VS_FULL = 0.25
 APPEND_SECONDS = 1.0
+WIDE_RSS_LIMIT_MB = 400.0
 
 
 @dataclass
@@ -215,7 +217,39 @@ def targets(by_key: dict[str, Row], quick: bool) -> list[dict[str, str]]:
             f"{append.rows:,} rows in {append.seconds:.2f} s")  # fmt: skip
     else:
         add(f"append of {INSERTS // 1000}k rows under {APPEND_SECONDS:.0f} s", None, "append sync failed")
+    wide_targets(by_key, add)
     return checks
+
+
+def same_table_target(setup: dict[str, Any]) -> dict[str, str] | None:
+    """Whether the bounded MERGE and delta-rs's MERGE left the same rows (per change set)."""
+    same = setup.get("wide", {}).get("same_table")
+    if not same:
+        return None
+    verdict = all(same.values())
+    detail = ", ".join(f"{n:,} rows: {'same' if ok else 'DIFFERENT'}" for n, ok in same.items())
+    return {"target": "bounded MERGE leaves the rows delta-rs's MERGE leaves", "result": "PASS" if verdict else "FAIL",
+            "detail": detail}  # fmt: skip
+
+
+def wide_targets(by_key: dict[str, Row], add: Any) -> None:
+    """Incremental MERGE of ~2 KB rows: peak RSS flat in the change set's size and under the limit."""
+    merges = sorted((r for k, r in by_key.items() if k.startswith("wide_merge_") and k.endswith("_after")),
+                    key=lambda r: r.rows or 0)  # fmt: skip
+    if not merges:
+        add(f"incremental MERGE of ~2 KB rows: peak RSS under {WIDE_RSS_LIMIT_MB:.0f} MB", None, "not run")
+        return
+    failed = [r for r in merges if not r.ok]
+    detail = ", ".join(f"{r.rows:,} rows: {r.peak_rss_mb:.0f} MB" for r in merges if r.ok)
+    worst = max((r.peak_rss_mb or 0.0 for r in merges if r.ok), default=0.0)
+    add(f"incremental MERGE of ~2 KB rows: peak RSS under {WIDE_RSS_LIMIT_MB:.0f} MB",
+        None if failed else worst < WIDE_RSS_LIMIT_MB, detail or "a merge failed")  # fmt: skip
+    if len(merges) > 1 and not failed:
+        small, large = merges[0], merges[-1]
+        growth = (large.peak_rss_mb or 0.0) / (small.peak_rss_mb or 1.0) - 1
+        name = f"incremental MERGE peak RSS flat from {small.rows:,} to {large.rows:,} changed rows"
+        add(f"{name} (within {RSS_FLAT:.0%})", growth <= RSS_FLAT,
+            f"{small.peak_rss_mb:.0f} MB -> {large.peak_rss_mb:.0f} MB ({growth:+.1%})")  # fmt: skip
 
 
 def s3_full_sync(common: dict[str, Any], rows: int, logs: Path) -> Row:
@@ -248,6 +282,18 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of each full-read contender (COPY, dlt excluded, ours full); median reported",
     )
     parser.add_argument("--no-s3", action="store_true", help="skip the full sync into an S3 warehouse (moto)")
+    parser.add_argument(
+        "--wide-rows",
+        type=int,
+        default=1_000_000,
+        help="rows of ~2 KB in the table the wide MERGE rows merge into (default 1,000,000; 0 skips)",
+    )
+    parser.add_argument(
+        "--wide-changes",
+        default="250000,500000",
+        help="changed rows per wide MERGE row, comma-separated (default 250000,500000)",
+    )
+    parser.add_argument("--wide-only", action="store_true", help="run only the wide MERGE rows")
     parser.add_argument("--verbose", action="store_true", help="INFO logging in the children's logs")
     opts = parser.parse_args(argv)
 
@@ -261,66 +307,78 @@ def main(argv: list[str] | None = None) -> int:
     results: list[Row] = []
     setup: dict[str, Any] = {}
     try:
-        print(f"setting up database {opts.database}: charges with {rows:,} rows"
-              + ("" if opts.quick else f", charges_x2 with {2 * rows:,} rows"))  # fmt: skip
-        datagen.create_database(opts.server, opts.database)
-        setup["generate_seconds"] = {"charges": round(datagen.create_table(dsn, "charges", rows), 2)}
-        if not opts.quick:
-            setup["generate_seconds"]["charges_x2"] = round(datagen.create_table(dsn, "charges_x2", 2 * rows), 2)
-        setup["charges_bytes"] = datagen.table_bytes(dsn, "charges")
-        setup["server_version"] = datagen.server_version(dsn)
-        print(f"  generated in {setup['generate_seconds']} s; charges is {setup['charges_bytes'] / 2**20:,.0f} MB "
-              "on disk (heap + indexes)")  # fmt: skip
+        if opts.wide_only:
+            datagen.create_database(opts.server, opts.database)
+            setup["server_version"] = datagen.server_version(dsn)
+        else:
+            print(f"setting up database {opts.database}: charges with {rows:,} rows"
+                  + ("" if opts.quick else f", charges_x2 with {2 * rows:,} rows"))  # fmt: skip
+            datagen.create_database(opts.server, opts.database)
+            setup["generate_seconds"] = {"charges": round(datagen.create_table(dsn, "charges", rows), 2)}
+            if not opts.quick:
+                setup["generate_seconds"]["charges_x2"] = round(datagen.create_table(dsn, "charges_x2", 2 * rows), 2)
+            setup["charges_bytes"] = datagen.table_bytes(dsn, "charges")
+            setup["server_version"] = datagen.server_version(dsn)
+            print(f"  generated in {setup['generate_seconds']} s; charges is {setup['charges_bytes'] / 2**20:,.0f} MB "
+                  "on disk (heap + indexes)")  # fmt: skip
 
-        def ours(key: str, label: str, table: str, synced: str, method: str, expected: int | None,
-                 replication_key: str | None = None, primary_key: list[str] | None = None) -> Row:  # fmt: skip
-            args = {**common, "table": table, "synced_name": synced, "method": method, "warehouse": str(warehouse),
-                    "replication_key": replication_key, "primary_key": primary_key}  # fmt: skip
-            row = run_child(key, label, "ours", args, logs, expected)
-            results.append(row)
-            return row
+            def ours(key: str, label: str, table: str, synced: str, method: str, expected: int | None,
+                     replication_key: str | None = None, primary_key: list[str] | None = None) -> Row:  # fmt: skip
+                args = {**common, "table": table, "synced_name": synced, "method": method, "warehouse": str(warehouse),
+                        "replication_key": replication_key, "primary_key": primary_key}  # fmt: skip
+                row = run_child(key, label, "ours", args, logs, expected)
+                results.append(row)
+                return row
 
-        print("full reads")
-        rep = max(1, opts.repeat)
-        results.append(run_repeated(rep, "copy_text", "raw COPY text -> /dev/null (baseline)", "copy_text",
-                                    {**common, "table": "charges"}, logs, rows))  # fmt: skip
-        results.append(run_repeated(rep, "copy_binary", "raw COPY binary -> /dev/null", "copy_binary",
-                                    {**common, "table": "charges"}, logs, rows))  # fmt: skip
-        if not opts.no_dlt:
-            results.append(run_child(
-                "dlt_connectorx", "dlt sql_table connectorx -> delta", "dlt_connectorx",
-                {**common, "table": "charges", "pipelines_dir": str(work / "dlt_pipelines"),
-                 "bucket_url": (work / "dlt_warehouse").as_uri()}, logs, rows))  # fmt: skip
-        results.append(run_repeated(
-            rep, "ours_full", "ours full_table", "ours",
-            {**common, "table": "charges", "synced_name": "charges_full", "method": "full_table",
-             "warehouse": str(warehouse)}, logs, rows))  # fmt: skip
-        results.append(run_repeated(rep, "ours_read_only", "ours reader only (no write)", "ours_read_only",
-                                    {**common, "table": "charges"}, logs, rows))  # fmt: skip
-        results.append(run_child("imports_only", "ours imports only (RSS floor)", "imports_only", common, logs))
-        if not opts.no_s3:
-            results.append(s3_full_sync(common, rows, logs))
-        if not opts.quick:
-            ours("ours_full_x2", f"ours full_table ({2 * rows:,} rows)", "charges_x2", "charges_x2_full",
-                 "full_table", 2 * rows)  # fmt: skip
+            print("full reads")
+            rep = max(1, opts.repeat)
+            results.append(run_repeated(rep, "copy_text", "raw COPY text -> /dev/null (baseline)", "copy_text",
+                                        {**common, "table": "charges"}, logs, rows))  # fmt: skip
+            results.append(run_repeated(rep, "copy_binary", "raw COPY binary -> /dev/null", "copy_binary",
+                                        {**common, "table": "charges"}, logs, rows))  # fmt: skip
+            if not opts.no_dlt:
+                results.append(run_child(
+                    "dlt_connectorx", "dlt sql_table connectorx -> delta", "dlt_connectorx",
+                    {**common, "table": "charges", "pipelines_dir": str(work / "dlt_pipelines"),
+                     "bucket_url": (work / "dlt_warehouse").as_uri()}, logs, rows))  # fmt: skip
+            results.append(run_repeated(
+                rep, "ours_full", "ours full_table", "ours",
+                {**common, "table": "charges", "synced_name": "charges_full", "method": "full_table",
+                 "warehouse": str(warehouse)}, logs, rows))  # fmt: skip
+            results.append(run_repeated(rep, "ours_read_only", "ours reader only (no write)", "ours_read_only",
+                                        {**common, "table": "charges"}, logs, rows))  # fmt: skip
+            results.append(run_child("imports_only", "ours imports only (RSS floor)", "imports_only", common, logs))
+            if not opts.no_s3:
+                results.append(s3_full_sync(common, rows, logs))
+            if not opts.quick:
+                ours("ours_full_x2", f"ours full_table ({2 * rows:,} rows)", "charges_x2", "charges_x2_full",
+                     "full_table", 2 * rows)  # fmt: skip
 
-        print("initial loads (cursor syncs)")
-        ours("ours_incremental_initial", "ours incremental: initial load", "charges", "charges_incremental",
-             "incremental", rows, "updated_at", ["id"])  # fmt: skip
-        ours("ours_append_initial", "ours append_only: initial load", "charges", "charges_append",
-             "append_only", rows, "id")  # fmt: skip
+            print("initial loads (cursor syncs)")
+            ours("ours_incremental_initial", "ours incremental: initial load", "charges", "charges_incremental",
+                 "incremental", rows, "updated_at", ["id"])  # fmt: skip
+            ours("ours_append_initial", "ours append_only: initial load", "charges", "charges_append",
+                 "append_only", rows, "id")  # fmt: skip
 
-        print(f"changes: {UPDATES:,} updates in the newest 10% of rows + {INSERTS:,} inserts")
-        setup["changes"] = datagen.apply_changes(dsn, "charges", rows, UPDATES, INSERTS)
-        changed = setup["changes"]["updated"] + setup["changes"]["inserted"]
-        print(f"  applied {setup['changes']}")
+            print(f"changes: {UPDATES:,} updates in the newest 10% of rows + {INSERTS:,} inserts")
+            setup["changes"] = datagen.apply_changes(dsn, "charges", rows, UPDATES, INSERTS)
+            changed = setup["changes"]["updated"] + setup["changes"]["inserted"]
+            print(f"  applied {setup['changes']}")
 
-        print("cursor syncs after the changes")
-        ours("ours_incremental", f"ours incremental: {setup['changes']['updated'] // 1000}k upd + "
-             f"{setup['changes']['inserted'] // 1000}k ins", "charges", "charges_incremental", "incremental",
-             changed, "updated_at", ["id"])  # fmt: skip
-        ours("ours_append", f"ours append_only: {setup['changes']['inserted'] // 1000}k ins", "charges",
-             "charges_append", "append_only", setup["changes"]["inserted"], "id")  # fmt: skip
+            print("cursor syncs after the changes")
+            ours("ours_incremental", f"ours incremental: {setup['changes']['updated'] // 1000}k upd + "
+                 f"{setup['changes']['inserted'] // 1000}k ins", "charges", "charges_incremental", "incremental",
+                 changed, "updated_at", ["id"])  # fmt: skip
+            ours("ours_append", f"ours append_only: {setup['changes']['inserted'] // 1000}k ins", "charges",
+                 "charges_append", "append_only", setup["changes"]["inserted"], "id")  # fmt: skip
+        if opts.wide_rows > 0:
+            print("incremental MERGE of ~2 KB rows")
+
+            def wide_sync(key: str, label: str, args: dict[str, Any], expected: int) -> None:
+                results.append(run_child(key, label, "ours", args, logs, expected))
+
+            changes = [int(n) for n in opts.wide_changes.split(",") if n.strip()]
+            setup["wide"] = wide_merge.run(dsn, opts.wide_rows, changes, common, work, wide_sync)
     finally:
         if opts.keep:
             print(f"kept: database {opts.database}, work directory {work}")
@@ -336,6 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     copy_seconds = copy.seconds if copy and copy.ok else None
     lines = table_lines(results, copy_seconds)
     checks = targets(by_key, opts.quick)
+    same = same_table_target(setup)
+    if same is not None:
+        checks.append(same)
     machine = {"nproc": len(os.sched_getaffinity(0)), "cpu_count": os.cpu_count(), "platform": platform.platform(),
                "python": platform.python_version(), "postgres": setup.get("server_version")}  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 delta-rs's MERGE joins the change set to the target with a DataFusion hash join whose build side
 is the whole change set; that join cannot spill (a memory pool only makes it fail), so its peak
-grows with the change set (bench/: 250k rows of ~2 KB peaked at 1.7 GB). Here the changed rows
+grows with the change set (bench/: 250k rows of ~2 KB peaked at 1.7-2.1 GB). Here the changed rows
 go to a spool file in the system temp dir while only their keys stay in memory; the target rows
 that share the changed keys' spans but not their keys join them there; then one
 overwrite-with-predicate write streams the spool into the table: the spans' old rows out, the
