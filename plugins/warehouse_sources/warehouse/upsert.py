@@ -12,7 +12,10 @@ every file outside them; each step holds a batch or a file at a time, never the 
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +36,8 @@ MAX_SPANS = 32
 # rows' rewrite and costs a predicate term that every row of every touched file is tested against.
 MIN_GAP = 1024
 READ_BUFFER_BYTES = 1024 * 1024
+SPOOL_PREFIX = "ws-merge-"
+STALE_SPOOL_SECONDS = 6 * 3600
 # A string bound goes into SQL only when it needs no escape beyond doubled quotes.
 _PLAIN = frozenset(map(chr, range(0x20, 0x7F))) - {"\\"}
 
@@ -52,13 +57,41 @@ def spooled(data: pa.RecordBatchReader, keys: tuple[str, ...]) -> Iterator[Spool
     """`data` in a spool under the system temp dir (removed on exit), with a copy of its keys."""
     import pyarrow as pa
 
+    remove_stale_spools(Path(tempfile.gettempdir()))
     with spooling(tempfile.gettempdir()):
-        temporary = tempfile.TemporaryDirectory(prefix="ws-merge-")
+        temporary = tempfile.TemporaryDirectory(prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
     with temporary as folder:
         spool = Spool(Path(folder), data.schema, keys)
         spool.add_changes(data)
         pa.default_memory_pool().release_unused()
         yield spool
+
+
+def remove_stale_spools(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove the spools of syncs that died (SIGKILL, OOM) before removing their own: named after a
+    process that no longer runs, and untouched for STALE_SPOOL_SECONDS (another container's live
+    process may share the temp dir without sharing our process ids). Returns what it removed."""
+    removed, now = [], time.time() if now is None else now
+    for path in folder.glob(f"{SPOOL_PREFIX}*-*"):
+        pid = path.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+        try:
+            if not pid.isdigit() or _running(int(pid)) or now - path.stat().st_mtime < STALE_SPOOL_SECONDS:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def schema_allows(table_schema: pa.Schema, source: pa.Schema, keys: tuple[str, ...]) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -85,3 +88,22 @@ def test_schema_allows_the_replacement_only_where_it_gives_merges_result(
     table = pa.schema([pa.field(c, key_type if c == "id" else pa.string()) for c in table_columns])
     source = pa.schema([pa.field("id", key_type), pa.field("v", pa.string()), pa.field("new", pa.int32())])
     assert upsert.schema_allows(table, source, ("id",)) is allowed
+
+
+def test_spools_of_dead_syncs_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    dead, recent, live = (tmp_path / f"ws-merge-{dead_pid}-a", tmp_path / f"ws-merge-{dead_pid}-b",
+                          tmp_path / f"ws-merge-{os.getpid()}-c")  # fmt: skip
+    for folder in (dead, recent, live):
+        folder.mkdir()
+        (folder / "changes.arrows").write_bytes(b"x")
+    old = time.time() - upsert.STALE_SPOOL_SECONDS - 60
+    os.utime(dead, (old, old))
+    os.utime(live, (old, old))
+    assert upsert.remove_stale_spools(tmp_path) == [dead]
+    assert not dead.exists() and recent.exists() and live.exists()
