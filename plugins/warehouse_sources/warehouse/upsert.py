@@ -72,10 +72,10 @@ def remove_stale_spools(folder: Path, now: float | None = None) -> list[Path]:
     process that no longer runs, and untouched for STALE_SPOOL_SECONDS (another container's live
     process may share the temp dir without sharing our process ids). Returns what it removed."""
     removed, now = [], time.time() if now is None else now
-    for path in folder.glob(f"{SPOOL_PREFIX}*-*"):
-        pid = path.name[len(SPOOL_PREFIX) :].split("-", 1)[0]
+    for path in folder.glob(f"{SPOOL_PREFIX}*"):
+        pid = path.name[len(SPOOL_PREFIX) :].split("-", 1)[0]  # not a number in the first releases' names
         try:
-            if not pid.isdigit() or _running(int(pid)) or now - path.stat().st_mtime < STALE_SPOOL_SECONDS:
+            if (pid.isdigit() and _running(int(pid))) or now - path.stat().st_mtime < STALE_SPOOL_SECONDS:
                 continue
         except OSError:
             continue

@@ -97,13 +97,13 @@ def test_spools_of_dead_syncs_are_removed_and_live_ones_kept(tmp_path: Path) -> 
 
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(gone.stdout)
-    dead, recent, live = (tmp_path / f"ws-merge-{dead_pid}-a", tmp_path / f"ws-merge-{dead_pid}-b",
-                          tmp_path / f"ws-merge-{os.getpid()}-c")  # fmt: skip
-    for folder in (dead, recent, live):
+    dead, recent, live, unnamed = (tmp_path / f"ws-merge-{dead_pid}-a", tmp_path / f"ws-merge-{dead_pid}-b",
+                                   tmp_path / f"ws-merge-{os.getpid()}-c", tmp_path / "ws-merge-x7k2")  # fmt: skip
+    for folder in (dead, recent, live, unnamed):
         folder.mkdir()
         (folder / "changes.arrows").write_bytes(b"x")
     old = time.time() - upsert.STALE_SPOOL_SECONDS - 60
-    os.utime(dead, (old, old))
-    os.utime(live, (old, old))
-    assert upsert.remove_stale_spools(tmp_path) == [dead]
-    assert not dead.exists() and recent.exists() and live.exists()
+    for folder in (dead, live, unnamed):
+        os.utime(folder, (old, old))
+    assert sorted(upsert.remove_stale_spools(tmp_path)) == sorted([dead, unnamed])
+    assert not dead.exists() and not unnamed.exists() and recent.exists() and live.exists()
