@@ -32,6 +32,7 @@ FEATURES = (
     "widenings",  # ALTER COLUMN ... TYPE to a wider type between syncs
     "append_boundary_deletes",  # deleting append_only rows whose key is the cursor value
     "append_boundary_irregular_arrays",  # irregular arrays in new append_only rows at the cursor value
+    "append_boundary_emptied",  # deleting the last append_only row at or above the cursor value
 )
 Off = frozenset[str]
 Values = st.SearchStrategy[str | None]

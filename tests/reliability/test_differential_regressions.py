@@ -47,3 +47,19 @@ def test_an_irregular_array_at_the_append_only_boundary_is_schema_drift(pg_db: s
     with pytest.raises(SchemaDriftError, match="'flags'.*(resync|full_refresh)"):
         sync(pg_db, warehouse, events)
     assert synced_rows(warehouse, "ev") == [{"at": 0, "flags": None}]
+
+
+@pending(
+    "append_boundary_emptied", "a run that reads nothing does not record that the cursor value's rows were deleted"
+)
+def test_a_row_committed_at_the_boundary_after_all_rows_there_were_deleted_is_appended(
+    pg_db: str, warehouse: str
+) -> None:
+    sql(pg_db, "CREATE TABLE ev (at integer, n integer)", "INSERT INTO ev VALUES (0, 0)")
+    events = plan("public.ev", "append_only", replication_key="at")
+    sync(pg_db, warehouse, events)
+    sql(pg_db, "DELETE FROM ev")
+    sync(pg_db, warehouse, events)  # nothing at or above the cursor; the warehouse keeps its row
+    sql(pg_db, "INSERT INTO ev VALUES (0, 0)")  # a new row with the boundary value, identical to the deleted one
+    sync(pg_db, warehouse, events)
+    assert synced_rows(warehouse, "ev") == [{"at": 0, "n": 0}] * 2, "a row committed later at the boundary is appended"
