@@ -176,6 +176,38 @@ class Source:
                 row[column.name] = data.draw(values(column.type, off), label=column.name)
         return {c.name: row[c.name] for c in spec.columns}
 
+    def bulk_insert(self, data: st.DataObject, rows: list[SourceRow], cursor: int | None) -> None:
+        """Many rows at once (generate_series): one drawn row repeated, with fresh primary keys, and
+        either one replication key for all (a large tie) or keys counting up from it."""
+        from psycopg import sql
+
+        spec, n = self.spec, data.draw(st.sampled_from([50, 400, 2000]), label="bulk rows")
+        row = self.draw_row(data, rows, cursor)
+        exprs = {c.name: sql.SQL("{}::{}").format(sql.Literal(row[c.name]), sql.SQL(c.pg.sql)) for c in spec.columns}
+        first = self.next_pk + 1
+        self.next_pk += n + 1
+        for name in spec.pk:
+            exprs[name] = sql.SQL(SERIES_KEYS[spec.column(name).type].format(first=first))
+        if spec.key and self.last_key is not None and data.draw(st.booleans(), label="keys count up?"):
+            kind = spec.key_kind
+            unit = 1_000_000 if kind == "timestamp" else 1
+            if self.last_key + n * unit <= KEY_LIMITS[spec.column(spec.key).type if kind == "int" else kind][1]:
+                step = "g * interval '1 second'" if kind == "timestamp" else "g"
+                exprs[spec.key] = sql.SQL("{} + {}").format(exprs[spec.key], sql.SQL(step))
+                self.high = self.last_key + n * unit
+        names = sql.SQL(", ").join(sql.Identifier(c.name) for c in spec.columns)
+        select = sql.SQL(", ").join(exprs[c.name] for c in spec.columns)
+        statement = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM generate_series(1, {}) AS g")
+        self.run(statement.format(sql.Identifier(spec.table), names, select, n))
+
+
+SERIES_KEYS = {  # fresh primary-key values for generate_series(1, n) AS g, numbered from `first`
+    "int4": "({first} + g)",
+    "int8": "({first} + g) * 8589934592",
+    "text": "'k' || ({first} + g) || '''\"'",
+    "uuid": "('00000000-0000-4000-8000-' || lpad(to_hex({first} + g), 12, '0'))::uuid",
+}
+
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'

@@ -54,7 +54,7 @@ RUN_SEED = random.getrandbits(32)  # one per session unless a seed is given
 SYNCED = "fuzzed"
 SECTION = "Differential fuzzer"
 FUZZ_LOG = logging.getLogger("warehouse_sources.tests.fuzz")  # its warnings are checked, not shown
-CHANGES = ("insert", "duplicate", "update", "delete", "widen")
+CHANGES = ("insert", "bulk", "duplicate", "update", "delete", "widen")
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -189,7 +189,7 @@ def _change(data: st.DataObject, source: Source, cursor: int | None, initial: bo
     keyed = {spec.key, *spec.pk}
     copies = [r for r in rows if spec.method == "full_table" or r.key is None or r.key == source.high]
     widen = [c for c in spec.columns if c.name not in keyed and widenable(c.type, source.off)]
-    kinds = ["insert", "insert"]
+    kinds = ["insert", "insert"] + (["bulk"] if data.draw(st.integers(0, 4), label="bulk?") == 3 else [])
     # Copies in an incremental table duplicate its YAML-only key: only where key faults are wanted.
     faults_ok = spec.faulty_keys or (spec.method != "incremental" and not spec.pk_constraint)
     if copies and "duplicate_rows" not in source.off and faults_ok:
@@ -200,6 +200,8 @@ def _change(data: st.DataObject, source: Source, cursor: int | None, initial: bo
     kind = data.draw(st.sampled_from(kinds), label="change")
     if kind == "insert":
         source.insert(source.draw_row(data, rows, cursor))
+    elif kind == "bulk":
+        source.bulk_insert(data, rows, cursor)
     elif kind == "duplicate":
         row = data.draw(st.sampled_from(copies), label="copy of")
         source.insert(dict(zip([c.name for c in spec.columns], row.texts, strict=True)), "exact copy of a row")
