@@ -48,7 +48,7 @@ pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("WS_FUZZ_EXAMPLES") or 25)  # tables per method
 # Value classes the engine does not handle yet: left out of the generated data until the fix
 # lands. Empty means every feature is on; take a name out as soon as its fix is in.
-PENDING_ENGINE_FIXES: frozenset[str] = frozenset({"append_boundary_emptied"})
+PENDING_ENGINE_FIXES: frozenset[str] = frozenset()
 OFF = PENDING_ENGINE_FIXES | frozenset(f for f in os.environ.get("WS_FUZZ_OFF", "").split(",") if f)
 RUN_SEED = random.getrandbits(32)  # one per session unless a seed is given
 SYNCED = "fuzzed"

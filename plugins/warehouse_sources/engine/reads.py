@@ -85,7 +85,11 @@ def cursor_read(
         _warn_null_keys(log, plan, nulls, first_load=cursor is None)
     if cursor is not None and upper is None:
         log.info("%s: no rows at or above the cursor %s", plan.qualified_name, encode_cursor(cursor))
-        return None
+        if plan.method != "append_only" or previous is None or not previous.identity_columns:
+            return None
+        # The rows appended at the cursor value are all gone from the source: the read below
+        # finds none, and the state records them as deleted, so an identical row committed
+        # there later is appended rather than taken as already synced.
     state = replace(base, replication_key=key, cursor=_advance(cursor, upper), null_keys=nulls)
     rebuild = previous is None or cursor is None
     where = "" if rebuild or from_start or lower is None else reader.key_condition(desc, key, ">=", lower)
