@@ -15,6 +15,7 @@ never set here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,8 @@ REFUSED_MARKS = ("403 Forbidden", "SignatureDoesNotMatch", "InvalidAccessKeyId",
 NO_BUCKET_MARKS = ("NoSuchBucket", "NO_SUCH_BUCKET")
 UNREACHABLE_MARKS = ("error sending request", "Connection refused", "tcp connect error", "dns error",
                      "operation timed out", "Connection reset", "NETWORK_CONNECTION", "Couldn't connect")  # fmt: skip
+
+ANSI_COLOR = re.compile(r"\x1b\[[0-9;]*m")  # delta-rs colours the arrows of its error chains
 
 
 def is_object_store(uri: str) -> bool:
@@ -99,7 +102,7 @@ def access_error(uri: str, exc: BaseException, storage_options: dict[str, str] |
     an unreachable endpoint is left for retries."""
     if not is_object_store(uri):
         return None
-    text = redact(" ".join(str(exc).split()), storage_options)
+    text = redact(" ".join(ANSI_COLOR.sub("", str(exc)).split()), storage_options)
     endpoint = (storage_options or {}).get("AWS_ENDPOINT_URL") or ("AWS S3" if storage_options else "its endpoint")
     bucket = uri.split("://", 1)[1].split("/", 1)[0]
     if any(mark in text for mark in REFUSED_MARKS):

@@ -11,6 +11,7 @@ ORIGINAL_LINE = re.compile(r"Original Line: ?(.*)")
 FILE_FIELD = re.compile(r"^\s*file = (.+)$", re.MULTILINE)
 QUOTED_FILE = re.compile(r'file "([^"]+)"')
 JSON_LINE = re.compile(r"in line (\d+)")
+DATA_ERRORS = ("Invalid Input Error: ", "Conversion Error: ")  # DuckDB's words for a file it cannot parse
 
 
 class BucketAccessError(SyncFatalError):
@@ -25,6 +26,11 @@ class BucketFileError(SourceDataError):
     """A file cannot be read as the table's format, or disagrees with the table's schema."""
 
 
+def is_data_error(exc: BaseException) -> bool:
+    """Whether `exc` carries DuckDB's complaint about a file's content (not a network or disk fault)."""
+    return str(exc).startswith(DATA_ERRORS)
+
+
 def file_error(where: str, exc: BaseException, files: dict[str, str], fmt: str) -> BucketFileError:
     """A DuckDB read error as one message: the file (relative to the url), the CSV line, the cause
     and the fix. `files` maps the paths DuckDB saw to the names the user knows."""
@@ -32,13 +38,20 @@ def file_error(where: str, exc: BaseException, files: dict[str, str], fmt: str) 
     name = _file_named(text, files)
     for path, rel in sorted(files.items(), key=lambda item: -len(item[0])):
         text = text.replace(path, rel)
+    if fmt == "jsonl":
+        text = JSON_LINE.sub(_json_line, text)
     line = CSV_LINE.search(text) or JSON_LINE.search(text)
-    first = text.split("\n", 1)[0].removeprefix("Invalid Input Error: ").removeprefix("Conversion Error: ")
+    first = text.split("\n", 1)[0].removeprefix(DATA_ERRORS[0]).removeprefix(DATA_ERRORS[1])
     detail = _csv_detail(text) if fmt == "csv" else first
     at = f"file {name!r}" if name else "one of the matched files"
     if line:
         at += f", line {line.group(1)}"
     return BucketFileError(f"{where}: {at} cannot be read as {fmt}: {detail.strip().rstrip('.')}. {_fix(fmt)}")
+
+
+def _json_line(match: re.Match[str]) -> str:
+    """DuckDB (2.0) numbers a malformed JSON line one past the line that holds it (blank lines uncounted)."""
+    return f"in line {max(int(match.group(1)) - 1, 1)}"
 
 
 def _file_named(text: str, files: dict[str, str]) -> str | None:

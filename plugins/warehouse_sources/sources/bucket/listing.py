@@ -142,20 +142,33 @@ def listing_error(location: Location, exc: BaseException, source: str) -> Except
     endpoint = options.get("AWS_ENDPOINT_URL") or "AWS S3"
     bucket = location.root.split("/", 1)[0]
     cause = text if len(text) <= 400 else text[:400] + "..."
+    given = bool(options.get("AWS_ACCESS_KEY_ID") or options.get("AWS_ENDPOINT_URL"))
     if any(mark in text for mark in REFUSED_MARKS):
+        fix = (
+            "check the access key and secret (login and password) of the source's Airflow connection, and that "
+            f"they may list and read bucket {bucket!r}"
+        )
         return BucketAccessError(
-            f"source {source!r}: the object store at {endpoint} refused the credentials for {location.url}; check "
-            "the access key and secret (login and password) of the source's Airflow connection, and that they may "
-            f"list and read bucket {bucket!r} (cause: {cause})"
+            f"source {source!r}: the object store at {endpoint} refused the credentials for {location.url}; "
+            f"{fix if given else _FROM_ENVIRONMENT} (cause: {cause})"
         )
     if any(mark in text for mark in NO_BUCKET_MARKS):
+        fix = ", or endpoint_url in the connection's extra" if given else "; " + _FROM_ENVIRONMENT
         return BucketAccessError(
-            f"source {source!r}: bucket {bucket!r} does not exist at {endpoint}; fix url in the source YAML, or "
-            f"endpoint_url in the connection's extra (cause: {cause})"
+            f"source {source!r}: bucket {bucket!r} does not exist at {endpoint}; fix url in the source YAML{fix} "
+            f"(cause: {cause})"
         )
     if location.is_s3 and any(mark in text for mark in UNREACHABLE_MARKS):
+        fix = "check endpoint_url in the extra of the source's Airflow connection" if given else _FROM_ENVIRONMENT
         return SourceConnectionError(
-            f"source {source!r}: cannot reach the object store at {endpoint} for {location.url}; check endpoint_url "
-            f"in the extra of the source's Airflow connection (cause: {cause})"
+            f"source {source!r}: cannot reach the object store at {endpoint} for {location.url}; {fix} (cause: {cause})"
         )
     return BucketAccessError(f"source {source!r}: cannot list {location.url}: {cause}")
+
+
+# Without a key or endpoint (no conn_id, or an aws connection with neither), pyarrow's S3 client uses its defaults.
+_FROM_ENVIRONMENT = (
+    "no access key or endpoint_url was given (the source has no conn_id, or its connection sets neither), so the "
+    "keys come from AWS_* variables or the machine's role and the endpoint is AWS S3; set conn_id to an aws "
+    "connection (login, password, extra endpoint_url and region_name)"
+)

@@ -16,7 +16,7 @@ from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.bucket import scan
 from warehouse_sources.sources.bucket.columns import CURSOR_TYPE_NAMES, BucketColumn, cursor_literal, quote_ident
-from warehouse_sources.sources.bucket.errors import NoFilesError, file_error
+from warehouse_sources.sources.bucket.errors import NoFilesError, file_error, is_data_error
 from warehouse_sources.sources.bucket.listing import FileEntry, Location, list_matching, open_location
 from warehouse_sources.sources.bucket.s3files import duckdb_s3
 from warehouse_sources.sources.bucket.spec import FileTable
@@ -166,6 +166,10 @@ class BucketReader:
             try:
                 yield from raw
             except duckdb.Error as exc:
+                raise self._file_error(spec, exc) from None
+            except OSError as exc:  # an error DuckDB meets mid-stream reaches us through Arrow as an OSError
+                if not is_data_error(exc):
+                    raise
                 raise self._file_error(spec, exc) from None
 
         return pa.RecordBatchReader.from_batches(raw.schema, batches())
