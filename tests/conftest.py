@@ -1,4 +1,5 @@
-"""Shared fixtures: a real PostgreSQL (the local server, else an embedded one) and a warehouse dir.
+"""Shared fixtures: a real PostgreSQL (the local server, else an embedded one), MySQL/MariaDB,
+Snowflake as fakesnow serves it, and a warehouse dir.
 
 Each test that needs a source gets its own database, dropped afterwards, so tests leave
 nothing behind on the server.
@@ -96,6 +97,30 @@ def mysql_db() -> Iterator[str]:
         with conn.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server() -> Iterator[dict[str, Any]]:
+    """Connect arguments of an in-process fakesnow server: the real connector over HTTP, the SQL run
+    on DuckDB (README "Snowflake" says what this cannot show). One per process: its databases live
+    in one shared in-memory DuckDB whatever the server."""
+    import fakesnow
+
+    with fakesnow.server() as kwargs:
+        yield kwargs
+
+
+@pytest.fixture
+def sf_db(fakesnow_server: dict[str, Any]) -> dict[str, Any]:
+    """The connect arguments of a fresh database (with schema ANALYTICS) for one test. It is not
+    dropped: fakesnow has no DROP DATABASE, and the server's databases end with its process."""
+    import snowflake.connector
+
+    name = f"WS_TEST_{uuid.uuid4().hex[:10].upper()}"
+    with snowflake.connector.connect(**fakesnow_server) as conn, conn.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+        cursor.execute(f"CREATE SCHEMA {name}.ANALYTICS")
+    return {**fakesnow_server, "database": name, "schema": "ANALYTICS"}
 
 
 @pytest.fixture

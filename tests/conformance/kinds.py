@@ -22,10 +22,11 @@ import pytest
 class Kind:
     name: str
     uri: str
-    schema: str  # where the test's tables live: "public", or the MySQL database
+    schema: str  # where the test's tables live: "public", the MySQL database, Snowflake's "ANALYTICS"
     timestamp: str  # a UTC timestamp column type
     text: str
     quote_char: str
+    integer: str = "INT"  # a narrow integer column type that `widen_integer` widens to a 64-bit one
 
     def quote(self, name: str) -> str:
         q = self.quote_char
@@ -61,6 +62,11 @@ class Kind:
     def plan_fields(self, table: str, method: str) -> dict[str, Any]:
         """What a source file of this kind adds to a table's entry (nothing: databases declare their keys)."""
         return {}
+
+    def widen_integer(self, table: str, column: str) -> str:
+        """The ALTER TABLE statement that widens an `integer` column to 64 bits, in this dialect."""
+        change = "MODIFY {} BIGINT" if self.name == "mysql" else "ALTER COLUMN {} TYPE BIGINT"
+        return f"ALTER TABLE {self.table(table)} {change.format(self.quote(column))}"
 
     def reader(self) -> AbstractContextManager[Any]:
         if self.name == "mysql":
@@ -172,7 +178,36 @@ class BucketKind(Kind):
             os.replace(staged, target / "part.parquet")
 
 
-KINDS = ("postgres", "mysql", "bucket")
+@dataclass(frozen=True)
+class SnowflakeKind(Kind):
+    """Snowflake as fakesnow serves it (README "Snowflake"): the real connector over HTTP, the SQL
+    run on DuckDB. `uri` is the `snowflake://` URI the reader opens, as the operator hands it over.
+    Every name is quoted, as stored (lower case here); unquoted names would fold to upper case.
+
+    Snowflake writes INT and BIGINT alike as NUMBER(38,0), stored as decimal(38,0); a widening
+    the warehouse sees as an int64 column is NUMBER(9,0) to NUMBER(18,0)."""
+
+    def widen_integer(self, table: str, column: str) -> str:
+        return f"ALTER TABLE {self.table(table)} ALTER COLUMN {self.quote(column)} SET DATA TYPE NUMBER(18, 0)"
+
+    def reader(self) -> AbstractContextManager[Any]:
+        from warehouse_sources.sources.snowflake import SnowflakeReader
+
+        return SnowflakeReader(self.uri)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        import snowflake.connector
+
+        from warehouse_sources.sources.snowflake import connect_kwargs_from_uri
+
+        kwargs = connect_kwargs_from_uri(self.uri)
+        kwargs["session_parameters"] = {**kwargs.get("session_parameters", {}), "TIMEZONE": "UTC"}
+        with snowflake.connector.connect(**kwargs) as conn:
+            yield conn
+
+
+KINDS = ("postgres", "mysql", "bucket", "snowflake")
 
 
 def make_kind(name: str, request: pytest.FixtureRequest) -> Kind:
@@ -181,6 +216,12 @@ def make_kind(name: str, request: pytest.FixtureRequest) -> Kind:
         folder = request.getfixturevalue("tmp_path") / "bucket"
         folder.mkdir()
         return BucketKind("bucket", str(folder), "main", "TIMESTAMPTZ", "VARCHAR", '"')
+    if name == "snowflake":
+        from warehouse_sources.sources.snowflake import connect_uri
+
+        kwargs = request.getfixturevalue("sf_db")
+        uri = connect_uri(kwargs)
+        return SnowflakeKind("snowflake", uri, kwargs["schema"], "TIMESTAMP_TZ", "VARCHAR", '"', "NUMBER(9, 0)")
     if name == "mysql":
         uri = request.getfixturevalue("mysql_db")
         return Kind("mysql", uri, uri.rsplit("/", 1)[1], "DATETIME(6)", "VARCHAR(200)", "`")

@@ -35,11 +35,15 @@ def kind(request: pytest.FixtureRequest) -> Kind:
     return make_kind(request.param, request)
 
 
+def create(kind: Kind, table: str, columns: dict[str, str]) -> None:
+    """CREATE TABLE with every name quoted, so it is stored as written (Snowflake folds unquoted names)."""
+    definitions = ", ".join(f"{kind.quote(name)} {definition}" for name, definition in columns.items())
+    kind.run(f"CREATE TABLE {kind.table(table)} ({definitions})")
+
+
 def create_items(kind: Kind, count: int = 200) -> None:
-    kind.run(
-        f"CREATE TABLE {kind.table('items')} (id BIGINT PRIMARY KEY, name {kind.text}, "
-        f"amount DECIMAL(12, 2), updated_at {kind.timestamp})"
-    )
+    types = ("BIGINT PRIMARY KEY", kind.text, "DECIMAL(12, 2)", kind.timestamp)
+    create(kind, "items", dict(zip(COLUMNS, types, strict=True)))
     kind.insert("items", COLUMNS, [item(i) for i in range(1, count + 1)])
 
 
@@ -82,10 +86,11 @@ def test_inserts_updates_and_deletes_follow_the_methods_guarantee(kind: Kind, wa
     sync(kind, warehouse, table)
     before = by_id(kind.rows("items"))
     later = T0 + timedelta(days=30)
-    kind.run(f"DELETE FROM {kind.table('items')} WHERE id IN (3, 4)")
+    q = kind.quote
+    kind.run(f"DELETE FROM {kind.table('items')} WHERE {q('id')} IN (3, 4)")
     if method != "append_only":  # append only's rows never change (README)
-        changed = f"name = 'changed', updated_at = {literal(kind, later)}"
-        kind.run(f"UPDATE {kind.table('items')} SET {changed} WHERE id % 20 = 0")
+        changed = f"{q('name')} = 'changed', {q('updated_at')} = {literal(kind, later)}"
+        kind.run(f"UPDATE {kind.table('items')} SET {changed} WHERE {q('id')} % 20 = 0")
     kind.insert("items", COLUMNS, [item(i, later + timedelta(seconds=i)) for i in range(201, 221)])
     sync(kind, warehouse, table)
     source = by_id(kind.rows("items"))
@@ -129,7 +134,7 @@ def test_a_tie_committed_during_the_read_is_synced_once_by_the_next_run(
 
 
 def test_append_only_boundary_ties_without_a_key_are_neither_lost_nor_duplicated(kind: Kind, warehouse: str) -> None:
-    kind.run(f"CREATE TABLE {kind.table('events')} (kind {kind.text}, {kind.quote('at')} {kind.timestamp})")
+    create(kind, "events", {"kind": kind.text, "at": kind.timestamp})
     click = ("click", T0)
     kind.insert("events", ("kind", "at"), [click, click])
     events = plan(f"{kind.schema}.events", "append_only", replication_key="at", synced_name="events")
@@ -176,13 +181,12 @@ def test_lookback_catches_a_row_committed_late_below_the_cursor(kind: Kind, ware
 
 @pytest.mark.parametrize("method", ["incremental", "append_only"])
 def test_null_replication_keys_are_loaded_once_and_counted(kind: Kind, warehouse: str, method: str) -> None:
-    kind.run(
-        f"CREATE TABLE {kind.table('items')} (id BIGINT PRIMARY KEY, name {kind.text}, "
-        f"amount DECIMAL(12, 2), updated_at {kind.timestamp} NULL, seq BIGINT)"
-    )
     cols = (*COLUMNS, "seq")
+    types = ("BIGINT PRIMARY KEY", kind.text, "DECIMAL(12, 2)", kind.timestamp, "BIGINT")
+    create(kind, "items", dict(zip(cols, types, strict=True)))
     kind.insert("items", cols, [(*item(i), i if i % 10 else None) for i in range(1, 51)])
-    kind.run(f"UPDATE {kind.table('items')} SET updated_at = NULL WHERE id % 10 = 0")
+    q = kind.quote
+    kind.run(f"UPDATE {kind.table('items')} SET {q('updated_at')} = NULL WHERE {q('id')} % 10 = 0")
     key = "updated_at" if method == "incremental" else "seq"
     table = plan(f"{kind.schema}.items", method, replication_key=key, synced_name="items",
                  **kind.plan_fields("items", method))  # fmt: skip
@@ -196,10 +200,7 @@ def test_null_replication_keys_are_loaded_once_and_counted(kind: Kind, warehouse
 
 @pytest.mark.parametrize("method", METHODS)
 def test_mixed_case_and_reserved_word_names_are_quoted(kind: Kind, warehouse: str, method: str) -> None:
-    kind.run(
-        f"CREATE TABLE {kind.table('Order Lines')} ({kind.quote('select')} BIGINT PRIMARY KEY, "
-        f"{kind.quote('From')} {kind.text}, {kind.quote('user')} {kind.timestamp})"
-    )
+    create(kind, "Order Lines", {"select": "BIGINT PRIMARY KEY", "From": kind.text, "user": kind.timestamp})
     kind.insert("Order Lines", ("select", "From", "user"), [(i, f"x{i}", T0 + timedelta(hours=i)) for i in range(9)])
     key = {"incremental": "user", "append_only": "select"}.get(method)
     table = plan(
@@ -223,14 +224,13 @@ def test_a_text_replication_key_is_refused_before_data_moves(kind: Kind, warehou
 
 @pytest.mark.parametrize("method", ["incremental", "append_only"])
 def test_new_and_widened_columns_follow_the_source(kind: Kind, warehouse: str, method: str) -> None:
-    kind.run(f"CREATE TABLE {kind.table('items')} (id BIGINT PRIMARY KEY, qty INT, updated_at {kind.timestamp})")
+    create(kind, "items", {"id": "BIGINT PRIMARY KEY", "qty": kind.integer, "updated_at": kind.timestamp})
     kind.insert("items", ("id", "qty", "updated_at"), [(i, i, T0 + timedelta(minutes=i)) for i in range(1, 11)])
     table = table_plan(kind, method)
     sync(kind, warehouse, table)
-    modify = "MODIFY qty BIGINT" if kind.name == "mysql" else "ALTER COLUMN qty TYPE BIGINT"
     kind.run(
-        f"ALTER TABLE {kind.table('items')} {modify}",
-        f"ALTER TABLE {kind.table('items')} ADD COLUMN note {kind.text}",
+        kind.widen_integer("items", "qty"),
+        f"ALTER TABLE {kind.table('items')} ADD COLUMN {kind.quote('note')} {kind.text}",
     )
     kind.insert("items", ("id", "qty", "updated_at", "note"), [(11, 2**40, T0 + timedelta(days=1), "new")])
     sync(kind, warehouse, table)
@@ -241,5 +241,6 @@ def test_new_and_widened_columns_follow_the_source(kind: Kind, warehouse: str, m
 
 
 def literal(kind: Kind, at: datetime) -> str:
+    """`at` as a literal the kind's timestamp column reads as that instant (MySQL and DuckDB: UTC wall clock)."""
     text = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
-    return f"'{text}+00'" if kind.name == "postgres" else f"'{text}'"
+    return f"'{text}+00:00'" if kind.name in ("postgres", "snowflake") else f"'{text}'"

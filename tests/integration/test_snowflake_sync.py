@@ -4,8 +4,6 @@ in-process server that runs the SQL on DuckDB (README "Snowflake" says what this
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -36,23 +34,6 @@ SELECT SEQ4() + 1, (SEQ4() + 1) % 7, (SEQ4() + 1) * 1.25, 'paid',
        DATEADD(MINUTE, SEQ4() + 1, '2024-01-01 00:00:00'::TIMESTAMP_NTZ)
 FROM TABLE(GENERATOR(ROWCOUNT => 500))
 """
-
-
-@pytest.fixture(scope="module")
-def fakesnow_server() -> Iterator[dict[str, Any]]:
-    import fakesnow
-
-    with fakesnow.server() as kwargs:
-        yield kwargs
-
-
-@pytest.fixture
-def sf_db(fakesnow_server: dict[str, Any]) -> dict[str, Any]:
-    """The connect arguments of a fresh database (with schema ANALYTICS) for one test."""
-    name = f"WS_TEST_{uuid.uuid4().hex[:10].upper()}"
-    kwargs = {**fakesnow_server, "database": name, "schema": "ANALYTICS"}
-    run(kwargs, f"CREATE DATABASE IF NOT EXISTS {name}", f"CREATE SCHEMA IF NOT EXISTS {name}.ANALYTICS")
-    return kwargs
 
 
 def run(kwargs: dict[str, Any], *statements: str) -> None:
