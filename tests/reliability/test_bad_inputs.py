@@ -52,6 +52,11 @@ def seed_warehouse(warehouse: Path, name: str) -> None:
     write_deltalake(str(warehouse / name), pa.table({"id": [1, 2], "k": ["x", "y"]}))
 
 
+def _kind(case_id: str) -> str:
+    """The source kind a YAML case is written for (RELIABILITY.md's kind column)."""
+    return "mysql" if case_id.startswith("mysql-") else "postgres"
+
+
 def first_line(message: str) -> str:
     return message.strip().splitlines()[0][:100] if message.strip() else ""
 
@@ -252,7 +257,13 @@ def test_bad_source_file(
     assert "sync_good" in bag.dags, "the good source must still load"
     assert [t.task_id for t in bag.dags["sync_good"].tasks] == ["a"]
     assert snapshot(warehouse_dir) == before
-    reliability.add("Bad inputs", input=case.id, where="yaml", message=problem.replace(str(sources) + "/", "")[:100])
+    reliability.add(
+        "Bad inputs",
+        kind=_kind(case.id),
+        input=case.id,
+        where="yaml",
+        message=problem.replace(str(sources) + "/", "")[:100],
+    )
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -280,7 +291,11 @@ def test_sources_dir_setting_unusable(
     assert snapshot(warehouse_dir) == before
     problem = next(line for line in message.splitlines() if "sources_dir" in line)
     reliability.add(
-        "Bad inputs", input=f"sources_dir {kind}", where="settings", message=problem.replace(str(tmp_path), "TMP")[:100]
+        "Bad inputs",
+        kind="any",
+        input=f"sources_dir {kind}",
+        where="settings",
+        message=problem.replace(str(tmp_path), "TMP")[:100],
     )
 
 
@@ -668,6 +683,7 @@ def test_bad_input_fails_its_task_clearly(case: TaskCase, task_runs: RunOutcome,
     assert re.search(case.hint, message), f"no hint /{case.hint}/ in: {message}"
     reliability.add(
         "Bad inputs",
+        kind="postgres",
         input=case.id,
         where=case.where,
         message=message.replace(str(task_runs.bad_warehouse.parent.parent), "TMP")[:100],
@@ -693,7 +709,7 @@ def test_bad_run_conf(
     for part in expect:
         assert part in message, f"{part!r} not in: {message}"
     assert re.search(re.escape(hint), message), f"no hint {hint!r} in: {message}"
-    reliability.add("Bad inputs", input=f"run conf {case_id}", where="run conf", message=message[:100])
+    reliability.add("Bad inputs", kind="any", input=f"run conf {case_id}", where="run conf", message=message[:100])
 
 
 def test_a_bad_run_conf_fails_the_airflow_run_before_any_data_moves(task_runs: RunOutcome) -> None:
@@ -877,6 +893,7 @@ def test_bad_mysql_connection_fails_its_task_clearly(
         assert seconds < MYSQL_PORT_SECONDS, f"an unreachable port took {seconds:.1f} s to fail the task"
     reliability.add(
         "Bad inputs",
+        kind="mysql",
         input=case.id,
         where=case.where,
         message=re.sub(r"ws_test_\w+", "<db>", message)[:100] + f" ({seconds:.1f} s, DAG run included)",

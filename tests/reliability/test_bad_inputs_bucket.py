@@ -303,7 +303,7 @@ def test_bad_bucket_input_fails_its_task_clearly(
         assert part in message, f"{part!r} not in: {message}"
     assert re.search(case.hint, message), f"no hint /{case.hint}/ in: {message}"
     assert WRONG_SECRET not in message and "\x1b[" not in message, "no secret and no terminal colours"
-    reliability.add("Bad inputs", input=case.id, where=case.where, message=message[:100])
+    reliability.add("Bad inputs", kind="s3", input=case.id, where=case.where, message=message[:100])
 
 
 def test_no_secret_of_a_bucket_connection_reaches_the_logs(bucket_task_runs: BucketRunOutcome, s3_server: Any) -> None:

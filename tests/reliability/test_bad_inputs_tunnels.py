@@ -290,11 +290,11 @@ def test_a_tunnel_that_cannot_open_fails_its_task_clearly(
     assert seconds < TIMEOUT + MARGIN + 20, f"{case.id} took {seconds:.1f} s to fail its task"
     reliability.add(
         "Bad inputs",
+        kind=case.kind,
         input=case.id,
         where="ssh tunnel" if case.tunnel else "connection",
         message=re.sub(r"ws_test_\w+", "<db>", re.sub(r":\d{4,5}\b", ":<port>", message))[:100]
         + f" ({seconds:.1f} s, DAG run included)",
-        kind=case.kind,
     )
 
 
