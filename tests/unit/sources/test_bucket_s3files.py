@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from warehouse_sources.sources.bucket.s3files import PositionalFile
 
-DATA = bytes(random.Random(7).randrange(256) for _ in range(1 << 20))
+DATA = random.Random(7).randbytes(1 << 20)
 
 
 class SlowFile:
