@@ -9,7 +9,7 @@ from deltalake import DeltaTable
 
 from tests.integration.helpers import plan, source_rows, sql, sync, synced_rows, table_version
 from warehouse_sources.engine.progress import SyncHooks
-from warehouse_sources.engine.state import STATE_KEY
+from warehouse_sources.warehouse.state import STATE_KEY
 
 pytestmark = pytest.mark.integration
 

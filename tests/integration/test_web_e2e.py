@@ -107,7 +107,7 @@ def test_unpause_follows_the_run_and_shows_what_the_warehouse_holds(page: Any, s
         assert f"{delta_rows(stack, table):,}" in text, (table, text)
         state = read_state(open_table(str(stack.warehouse / table)))  # type: ignore[arg-type]
         if state and state.cursor is not None:
-            from warehouse_sources.engine.state import encode_cursor
+            from warehouse_sources.warehouse.state import encode_cursor
 
             assert str(encode_cursor(state.cursor)) in text, (table, text)
     shoot(page, "sources-after-first-sync")

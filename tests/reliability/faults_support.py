@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse_sources.engine.state import STATE_KEY
+from warehouse_sources.warehouse.state import STATE_KEY
 
 
 @dataclass(frozen=True)

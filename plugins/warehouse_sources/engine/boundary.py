@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from warehouse_sources.engine.state import CursorValue, row_identity
+from warehouse_sources.warehouse.state import CursorValue, row_identity
 
 if TYPE_CHECKING:
     import pyarrow as pa

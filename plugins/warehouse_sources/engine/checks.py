@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from warehouse_sources.engine.state import KeyKind
 from warehouse_sources.errors import PrimaryKeyError, ReplicationKeyTypeError, SyncFatalError, TableNotFoundError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.sources.base import TableDescription
 from warehouse_sources.warehouse.schema import METADATA_PREFIX
+from warehouse_sources.warehouse.state import KeyKind
 
 
 def where(plan: TablePlan) -> str:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 from warehouse_sources.engine import checks
 from warehouse_sources.engine.files import FileListing, LoadedFiles, plan_files, shown
 from warehouse_sources.engine.progress import Log
-from warehouse_sources.engine.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 from warehouse_sources.errors import SchemaDriftError, SyncFatalError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse.state import CursorValue, KeyKind, SyncState, as_utc, encode_cursor, lower_bound
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable

@@ -10,10 +10,10 @@ from warehouse_sources.engine import checks
 from warehouse_sources.engine.faults import fatal_cause
 from warehouse_sources.engine.progress import Log, SyncHooks
 from warehouse_sources.engine.reads import Read, cursor_read, previous_state
-from warehouse_sources.engine.state import SyncState, encode_cursor
 from warehouse_sources.engine.writer import SyncResult, Writer
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse.state import SyncState, encode_cursor
 
 if TYPE_CHECKING:
     from warehouse_sources.sources.base import SourceReader

@@ -12,11 +12,11 @@ from warehouse_sources.engine import checks
 from warehouse_sources.engine.boundary import present_at_value, seen_at_boundary, skip_synced, synced_at_value
 from warehouse_sources.engine.progress import Log, ProgressStream, SyncHooks
 from warehouse_sources.engine.reads import Read
-from warehouse_sources.engine.state import encode_cursor
 from warehouse_sources.errors import SchemaDriftError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
 from warehouse_sources.warehouse.schema import SchemaPlan, cast_reader, plan_schema
+from warehouse_sources.warehouse.state import encode_cursor
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from warehouse_sources.engine.state import CursorValue, KeyKind
+from warehouse_sources.warehouse.state import CursorValue, KeyKind
 
 if TYPE_CHECKING:
     import pyarrow as pa

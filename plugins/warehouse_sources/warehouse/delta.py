@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine.state import STATE_KEY, SyncState, dump_state, load_state
 from warehouse_sources.errors import ConcurrentSyncError, WarehouseDiskFullError, WarehouseWriteError
+from warehouse_sources.warehouse.state import STATE_KEY, SyncState, dump_state, load_state
 from warehouse_sources.warehouse.storage import access_error
 
 if TYPE_CHECKING:

@@ -139,8 +139,8 @@ def _history(dag_id: str, task_id: str, runs: list[records.RunRow], tasks: dict[
 def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, runs: list[records.RunRow],
                  tasks: dict[Any, records.TaskRow], returns: dict[Any, Any],
                  errors: dict[tuple[str, str, str], str]) -> TableStatus:  # fmt: skip
-    from warehouse_sources.engine.state import encode_cursor
     from warehouse_sources.warehouse.delta import table_uri
+    from warehouse_sources.warehouse.state import encode_cursor
     from warehouse_sources.web.tablestats import table_stats
 
     dag_id = f"sync_{table.source_name}"

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from warehouse_sources.engine.state import SyncState
+from warehouse_sources.warehouse.state import SyncState
 
 MAX_AGE_SECONDS = 300.0
 

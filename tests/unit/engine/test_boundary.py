@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from warehouse_sources.engine.boundary import identities, skip_synced, synced_at_value
-from warehouse_sources.engine.state import CursorValue
+from warehouse_sources.warehouse.state import CursorValue
 
 SCHEMA = pa.schema([pa.field("id", pa.int64()), pa.field("seq", pa.int64()), pa.field("note", pa.string())])
 

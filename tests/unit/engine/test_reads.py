@@ -15,9 +15,9 @@ import pytest
 
 from tests.integration.helpers import plan
 from warehouse_sources.engine.reads import cursor_read
-from warehouse_sources.engine.state import KeyKind, SyncState
 from warehouse_sources.errors import PrimaryKeyError
 from warehouse_sources.sources.base import TableDescription
+from warehouse_sources.warehouse.state import KeyKind, SyncState
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from warehouse_sources.engine.state import STATE_KEY, SyncState, load_state
 from warehouse_sources.errors import ConcurrentSyncError
 from warehouse_sources.warehouse import delta, spool, upsert
+from warehouse_sources.warehouse.state import STATE_KEY, SyncState, load_state
 
 
 def reader(table: pa.Table) -> pa.RecordBatchReader:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from warehouse_sources.engine.state import CursorValue, KeyKind
+from warehouse_sources.warehouse.state import CursorValue, KeyKind
 
 INTEGER_TYPES = frozenset({"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"})
 CURSOR_KINDS: dict[str, KeyKind] = {

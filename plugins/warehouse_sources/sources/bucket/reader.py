@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.bucket import scan
 from warehouse_sources.sources.bucket.columns import CURSOR_TYPE_NAMES, BucketColumn, cursor_literal, quote_ident
@@ -20,6 +19,7 @@ from warehouse_sources.sources.bucket.errors import NoFilesError, file_error, is
 from warehouse_sources.sources.bucket.listing import FileEntry, Location, list_matching, open_location
 from warehouse_sources.sources.bucket.s3files import duckdb_s3
 from warehouse_sources.sources.bucket.spec import FileTable
+from warehouse_sources.warehouse.state import CursorValue
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.mysql.catalog import describe_table, similar_tables
 from warehouse_sources.sources.mysql.params import MySQLParams
 from warehouse_sources.sources.mysql.sql import cursor_literal, qualified, quote_ident, within_cursor_range
 from warehouse_sources.sources.mysql.types import CURSOR_TYPE_NAMES, MySQLColumn, arrow_type, rows_to_batch
+from warehouse_sources.warehouse.state import CursorValue
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -15,9 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from warehouse_sources.engine.state import KeyKind
 from warehouse_sources.sources.base import ValueNotes
 from warehouse_sources.sources.mysql.sql import quote_ident
+from warehouse_sources.warehouse.state import KeyKind
 
 if TYPE_CHECKING:
     import pyarrow as pa

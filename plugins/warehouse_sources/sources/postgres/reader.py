@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.postgres.catalog import describe_table, similar_tables
 from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident, within_cursor_range
 from warehouse_sources.sources.postgres.types import CURSOR_TYPE_NAMES, PgColumn, arrow_type, normalize_batch
+from warehouse_sources.warehouse.state import CursorValue
 
 if TYPE_CHECKING:
     import pyarrow as pa

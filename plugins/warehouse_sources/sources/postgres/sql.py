@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from warehouse_sources.engine.state import CursorValue, as_utc
+from warehouse_sources.warehouse.state import CursorValue, as_utc
 
 
 def quote_ident(name: str) -> str:

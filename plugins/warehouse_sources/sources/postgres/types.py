@@ -17,9 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from warehouse_sources.engine.state import KeyKind
 from warehouse_sources.sources.base import ValueNotes
 from warehouse_sources.sources.postgres.sql import quote_ident
+from warehouse_sources.warehouse.state import KeyKind
 
 if TYPE_CHECKING:
     import pyarrow as pa

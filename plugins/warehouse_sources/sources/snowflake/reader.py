@@ -17,12 +17,12 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine.state import CursorValue
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.snowflake import sql
 from warehouse_sources.sources.snowflake.catalog import describe_table, similar_tables
 from warehouse_sources.sources.snowflake.params import connect_kwargs_from_uri
 from warehouse_sources.sources.snowflake.types import CURSOR_TYPE_NAMES, SnowflakeColumn, arrow_type, normalize_batch
+from warehouse_sources.warehouse.state import CursorValue
 
 if TYPE_CHECKING:
     import pyarrow as pa

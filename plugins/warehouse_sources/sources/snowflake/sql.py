@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from warehouse_sources.engine.state import CursorValue, as_utc
+from warehouse_sources.warehouse.state import CursorValue, as_utc
 
 TIMESTAMP_TYPES = frozenset({"TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "TIMESTAMP_TZ"})
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from warehouse_sources.engine.state import KeyKind
 from warehouse_sources.sources.snowflake.sql import TIMESTAMP_TYPES, quote_ident
+from warehouse_sources.warehouse.state import KeyKind
 
 if TYPE_CHECKING:
     import pyarrow as pa

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from warehouse_sources.engine.state import (
+from warehouse_sources.warehouse.state import (
     STATE_VERSION,
     CursorValue,
     SyncState,

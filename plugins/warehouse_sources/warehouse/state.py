@@ -1,7 +1,9 @@
 """Sync state: the cursor and what sits at its boundary. Pure data, no I/O.
 
 The state travels inside the Delta commit that carries the data (DESIGN §4.5), so a crash
-leaves data and cursor together at the previous version or together at the new one.
+leaves data and cursor together at the previous version or together at the new one. It lives
+with the warehouse, the lowest layer, because the commit is where it is kept: the engine writes
+it, the web reads it, and sources use its cursor value types, all without importing each other.
 """
 
 from __future__ import annotations
