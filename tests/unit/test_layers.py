@@ -18,6 +18,7 @@ FORBIDDEN = {
     "sources": ("airflow", "web", "config", "engine"),
     "warehouse": ("airflow", "web", "config", "engine", "sources"),
     "plan.py": ("airflow", "web", "engine", "sources", "warehouse"),
+    "config": ("airflow", "web", "engine", "sources", "warehouse", "plan"),
 }
 CONCRETE_SOURCES = ("postgres", "mysql", "snowflake", "bucket")
 

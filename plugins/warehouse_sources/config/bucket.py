@@ -1,6 +1,6 @@
 """Rules for bucket sources' YAML (`kind: s3`): urls, glob patterns and declared column types.
 
-Plain functions the pydantic models call (config/models.py), so each rule reads on its own.
+Plain functions the pydantic models call (config/bucket_models.py), so each rule reads on its own.
 """
 
 from __future__ import annotations

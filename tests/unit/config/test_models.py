@@ -9,18 +9,16 @@ import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_duration, parse_lookback
-from warehouse_sources.config.models import (
-    SOURCE_KINDS,
+from warehouse_sources.config.database_models import (
     MysqlSource,
     MysqlTableConfig,
     PostgresSource,
     SnowflakeSource,
     SnowflakeTableConfig,
-    SourceConfig,
-    TableConfig,
-    split_table_name,
 )
+from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_duration, parse_lookback
+from warehouse_sources.config.models import SOURCE_KINDS, SourceConfig, TableConfig
+from warehouse_sources.config.names import split_table_name
 from warehouse_sources.config.schedules import CRON_PRESETS
 
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from warehouse_sources.config.models import S3Source, SourceConfig
+from warehouse_sources.config.bucket_models import S3Source
+from warehouse_sources.config.models import SourceConfig
 from warehouse_sources.plan import plan_source
 
 

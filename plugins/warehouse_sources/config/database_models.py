@@ -1,0 +1,75 @@
+"""The database kinds' source models: PostgreSQL, MySQL/MariaDB and Snowflake (DESIGN §4.1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, Field
+
+from warehouse_sources.config.models import STRICT_MODEL, SourceConfig, TableConfig, TableName
+
+
+class MysqlTableConfig(TableConfig):
+    """A MySQL or MariaDB table: named by its database, since MySQL has no default schema."""
+
+    name: TableName = Field(
+        description="database.table exactly as in MySQL (case kept; quoted with backticks, never pasted into SQL)"
+    )
+
+
+class SnowflakeTableConfig(TableConfig):
+    """A Snowflake table: SCHEMA.TABLE in the connection's database, matched exactly."""
+
+    name: TableName = Field(
+        description="SCHEMA.TABLE exactly as Snowflake stores it: unquoted names are stored upper case, "
+        "so write ANALYTICS.ORDERS for a table created as analytics.orders (always quoted, never folded)"
+    )
+    replication_key: str | None = Field(
+        None,
+        validate_default=True,
+        description="cursor column for incremental and append_only, exactly as stored (usually upper case): "
+        "integer (NUMBER(p,0)), date or timestamp (NTZ, LTZ, TZ)",
+    )
+
+
+class SshTunnelConfig(BaseModel):
+    """How to reach a database that only a bastion host can see; the credentials stay in Airflow."""
+
+    model_config = STRICT_MODEL
+
+    conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
+        description="Airflow SSH connection of the bastion: host, port, login, and a key (extra private_key or "
+        "key_file) or password; the database host and port are the source connection's, as the bastion sees them"
+    )
+
+
+SSH_TUNNEL_DESCRIPTION = "reach the database through an SSH bastion host, opened for each task and closed after it"
+
+
+class PostgresSource(SourceConfig):
+    """A PostgreSQL database (libpq connection); a bare table name means schema `public`."""
+
+    kind: Literal["postgres"] = Field(description="postgres: a PostgreSQL database")
+    tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
+    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
+
+
+class MysqlSource(SourceConfig):
+    """A MySQL or MariaDB server; each table names its database."""
+
+    table_form: ClassVar[str | None] = "database.table"
+
+    kind: Literal["mysql"] = Field(description="mysql: a MySQL or MariaDB server")
+    # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
+    tables: list[MysqlTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
+    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
+
+
+class SnowflakeSource(SourceConfig):
+    """A Snowflake database (the connection names account, warehouse, database and role)."""
+
+    table_form: ClassVar[str | None] = "SCHEMA.TABLE"
+
+    kind: Literal["snowflake"] = Field(description="snowflake: a Snowflake database, named by the connection")
+    # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
+    tables: list[SnowflakeTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
