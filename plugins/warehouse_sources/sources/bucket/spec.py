@@ -1,6 +1,6 @@
 """What the reader needs to know of one bucket table: where its files are and how to parse them.
 
-Plain data built from the validated YAML (config/models.py `BucketTableConfig`) and handed to the
+Plain data built from the validated YAML (config/bucket_models.py `BucketTableConfig`) and handed to the
 task as the source plan's `reader_options`, so nothing here imports pydantic.
 """
 
