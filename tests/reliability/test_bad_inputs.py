@@ -567,6 +567,37 @@ class RunOutcome:
     bad_warehouse: Path = Path()
     y_exists: bool = False
     conf_errors: dict[str, str] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)  # source name -> its DAG run's wall time
+    log: str = ""  # everything the DAG runs printed
+
+    def test_dag(self, dag: Any, **kwargs: Any) -> Any:
+        """Run `dag` once with no retries (a transient fault would wait a minute per retry), keeping
+        each task's state and the run's seconds under the source's name."""
+        import time
+
+        source = dag.dag_id.removeprefix("sync_")
+        for task in dag.tasks:
+            task.retries = 0
+        started = time.monotonic()
+        run = dag.test(**kwargs)
+        self.seconds[source] = time.monotonic() - started
+        for ti in run.get_task_instances():
+            self.states[(source, ti.task_id)] = ti.state
+        return run
+
+
+@contextmanager
+def dag_run_output(outcome: RunOutcome, capman: Any) -> Iterator[None]:
+    """Collect what the DAG runs inside the block print (Airflow's task logs on fds 1 and 2, and what
+    pytest captured of them) into `outcome.log`, and the tasks' final errors into `outcome.messages`."""
+    if capman is not None:
+        capman.read_global_capture()  # drop what came before: only the runs' output is read
+    with captured_fds() as log:
+        yield
+    out, err = capman.read_global_capture() if capman is not None else ("", "")
+    outcome.log = log.read_text(errors="replace") + out + err
+    outcome.messages = task_messages(outcome.log)
+    log.unlink()
 
 
 def _source(name: str, cases: list[TaskCase], conn_id: str | None = None) -> str:
@@ -638,24 +669,14 @@ def _run_everything(uri: str, tmp: Path, capman: Any) -> RunOutcome:
         bag = dagbag()
         assert bag.import_errors == {}
         outcome.before = snapshot(warehouse)
-        if capman is not None:
-            capman.read_global_capture()  # drop what came before: only the runs' output is read below
-        with captured_fds() as log:
+        with dag_run_output(outcome, capman):
             for dag_id in ["sync_chk", *(f"sync_{c.dag}" for c in CONNECTION_CASES), "sync_wh"]:
-                dag = bag.dags[dag_id]
-                for task in dag.tasks:
-                    task.retries = 0  # transient faults would otherwise wait a minute per retry
                 if dag_id == "sync_wh":
                     mp.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", str(bad_warehouse))
-                run = dag.test()
+                outcome.test_dag(bag.dags[dag_id])
                 mp.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", str(warehouse))
-                for ti in run.get_task_instances():
-                    outcome.states[(dag_id.removeprefix("sync_"), ti.task_id)] = ti.state
-            conf_run = bag.dags["sync_conf"].test(run_conf={"tabels": ["conf_good"]})
+            conf_run = outcome.test_dag(bag.dags["sync_conf"], run_conf={"tabels": ["conf_good"]})
             outcome.states[("conf", "dag run")] = conf_run.state
-        out, err = capman.read_global_capture() if capman is not None else ("", "")
-        outcome.messages = task_messages(log.read_text(errors="replace") + out + err)
-        log.unlink()
         outcome.after = snapshot(warehouse)
         outcome.y_exists = bool(query(uri, "SELECT to_regclass('public.y') IS NOT NULL")[0][0])
         task = bag.dags["sync_conf"].get_task("conf_good")
@@ -781,16 +802,10 @@ MYSQL_CONNECTION_CASES = [
 MYSQL_PORT_SECONDS = 30  # an unreachable port fails the task within this (DAG run overhead included)
 
 
-@dataclass
-class MySQLRunOutcome(RunOutcome):
-    seconds: dict[str, float] = field(default_factory=dict)
-    log: str = ""
-
-
 @pytest.fixture(scope="module")
 def mysql_task_runs(
     airflow_db: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[MySQLRunOutcome]:
+) -> Iterator[RunOutcome]:
     """Run each broken mysql source, and one good one, once through Airflow (dag.test), on a fresh database."""
     import pymysql
 
@@ -814,9 +829,8 @@ def mysql_task_runs(
         conn.close()
 
 
-def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> MySQLRunOutcome:
+def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcome:
     import json
-    import time
 
     import pymysql
 
@@ -848,7 +862,7 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> MySQLRunO
         "AIRFLOW_CONN_M_PORT_MY": json.dumps(real | {"port": 1, "extra": {"connect_timeout": 5}}),
         "AIRFLOW_CONN_M_DB_MY": json.dumps(real | {"schema": "no_such_db"}),
     }
-    outcome = MySQLRunOutcome(warehouse=tmp / "warehouse")
+    outcome = RunOutcome(warehouse=tmp / "warehouse")
     capman = request.config.pluginmanager.getplugin("capturemanager")
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
@@ -857,29 +871,16 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> MySQLRunO
         assert bag.import_errors == {}
         seed_warehouse(outcome.warehouse, "m_port_a")  # an existing table a failing task targets
         outcome.before = snapshot(outcome.warehouse)
-        if capman is not None:
-            capman.read_global_capture()
-        with captured_fds() as log:
+        with dag_run_output(outcome, capman):
             for case in [good, *MYSQL_CONNECTION_CASES]:
-                dag = bag.dags[f"sync_{case.dag}"]
-                for task in dag.tasks:
-                    task.retries = 0
-                started = time.monotonic()
-                run = dag.test()
-                outcome.seconds[case.dag] = time.monotonic() - started
-                for ti in run.get_task_instances():
-                    outcome.states[(case.dag, ti.task_id)] = ti.state
-        out, err = capman.read_global_capture() if capman is not None else ("", "")
-        outcome.log = log.read_text(errors="replace") + out + err
-        outcome.messages = task_messages(outcome.log)
-        log.unlink()
+                outcome.test_dag(bag.dags[f"sync_{case.dag}"])
         outcome.after = snapshot(outcome.warehouse)
     return outcome
 
 
 @pytest.mark.parametrize("case", MYSQL_CONNECTION_CASES, ids=[c.id for c in MYSQL_CONNECTION_CASES])
 def test_bad_mysql_connection_fails_its_task_clearly(
-    case: TaskCase, mysql_task_runs: MySQLRunOutcome, reliability: Any
+    case: TaskCase, mysql_task_runs: RunOutcome, reliability: Any
 ) -> None:
     assert mysql_task_runs.states[(case.dag, case.task)] == "failed"
     message = mysql_task_runs.messages.get((case.dag, case.task), "")
@@ -900,13 +901,13 @@ def test_bad_mysql_connection_fails_its_task_clearly(
     )
 
 
-def test_a_wrong_mysql_password_never_reaches_the_logs(mysql_task_runs: MySQLRunOutcome) -> None:
+def test_a_wrong_mysql_password_never_reaches_the_logs(mysql_task_runs: RunOutcome) -> None:
     assert "Access denied" in mysql_task_runs.log
     assert MYSQL_SECRET not in mysql_task_runs.log
 
 
 def test_the_good_mysql_table_still_syncs_and_the_warehouse_is_otherwise_unchanged(
-    mysql_task_runs: MySQLRunOutcome,
+    mysql_task_runs: RunOutcome,
 ) -> None:
     assert mysql_task_runs.states[("m_good", "m_good_a")] == "success"
     new = {k for k in mysql_task_runs.after if k not in mysql_task_runs.before}

@@ -23,11 +23,10 @@ from tests.integration.bucket_support import parquet_bytes, write_csv, write_par
 from tests.reliability.test_bad_inputs import (
     RunOutcome,
     TaskCase,
-    captured_fds,
+    dag_run_output,
     dagbag,
     seed_warehouse,
     snapshot,
-    task_messages,
 )
 
 pytestmark = pytest.mark.integration
@@ -164,7 +163,6 @@ GOOD_TASKS = [("b_files", "f_good"), ("b_s3", "s_good")]
 
 @dataclass
 class BucketRunOutcome(RunOutcome):
-    log: str = ""
     endpoint: str = ""
     conflict_version: tuple[int, int] = (-1, -1)  # s_conflict's version after the good run, after the bad one
     s3_warehouse_keys: list[str] = field(default_factory=list)
@@ -249,13 +247,8 @@ def _run_bucket(s3_server: Any, tmp: Path, request: pytest.FixtureRequest) -> Bu
         mp.delenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_CONN_ID", raising=False)
         bag = dagbag()
         assert bag.import_errors == {}
-        for dag in bag.dags.values():
-            for task in dag.tasks:
-                task.retries = 0  # transient faults would otherwise wait a minute per retry
-        if capman is not None:
-            capman.read_global_capture()
-        with captured_fds() as log:
-            assert bag.dags["sync_b_schema"].test().state == "success", "the first sync of s_conflict must pass"
+        with dag_run_output(outcome, capman):
+            assert outcome.test_dag(bag.dags["sync_b_schema"]).state == "success", "the first sync must pass"
             conflict_before = _version(outcome.warehouse, "s_conflict")
             conflict = parquet_bytes({"id": [2], "amount": ["lots"]})
             s3_server.client().put_object(Bucket=SOURCE_BUCKET, Key=prefix + "p/b.parquet", Body=conflict)
@@ -266,15 +259,9 @@ def _run_bucket(s3_server: Any, tmp: Path, request: pytest.FixtureRequest) -> Bu
                 if dag_id == "sync_b_wh":
                     mp.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", s3_warehouse)
                     mp.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_CONN_ID", "b_wh_dead")
-                run = bag.dags[dag_id].test()
+                outcome.test_dag(bag.dags[dag_id])
                 mp.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", str(outcome.warehouse))
                 mp.delenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_CONN_ID", raising=False)
-                for ti in run.get_task_instances():
-                    outcome.states[(dag_id.removeprefix("sync_"), ti.task_id)] = ti.state
-        out, err = capman.read_global_capture() if capman is not None else ("", "")
-        outcome.log = log.read_text(errors="replace") + out + err
-        outcome.messages = task_messages(outcome.log)
-        log.unlink()
     outcome.after = snapshot(outcome.warehouse)
     outcome.conflict_version = (conflict_before, _version(outcome.warehouse, "s_conflict"))
     outcome.s3_warehouse_keys = s3_server.keys(s3_warehouse)

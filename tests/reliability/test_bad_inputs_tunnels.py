@@ -13,7 +13,6 @@ import json
 import os
 import re
 import socket
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -36,11 +35,10 @@ from tests.integration.ssh_support import (
 )
 from tests.reliability.test_bad_inputs import (
     RunOutcome,
-    captured_fds,
+    dag_run_output,
     dagbag,
     seed_warehouse,
     snapshot,
-    task_messages,
 )
 
 pytestmark = pytest.mark.integration
@@ -113,8 +111,6 @@ GOOD = [TunnelCase(f"{kind}-tunnel-good", kind, "good", (), "") for kind in ("po
 
 @dataclass
 class TunnelRuns(RunOutcome):
-    seconds: dict[str, float] = field(default_factory=dict)
-    log: str = ""
     secrets: list[str] = field(default_factory=list)  # key lines no log may hold
     values: dict[str, Any] = field(default_factory=dict)  # what the expectations' {placeholders} name
 
@@ -247,22 +243,9 @@ def _run_all(
         assert bag.import_errors == {}
         seed_warehouse(outcome.warehouse, "postgres_tunnel_key_refused")  # an existing table a failing task targets
         outcome.before = snapshot(outcome.warehouse)
-        if capman is not None:
-            capman.read_global_capture()
-        with captured_fds() as log:
+        with dag_run_output(outcome, capman):
             for case in [*GOOD, *CASES]:
-                dag = bag.dags[f"sync_{case.dag}"]
-                for task in dag.tasks:
-                    task.retries = 0
-                started = time.monotonic()
-                run = dag.test()
-                outcome.seconds[case.dag] = time.monotonic() - started
-                for ti in run.get_task_instances():
-                    outcome.states[(case.dag, ti.task_id)] = ti.state
-        out, err = capman.read_global_capture() if capman is not None else ("", "")
-        outcome.log = log.read_text(errors="replace") + out + err
-        outcome.messages = task_messages(outcome.log)
-        log.unlink()
+                outcome.test_dag(bag.dags[f"sync_{case.dag}"])
         outcome.after = snapshot(outcome.warehouse)
         assert bastion.wait_for_no_sessions(), "an SSH connection outlived its task"
     return outcome
