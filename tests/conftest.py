@@ -15,6 +15,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,9 +76,9 @@ def pg_db(pg_server: str) -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def mysql_db() -> Iterator[str]:
-    """A fresh, empty MySQL/MariaDB database for one test; its URI. Skips when no server answers."""
+@contextmanager
+def fresh_mysql_database() -> Iterator[str]:
+    """A fresh, empty MySQL/MariaDB database, dropped after the block; its URI. Skips when no server answers."""
     import pymysql
 
     from warehouse_sources.sources.mysql import MySQLParams
@@ -97,6 +98,13 @@ def mysql_db() -> Iterator[str]:
         with conn.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
         conn.close()
+
+
+@pytest.fixture
+def mysql_db() -> Iterator[str]:
+    """A fresh, empty MySQL/MariaDB database for one test; its URI."""
+    with fresh_mysql_database() as uri:
+        yield uri
 
 
 @pytest.fixture(scope="session")

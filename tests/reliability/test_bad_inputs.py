@@ -807,31 +807,14 @@ def mysql_task_runs(
     airflow_db: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[RunOutcome]:
     """Run each broken mysql source, and one good one, once through Airflow (dag.test), on a fresh database."""
-    import pymysql
+    from tests.conftest import fresh_mysql_database
 
-    from tests.conftest import DEFAULT_MYSQL
-    from warehouse_sources.sources.mysql import MySQLParams
-
-    server = os.environ.get("WS_TEST_MYSQL_URI", DEFAULT_MYSQL)
-    p = MySQLParams.from_uri(server)
-    try:
-        conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, connect_timeout=3)
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"no MySQL/MariaDB server at {p.host}:{p.port} ({exc}); start one or set WS_TEST_MYSQL_URI")
-    db = f"ws_test_{uuid.uuid4().hex[:10]}"
-    with conn.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{db}`")
-    try:
-        yield _run_mysql(server.rstrip("/") + f"/{db}", tmp_path_factory.mktemp("bad-inputs-mysql"), request)
-    finally:
-        with conn.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{db}`")
-        conn.close()
+    with fresh_mysql_database() as uri:
+        yield _run_mysql(uri, tmp_path_factory.mktemp("bad-inputs-mysql"), request)
 
 
-def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcome:
-    import json
-
+def create_good_mysql_table(uri: str) -> None:
+    """The table `good` (two rows) in the MySQL database `uri` names."""
     import pymysql
 
     from warehouse_sources.sources.mysql import MySQLParams
@@ -843,6 +826,15 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcom
         cursor.execute("INSERT INTO good VALUES (1, 'one'), (2, 'two')")
     conn.commit()
     conn.close()
+
+
+def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcome:
+    import json
+
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    create_good_mysql_table(uri)
+    p = MySQLParams.from_uri(uri)
     sources = tmp / "sources"
     sources.mkdir()
     good = TaskCase("good", "", "m_good_a", "{name: DB.good, synced_name: m_good_a}", (), "", dag="m_good")

@@ -10,18 +10,18 @@ still syncs in the same session.
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import fresh_mysql_database
 from tests.integration.helpers import sql
 from tests.integration.ssh_support import (
     MARGIN,
@@ -35,6 +35,7 @@ from tests.integration.ssh_support import (
 )
 from tests.reliability.test_bad_inputs import (
     RunOutcome,
+    create_good_mysql_table,
     dag_run_output,
     dagbag,
     seed_warehouse,
@@ -133,48 +134,13 @@ def tunnel_runs(
         stack.callback(admin.execute, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         pg = pg_server.rsplit("/", 1)[0] + f"/{db}"
         sql(pg, "CREATE TABLE good (id int PRIMARY KEY, v text)", "INSERT INTO good VALUES (1, 'one'), (2, 'two')")
-        mysql = stack.enter_context(_mysql_database())
+        mysql = stack.enter_context(fresh_mysql_database())
+        create_good_mysql_table(mysql)
         bastion = stack.enter_context(running_bastion(tmp / "bastion"))
         silent = stack.enter_context(socket.socket())
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)  # accepts TCP connections and never sends an SSH banner
         yield _run_all(bastion, silent.getsockname()[1], pg, mysql, tmp, request)
-
-
-@dataclass(frozen=True)
-class _MySQL:
-    host: str
-    port: int
-    user: str
-    password: str
-    database: str
-
-
-@contextmanager
-def _mysql_database() -> Iterator[_MySQL]:
-    """A fresh MySQL database holding the table `good`, dropped after the block."""
-    import pymysql
-
-    from tests.conftest import DEFAULT_MYSQL
-    from warehouse_sources.sources.mysql import MySQLParams
-
-    p = MySQLParams.from_uri(os.environ.get("WS_TEST_MYSQL_URI", DEFAULT_MYSQL))
-    try:
-        conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, connect_timeout=3)
-    except pymysql.err.OperationalError as exc:
-        pytest.skip(f"no MySQL/MariaDB server at {p.host}:{p.port} ({exc}); start one or set WS_TEST_MYSQL_URI")
-    db = f"ws_test_{uuid.uuid4().hex[:10]}"
-    with conn.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{db}`")
-        cursor.execute(f"CREATE TABLE `{db}`.good (id INT PRIMARY KEY, v VARCHAR(10))")
-        cursor.execute(f"INSERT INTO `{db}`.good VALUES (1, 'one'), (2, 'two')")
-    conn.commit()
-    try:
-        yield _MySQL(p.host, p.port, p.user, p.password or "", db)
-    finally:
-        with conn.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS `{db}`")
-        conn.close()
 
 
 def _ssh_connections(bastion: Bastion, silent_port: int, tmp: Path) -> tuple[dict[str, str], list[str], int]:
@@ -193,8 +159,11 @@ def _ssh_connections(bastion: Bastion, silent_port: int, tmp: Path) -> tuple[dic
     return conns, key_lines(bastion.user_key) + key_lines(stranger), closed
 
 
-def _source(case: TunnelCase, pg: str, mysql: _MySQL, nothing: int) -> tuple[str, dict[str, Any]]:
+def _source(case: TunnelCase, pg: str, mysql_uri: str, nothing: int) -> tuple[str, dict[str, Any]]:
     """The case's source file and its database connection."""
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    mysql = MySQLParams.from_uri(mysql_uri)
     tunnel = f"ssh_tunnel: {{conn_id: {case.ssh}_ssh}}\n" if case.tunnel else ""
     head = f"name: {case.dag}\nkind: {case.kind}\nconn_id: {case.dag}_db\n{tunnel}tables:\n"
     if case.kind == "mysql":
@@ -210,7 +179,7 @@ def _source(case: TunnelCase, pg: str, mysql: _MySQL, nothing: int) -> tuple[str
 
 
 def _run_all(
-    bastion: Bastion, silent_port: int, pg: str, mysql: _MySQL, tmp: Path, request: pytest.FixtureRequest
+    bastion: Bastion, silent_port: int, pg: str, mysql: str, tmp: Path, request: pytest.FixtureRequest
 ) -> TunnelRuns:
     import getpass
 
