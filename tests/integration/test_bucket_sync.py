@@ -6,6 +6,7 @@ import json
 import logging
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -193,3 +194,25 @@ def test_new_files_without_a_column_of_older_ones_append_nulls(folder: Path, war
         {"id": 1, "name": "ann", "note": '{"a":1}'},
         {"id": 2, "name": "bob", "note": None},
     ]
+
+
+def test_duckdb_draws_no_progress_bar_into_the_task_log(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB draws a bar of carriage returns on stdout for statements over 2 s (a sync's reads from S3
+    took 5-7 s in the bench): the reader's connection has it off; progress is the engine's log lines."""
+    import duckdb
+
+    from warehouse_sources.sources.bucket.reader import BucketReader
+
+    connect = duckdb.connect
+
+    def as_in_a_task(*args: Any, **kwargs: Any) -> Any:
+        conn = connect(*args, **kwargs)
+        conn.execute("SET enable_progress_bar = true")  # DuckDB's default outside pytest
+        return conn
+
+    monkeypatch.setattr(duckdb, "connect", as_in_a_task)
+    write_parquet(folder / "t" / "a.parquet", {"id": [1]})
+    with BucketReader(url(folder), {"t": {"pattern": "t/*.parquet", "format": "parquet"}}) as reader:
+        assert reader.describe("", "t") is not None
+        (enabled,) = reader._conn.execute("SELECT current_setting('enable_progress_bar')").fetchone()
+    assert enabled is False

@@ -60,7 +60,10 @@ class BucketReader:
     def __enter__(self) -> BucketReader:
         import duckdb
 
+        # DuckDB draws a progress bar on stdout for statements over 2 s: in a task log that is a
+        # wall of carriage returns; the sync logs its own progress (engine/progress.py).
         self._conn = duckdb.connect()
+        self._conn.execute("SET enable_progress_bar = false")
         self._conn.execute("SET TimeZone = 'UTC'")
         self._location = open_location(self._url, self._storage_options)
         if self._location.is_s3:
