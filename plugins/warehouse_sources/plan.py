@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.config.durations import parse_lookback
-from warehouse_sources.config.names import SyncMethod, split_table_name
+from warehouse_sources.config.names import SyncMethod
 from warehouse_sources.config.schedules import airflow_schedule
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class TablePlan:
     """One task: a source table synced into one warehouse table."""
 
     source_name: str
-    schema: str
+    schema: str  # "" for kinds without schemas (a bucket's tables of files)
     table: str
     synced_name: str
     method: SyncMethod
@@ -33,8 +33,8 @@ class TablePlan:
 
     @property
     def qualified_name(self) -> str:
-        """`schema.table` as the user wrote it, for messages."""
-        return f"{self.schema}.{self.table}"
+        """`schema.table` as the user wrote it (the table's name alone where there is no schema), for messages."""
+        return f"{self.schema}.{self.table}" if self.schema else self.table
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def plan_source(source: SourceConfig) -> SourcePlan:
     """Resolve names, schedule and per-table settings of a validated source."""
     tables = []
     for table in source.tables:
-        schema, name = split_table_name(table.name)
+        schema, name = source.schema_and_table(table)
         tables.append(
             TablePlan(
                 source_name=source.name,

@@ -17,7 +17,7 @@ LOG = logging.getLogger("warehouse_sources.tests.bucket")
 
 
 def table_plan(name: str, method: str = "full_table", **fields: Any) -> TablePlan:
-    values: dict[str, Any] = dict(source_name="files", schema="public", table=name, synced_name=name, method=method,
+    values: dict[str, Any] = dict(source_name="files", schema="", table=name, synced_name=name, method=method,
                                   replication_key=None, primary_key=None, lookback=None, enabled=True)  # fmt: skip
     values |= fields
     if values["primary_key"] is not None:

@@ -116,5 +116,9 @@ class S3Source(SourceConfig):
     def _url_form(cls, value: str) -> str:
         return bucket.check_url(value)
 
+    def schema_and_table(self, table: TableConfig) -> tuple[str, str]:
+        """A table of files has a name and no schema."""
+        return "", table.name
+
     def reader_options(self) -> dict[str, Any]:
         return {"url": self.url, "tables": {t.name: t.reader_options() for t in self.tables}}

@@ -197,6 +197,10 @@ class SourceConfig(BaseModel):
             raise ValueError(f"{value!r} must be letters, digits and underscores, not starting with a digit")
         return value
 
+    def schema_and_table(self, table: TableConfig) -> tuple[str, str]:
+        """Where `table` lives in the source: (schema, table); a bare name means schema `public`."""
+        return split_table_name(table.name)
+
     def synced_name(self, table: TableConfig) -> str:
         """Warehouse table name of `table`: its override, else table_prefix + table name."""
         return table.synced_name or self.table_prefix + split_table_name(table.name)[1]

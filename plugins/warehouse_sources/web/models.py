@@ -76,7 +76,7 @@ class RunPoint(BaseModel):
 
 class TableStatus(BaseModel):
     synced_name: str
-    schema_name: str
+    schema_name: str  # "" where the kind has no schemas (a bucket's tables of files)
     table: str
     enabled: bool
     enabled_origin: Literal["yaml", "ui"]

@@ -52,6 +52,8 @@ def test_the_design_example_validates_and_plans_reader_options() -> None:
         "amount": "DECIMAL(12, 2)"
     }
     assert tables["invoices"]["on_file_change"] == "warn"
+    # Tables of files have no schema: messages, the Sources page and run confs name them alone.
+    assert [(t.schema, t.qualified_name) for t in plan.tables] == [("", "invoices"), ("", "customers")]
 
 
 def test_file_urls_need_no_connection() -> None:

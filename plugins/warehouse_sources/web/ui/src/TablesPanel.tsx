@@ -42,7 +42,7 @@ const TableRow = ({ table, busy, locked, onSwitch, onSync }: { table: TableStatu
           </Switch.Root>
           <Box minW={0}>
             <Text fontWeight="semibold" truncate>
-              {table.schema_name}.{table.table}
+              {table.schema_name ? `${table.schema_name}.${table.table}` : table.table}
             </Text>
             <Text color="fg.muted" fontSize="xs" title={table.enabled ? "" : switchedBy}>
               → <Code size="sm">{table.synced_name}</Code> · {table.enabled ? "enabled" : "disabled"} ({switchedBy})
