@@ -64,7 +64,7 @@ CASES = [
     *(
         TunnelCase(
             f"{kind}-tunnel-key-refused", kind, "stranger", ("refused the login", "{bastion}"), "authorized_keys"
-        )  # fmt: skip
+        )
         for kind in ("postgres", "mysql")
     ),
     *(
@@ -73,31 +73,31 @@ CASES = [
     ),
     TunnelCase(
         "postgres-tunnel-bastion-silent", "postgres", "silent", ("did not answer",), f"connect timeout {TIMEOUT} s"
-    ),  # fmt: skip
+    ),
     TunnelCase(
         "mysql-tunnel-host-key-unknown",
         "mysql",
         "unknown_host",
         ("host key is unknown", "{bastion}"),
         "ssh-keyscan -p {port} 127.0.0.1",
-    ),  # fmt: skip
+    ),
     TunnelCase(
         "postgres-tunnel-connection-not-ssh",
         "postgres",
         "not_ssh",
         ("has type 'postgres'", "source 'postgres_tunnel_connection_not_ssh'"),
         "ssh_tunnel needs an 'ssh' connection",
-    ),  # fmt: skip
+    ),
     TunnelCase(
         "mysql-tunnel-connection-not-defined", "mysql", "missing", ("'missing_ssh'", "is not defined"), "create it"
-    ),  # fmt: skip
+    ),
     TunnelCase(
         "postgres-tunnel-database-unreachable",
         "postgres",
         "good",
         ("the bastion could not reach",),
         "127.0.0.1:{nothing}",
-    ),  # fmt: skip
+    ),
     TunnelCase(
         "snowflake-connection-not-snowflake",
         "snowflake",
@@ -105,7 +105,7 @@ CASES = [
         ("has type 'postgres'",),
         "a snowflake source needs a 'snowflake' connection",
         tunnel=False,
-    ),  # fmt: skip
+    ),
 ]
 GOOD = [TunnelCase(f"{kind}-tunnel-good", kind, "good", (), "") for kind in ("postgres", "mysql")]
 
