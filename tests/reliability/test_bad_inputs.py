@@ -529,6 +529,22 @@ def captured_fds() -> Iterator[Path]:
             os.close(saved[1])
 
 
+def run_each_once(outcome: RunOutcome, env: dict[str, str], dag_ids: list[str], seeded: str, capman: Any) -> None:
+    """With `env` set, run each DAG once through Airflow into `outcome`, around a warehouse that already
+    holds a table `seeded` (a failing task's target, so 'unchanged' covers existing tables too)."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        bag = dagbag()
+        assert bag.import_errors == {}
+        seed_warehouse(outcome.warehouse, seeded)
+        outcome.before = snapshot(outcome.warehouse)
+        with dag_run_output(outcome, capman):
+            for dag_id in dag_ids:
+                outcome.test_dag(bag.dags[dag_id])
+        outcome.after = snapshot(outcome.warehouse)
+
+
 _EXC_LINE = re.compile(r"^(?:[\w.]+\.)?\w*(?:Error|Exception|Exit)\b.*?: (.*)$")
 _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT")
 
@@ -856,17 +872,8 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcom
     }
     outcome = RunOutcome(warehouse=tmp / "warehouse")
     capman = request.config.pluginmanager.getplugin("capturemanager")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        bag = dagbag()
-        assert bag.import_errors == {}
-        seed_warehouse(outcome.warehouse, "m_port_a")  # an existing table a failing task targets
-        outcome.before = snapshot(outcome.warehouse)
-        with dag_run_output(outcome, capman):
-            for case in [good, *MYSQL_CONNECTION_CASES]:
-                outcome.test_dag(bag.dags[f"sync_{case.dag}"])
-        outcome.after = snapshot(outcome.warehouse)
+    dag_ids = [f"sync_{case.dag}" for case in [good, *MYSQL_CONNECTION_CASES]]
+    run_each_once(outcome, env, dag_ids, "m_port_a", capman)
     return outcome
 
 

@@ -36,10 +36,7 @@ from tests.integration.ssh_support import (
 from tests.reliability.test_bad_inputs import (
     RunOutcome,
     create_good_mysql_table,
-    dag_run_output,
-    dagbag,
-    seed_warehouse,
-    snapshot,
+    run_each_once,
 )
 
 pytestmark = pytest.mark.integration
@@ -205,18 +202,9 @@ def _run_all(
         "nothing": nothing,
     }
     capman = request.config.pluginmanager.getplugin("capturemanager")
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in env.items():
-            mp.setenv(key, value)
-        bag = dagbag()
-        assert bag.import_errors == {}
-        seed_warehouse(outcome.warehouse, "postgres_tunnel_key_refused")  # an existing table a failing task targets
-        outcome.before = snapshot(outcome.warehouse)
-        with dag_run_output(outcome, capman):
-            for case in [*GOOD, *CASES]:
-                outcome.test_dag(bag.dags[f"sync_{case.dag}"])
-        outcome.after = snapshot(outcome.warehouse)
-        assert bastion.wait_for_no_sessions(), "an SSH connection outlived its task"
+    dag_ids = [f"sync_{case.dag}" for case in [*GOOD, *CASES]]
+    run_each_once(outcome, env, dag_ids, "postgres_tunnel_key_refused", capman)
+    assert bastion.wait_for_no_sessions(), "an SSH connection outlived its task"
     return outcome
 
 
