@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from child import _last_operation, _pandas_if_installed, contender, main
+from child import _last_operation, _pandas_if_installed, contender, drain, main
 
 
 @contender("bucket_duckdb_copy")
@@ -109,15 +109,7 @@ def ours(args: dict[str, Any]) -> dict[str, Any]:
 def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
     """Our reader alone (listing, checks, DuckDB scan to Arrow), batches drained and dropped: the read share."""
     _imports()
-    started = time.monotonic()
-    rows = batches = 0
-    with _reader(args) as reader:
-        desc = reader.describe("public", args["table"])
-        assert desc is not None
-        for batch in reader.read(desc):
-            rows += batch.num_rows
-            batches += 1
-    return {"rows": rows, "seconds": time.monotonic() - started, "batches": batches}
+    return drain(lambda: _reader(args), "", args["table"])
 
 
 @contender("bucket_imports_only")

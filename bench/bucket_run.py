@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -191,11 +190,7 @@ def report(opts: argparse.Namespace, bench: Bench) -> None:
         *[f"| {c['target']} | {c['result']} | {c['detail']} |" for c in checks], "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in found.items()), "",
     ])  # fmt: skip
-    run.RESULTS.mkdir(exist_ok=True)
-    for name in (f"bucket-{stamp}", "bucket-latest"):
-        (run.RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-        (run.RESULTS / f"{name}.md").write_text(markdown)
-    print(f"\nwrote bench/results/bucket-{stamp}.json and .md (also bucket-latest.json, .md)")
+    run.write_results(f"bucket-{stamp}", "bucket-latest", data, markdown)
 
 
 def _version(name: str) -> str:

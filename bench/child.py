@@ -153,10 +153,15 @@ def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
 
     from warehouse_sources.sources.postgres import PostgresReader
 
+    return drain(lambda: PostgresReader(args["dsn"]), "public", args["table"])
+
+
+def drain(open_reader: Any, schema: str, table: str) -> dict[str, Any]:
+    """Open a `SourceReader`, describe `schema.table` and read it whole, dropping the batches: the read share."""
     started = time.monotonic()
     rows = batches = 0
-    with PostgresReader(args["dsn"]) as reader:
-        desc = reader.describe("public", args["table"])
+    with open_reader() as reader:
+        desc = reader.describe(schema, table)
         assert desc is not None
         for batch in reader.read(desc):
             rows += batch.num_rows

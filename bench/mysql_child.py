@@ -12,7 +12,7 @@ import os
 import time
 from typing import Any
 
-from child import _pandas_if_installed, contender, main
+from child import _pandas_if_installed, contender, drain, main
 
 
 def _database(uri: str) -> str:
@@ -114,15 +114,7 @@ def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
     _imports()
     from warehouse_sources.sources.mysql import MySQLReader
 
-    started = time.monotonic()
-    rows = batches = 0
-    with MySQLReader(args["uri"]) as reader:
-        desc = reader.describe(_database(args["uri"]), args["table"])
-        assert desc is not None
-        for batch in reader.read(desc):
-            rows += batch.num_rows
-            batches += 1
-    return {"rows": rows, "seconds": time.monotonic() - started, "batches": batches}
+    return drain(lambda: MySQLReader(args["uri"]), _database(args["uri"]), args["table"])
 
 
 @contender("mysql_imports_only")

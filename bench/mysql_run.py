@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import shutil
@@ -179,11 +178,7 @@ def report(opts: argparse.Namespace, results: list[Row], setup: dict[str, Any]) 
         render_markdown(lines), "", "| target | result | detail |", "|---|---|---|",
         *[f"| {c['target']} | {c['result']} | {c['detail']} |" for c in checks], "",
     ])  # fmt: skip
-    run.RESULTS.mkdir(exist_ok=True)
-    for name in (f"mysql-{stamp}", "mysql-latest"):
-        (run.RESULTS / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
-        (run.RESULTS / f"{name}.md").write_text(markdown)
-    print(f"\nwrote bench/results/mysql-{stamp}.json and .md (also mysql-latest.json, .md)")
+    run.write_results(f"mysql-{stamp}", "mysql-latest", data, markdown)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -428,12 +428,18 @@ def main(argv: list[str] | None = None) -> int:
         *[f"| {c['target']} | {c['result']} | {c['detail']} |" for c in checks], "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in report["versions"].items()), "",
     ])  # fmt: skip
-    for name in (f"bench-{stamp}", "latest"):
-        (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-        (RESULTS / f"{name}.md").write_text(markdown)
-    print(f"\nwrote bench/results/bench-{stamp}.json and .md (also latest.json, latest.md)")
+    write_results(f"bench-{stamp}", "latest", report, markdown)
     failed = [r for r in results if not r.ok]
     return 1 if failed else 0
+
+
+def write_results(name: str, latest: str, data: dict[str, Any], markdown: str) -> None:
+    """`data` as JSON and `markdown` under bench/results/, as `name` and again as `latest`."""
+    RESULTS.mkdir(exist_ok=True)
+    for stem in (name, latest):
+        (RESULTS / f"{stem}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+        (RESULTS / f"{stem}.md").write_text(markdown)
+    print(f"\nwrote bench/results/{name}.json and .md (also {latest}.json, {latest}.md)")
 
 
 if __name__ == "__main__":
