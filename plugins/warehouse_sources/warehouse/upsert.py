@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from warehouse_sources.errors import SyncFatalError
 from warehouse_sources.warehouse.spool import READ_BATCH_BYTES, ChangedKeys, Spool, spooling
 
 if TYPE_CHECKING:
@@ -183,7 +184,15 @@ def add_kept_rows(table: DeltaTable, spool: Spool, replacement: Replacement) -> 
 
     dataset = table.to_pyarrow_dataset()
     changed = ChangedKeys.of(spool.keys.cast(pa.schema([dataset.schema.field(k) for k in spool.keys.column_names])))
-    spool.add_kept(_rows_in_spans(dataset, replacement, spool.batch_rows(READ_BATCH_BYTES)), changed)
+    try:
+        spool.add_kept(_rows_in_spans(dataset, replacement, spool.batch_rows(READ_BATCH_BYTES)), changed)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        # The change set is spooled already: what fails here is the table's side, never a source value.
+        raise SyncFatalError(
+            f"{table.table_uri}: reading the synced table's own files for the MERGE failed, in the warehouse and "
+            f"not in a source value ({' '.join(str(exc).split())}); nothing was committed. Resync the table "
+            '(trigger with conf {"full_refresh": true}) to rewrite its files, and report this as a bug'
+        ) from exc
     # What the reading freed goes back to the system before the write allocates its own.
     pa.default_memory_pool().release_unused()
 
@@ -204,7 +213,9 @@ def _rows_in_spans(dataset: ds.Dataset, replacement: Replacement, batch_rows: in
             parquet = pq.ParquetFile(source, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
             if name not in parquet.schema_arrow.names:
                 continue  # a file older than the key column: its keys are NULL, in no span
+            types = in_table_types(parquet.schema_arrow, dataset.schema)
             for batch in parquet.iter_batches(batch_size=batch_rows, use_threads=False):
+                batch = batch if types is None else batch.cast(types)
                 keys = batch.column(name)
                 bounds = pc.min_max(keys).as_py()
                 if bounds["min"] is None:
@@ -217,3 +228,18 @@ def _rows_in_spans(dataset: ds.Dataset, replacement: Replacement, batch_rows: in
                     rows = batch.filter(span_predicate(name, met)[1])
                     if rows.num_rows:
                         yield rows
+
+
+def in_table_types(file_schema: pa.Schema, table_schema: pa.Schema) -> pa.Schema | None:
+    """The file's columns in the table's types, or None when they already are.
+
+    A file keeps the Arrow schema of the writer that made it: delta-rs's MERGE (DataFusion) writes
+    string_view and binary_view, the other writes string and binary. Read as stored, a view key
+    had no min_max kernel and failed every later update (issue 13, case 8); as the table's types,
+    every file reads alike whichever path wrote it.
+    """
+    import pyarrow as pa
+
+    fields = [table_schema.field(f.name) if f.name in table_schema.names else f for f in file_schema]
+    wanted = pa.schema(fields, metadata=file_schema.metadata)
+    return None if wanted.equals(file_schema) else wanted

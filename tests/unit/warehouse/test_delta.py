@@ -6,10 +6,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from warehouse_sources.errors import ConcurrentSyncError
+from warehouse_sources.errors import ConcurrentSyncError, SyncFatalError
 from warehouse_sources.warehouse import delta, spool, upsert
 from warehouse_sources.warehouse.state import STATE_KEY, SyncState, load_state
 
@@ -378,3 +379,38 @@ def test_merge_keeps_target_rows_whose_key_is_null_or_missing_from_older_files(u
     assert [(r["region"], r["id"], r["v"]) for r in got] == [
         ("eu", 2, "B"), ("eu", 9, "I"), ("eu", 1, "a"), (None, 3, "c"), ("eu", None, "old-a"), ("eu", None, "old-b")
     ]  # fmt: skip
+
+
+def test_a_string_key_table_rewritten_by_delta_merge_still_takes_bounded_updates(uri: str) -> None:
+    # delta-rs's MERGE (taken for a key SQL would need escaped) writes string_view and binary_view
+    # files; the bounded path read them as they were and failed on every later run (issue 13, case 8).
+    names = [f"user-{i:04d}" for i in range(60)] + ["back\\slash"]
+    before = rows_by(names, "old").append_column("raw", pa.array([n.encode() for n in names], pa.binary()))
+    delta.overwrite(uri, None, reader(before), state(1))
+    escaped = rows_by(["back\\slash", "user-0007"], "merged").append_column("raw", pa.array([b"m1", b"m2"]))
+    assert delta.merge(uri, DeltaTable(uri), reader(escaped), ("name",), state(2))["method"] == "merge"
+    view_files = [
+        f for f in DeltaTable(uri).file_uris() if pa.types.is_string_view(pq.read_schema(f).field("name").type)
+    ]
+    assert view_files, "delta-rs no longer writes string_view: the case this test guards is gone"
+    change = rows_by(["user-0003", "user-0007", "user-0100"], "new").append_column(
+        "raw", pa.array([b"n3", b"n7", b"n100"])
+    )
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), ("name",), state(3))
+    assert metrics["method"] == "replace" and metrics["num_target_rows_updated"] == 2
+    got = DeltaTable(uri).to_pyarrow_table().sort_by("name").to_pydict()
+    expected = {n: (f"old:{n}", n.encode()) for n in names}
+    expected.update({"back\\slash": ("merged:back\\slash", b"m1"), "user-0007": ("new:user-0007", b"n7")})
+    expected.update({"user-0003": ("new:user-0003", b"n3"), "user-0100": ("new:user-0100", b"n100")})
+    assert list(zip(got["name"], got["v"], got["raw"], strict=True)) == [(n, *expected[n]) for n in sorted(expected)]
+
+
+def test_a_table_file_the_bounded_merge_cannot_read_is_reported_as_the_warehouse_s_fault(uri: str) -> None:
+    # An Arrow error reading the table's own files was reported as "a source value cannot be
+    # stored" with advice to cast the source column (issue 13, case 8): name the table instead.
+    delta.overwrite(uri, None, reader(numbered(range(1, 101), "old")), state(100))
+    (data_file,) = DeltaTable(uri).file_uris()
+    Path(data_file).write_bytes(b"not a parquet file" * 64)
+    with pytest.raises(SyncFatalError, match=r"reading the synced table's own files .* not in a source value"):
+        delta.merge(uri, DeltaTable(uri), reader(numbered([5, 101], "new")), ("id",), state(101))
+    assert DeltaTable(uri).version() == 0
