@@ -86,6 +86,7 @@ def test_unsigned_bigint_is_a_cursor_but_gets_no_merge_key_span() -> None:
 def test_select_renders_bit_and_spatial_columns() -> None:
     assert col("bit", "bit(3)").select_sql() == "CAST(`c` AS UNSIGNED) AS `c`"
     assert col("point").select_sql() == "ST_AsText(`c`) AS `c`"
+    assert col("float").select_sql() == "CAST(`c` AS DOUBLE) AS `c`"
     assert MySQLColumn("a`b", "int", "int(11)").select_sql() == "`a``b`"
 
 

@@ -110,6 +110,8 @@ class MySQLColumn:
         ident = quote_ident(self.name)
         if self.data_type == "bit":  # raw bytes otherwise; as a number the text casts to an integer
             return f"CAST({ident} AS UNSIGNED) AS {ident}"
+        if self.data_type == "float":  # the text protocol rounds FLOAT to 6 digits; a double holds it exactly
+            return f"CAST({ident} AS DOUBLE) AS {ident}"
         if self.data_type in SPATIAL_TYPES:  # the internal format (SRID + WKB) otherwise
             return f"ST_AsText({ident}) AS {ident}"
         return ident
