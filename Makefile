@@ -1,5 +1,5 @@
 # The README's commands. Everything runs from the project's .venv (scripts/bootstrap.sh makes it).
-.PHONY: run demo touch test bench lint constraints
+.PHONY: run demo touch test test-fast bench lint constraints
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -18,6 +18,11 @@ touch:
 
 test:
 	scripts/test.sh
+
+# The fast tier for your own loop: pure unit tests, no service, no lint, no UI build (about 15 s).
+test-fast:
+	scripts/bootstrap.sh
+	$(VENV)/bin/pytest -m "not integration" -q
 
 bench:
 	scripts/bootstrap.sh dev,demo,bench

@@ -18,8 +18,11 @@ if [ ! -x /usr/sbin/sshd ] && [ "$(id -u)" -eq 0 ]; then
 fi
 # The Sources page: rebuild it from the locked npm dependencies; the committed bundle must be that build.
 scripts/build_ui.sh --check
+# Two workers by default (each test file stays on one worker, with its module fixtures); the
+# services (PostgreSQL, MariaDB, moto, Airflow's SQLite per worker) take them side by side.
+# WS_TEST_WORKERS=0 runs in one process.
 status=0
-.venv/bin/pytest "$@" || status=$?
+.venv/bin/pytest -n "${WS_TEST_WORKERS:-2}" --dist loadfile "$@" || status=$?
 if [ "$status" -eq 5 ]; then
   echo "pytest collected no tests; that is a failure here" >&2
   exit 1

@@ -158,3 +158,16 @@ def s3_server() -> Iterator[Any]:
 def s3_warehouse(s3_server: Any) -> tuple[str, dict[str, str]]:
     """A fresh warehouse root in the moto bucket and the storage options that reach it."""
     return s3_server.fresh_prefix(), s3_server.options()
+
+
+_FAST = REPO / "tests" / "unit"
+_NOT_FAST = _FAST / "web"  # builds an Airflow API app over a migrated metadata DB
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers by folder: everything outside tests/unit (and tests/unit/web) is `integration`, so
+    `make test-fast` (`-m "not integration"`) runs the pure unit tests and needs no service."""
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if not path.is_relative_to(_FAST) or path.is_relative_to(_NOT_FAST):
+            item.add_marker(pytest.mark.integration)

@@ -7,6 +7,7 @@ is rewritten; a partial or failing run leaves the committed file alone.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -35,6 +36,8 @@ SECTIONS = {
     "hostile names), changed and synced step by step; after every sync the warehouse equals the source read "
     "through psycopg, value by value, under the method's guarantee (a documented refusal counts as a pass only "
     "when the warehouse is left as it was).",
+    "Slowest tests": "The whole suite's slowest tests in the run that wrote this file (setup, call and teardown "
+    "added up; `scripts/test.sh` runs the suite on two pytest-xdist workers).",
 }
 
 
@@ -48,6 +51,14 @@ def _scrub(value: Any) -> Any:
     return _TEMP_PATH.sub("<tmp>", value).replace(str(REPORT.parent), ".")
 
 
+_FILE = "__test_file"  # which test file added a row: rows from parallel workers render in file order
+
+
+def _plain(value: Any) -> Any:
+    """A value pytest-xdist can carry from a worker to the controller (it renders as text anyway)."""
+    return value if isinstance(value, str | int | float | bool | None) else str(value)
+
+
 class ReliabilityReport:
     def __init__(self) -> None:
         self.rows: dict[str, list[dict[str, Any]]] = {}
@@ -55,7 +66,8 @@ class ReliabilityReport:
     def add(self, section: str, **row: Any) -> None:
         if section not in SECTIONS:
             raise KeyError(f"unknown report section {section!r}; known: {list(SECTIONS)}")
-        self.rows.setdefault(section, []).append({k: _scrub(v) for k, v in row.items()})
+        test_file = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[0]
+        self.rows.setdefault(section, []).append({_FILE: test_file} | {k: _plain(_scrub(v)) for k, v in row.items()})
 
     def render(self) -> str:
         lines = [
@@ -65,10 +77,10 @@ class ReliabilityReport:
             f"last full run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Do not edit by hand.",
         ]
         for section, about in SECTIONS.items():
-            rows = self.rows.get(section)
+            rows = sorted(self.rows.get(section, []), key=lambda row: row[_FILE])  # as one process runs them
             if not rows:
                 continue
-            columns = list(dict.fromkeys(k for row in rows for k in row))
+            columns = [k for k in dict.fromkeys(k for row in rows for k in row) if k != _FILE]
             lines += ["", f"## {section}", "", about, ""]
             lines.append("| " + " | ".join(columns) + " |")
             lines.append("|" + "---|" * len(columns))
@@ -86,12 +98,52 @@ def reliability() -> Iterator[ReliabilityReport]:
     yield _REPORT
 
 
+def _ran_here(session: pytest.Session) -> set[str]:
+    """The reliability test files this process ran, relative to this folder."""
+    paths = (Path(str(item.path)).resolve() for item in session.items)
+    return {str(p.relative_to(HERE)) for p in paths if p.is_relative_to(HERE)}
+
+
+_FROM_WORKERS: dict[str, Any] = {"files": set(), "rows": {}}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """Under pytest-xdist: gather each worker's rows and the files it ran, in worker order."""
+    out = getattr(node, "workeroutput", {}).get("reliability")
+    if not out:
+        return
+    _FROM_WORKERS["files"].update(out["files"])
+    for section, rows in out["rows"].items():
+        _FROM_WORKERS["rows"].setdefault(section, []).extend(rows)
+
+
+_SECONDS: dict[str, float] = {}
+SLOWEST = 15
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Every test's time, whichever folder it is in (under xdist the controller sees every report)."""
+    _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+
+
+def _add_slowest() -> None:
+    for nodeid, seconds in sorted(_SECONDS.items(), key=lambda kv: -kv[1])[:SLOWEST]:
+        _REPORT.rows.setdefault("Slowest tests", []).append({_FILE: "", "test": nodeid, "seconds": f"{seconds:.1f}"})
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    ran = [item for item in session.items if Path(str(item.path)).resolve().is_relative_to(HERE)]
-    files_run = {Path(str(item.path)).resolve() for item in ran}
-    every_file = set(HERE.glob("test_*.py"))
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the rows to the controller
+        workeroutput["reliability"] = {"files": sorted(_ran_here(session)), "rows": _REPORT.rows}
+        return
+    files_run = _ran_here(session) | _FROM_WORKERS["files"]
+    for section, rows in _FROM_WORKERS["rows"].items():
+        _REPORT.rows.setdefault(section, []).extend(rows)
+    every_file = {str(p.relative_to(HERE)) for p in HERE.glob("test_*.py")}
     if exitstatus != 0 or session.testsfailed or not _REPORT.rows or files_run != every_file:
         return
     if session.config.getoption("-k") or session.config.getoption("-m"):
         return
+    _add_slowest()
     REPORT.write_text(_REPORT.render())
