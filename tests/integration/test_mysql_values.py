@@ -5,6 +5,7 @@ Each test syncs a real table and compares what the warehouse holds with what the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from tests.integration.helpers import synced_rows
 from tests.integration.test_mysql_sync import mplan, run, sync
+from warehouse_sources.errors import PrimaryKeyError
 
 pytestmark = pytest.mark.integration
 METHODS = ["full_table", "incremental", "append_only"]
@@ -39,3 +41,33 @@ def test_float_keeps_every_digit_of_the_stored_float32(mysql_db: str, warehouse:
     assert stored == {
         i: (float(np.float32(v)), float(np.float32(v.lstrip("-")))) for i, v in enumerate(FLOATS)
     }  # fmt: skip
+
+
+def test_a_tinyint_1_key_keeps_its_integer_values(mysql_db: str, warehouse: str) -> None:
+    run(
+        mysql_db,
+        "CREATE TABLE k (id TINYINT(1) PRIMARY KEY, code TINYINT(1) UNIQUE, ok BOOL, at DATETIME NOT NULL)",
+        "INSERT INTO k VALUES (1, -1, 0, '2024-01-01'), (2, 5, 1, '2024-01-01'), (3, 7, 2, '2024-01-01')",
+    )
+    k = mplan(mysql_db, "k", "incremental", replication_key="at")
+    sync(mysql_db, warehouse, k)
+    run(mysql_db, "UPDATE k SET at = '2024-01-02', ok = 0 WHERE id = 3")
+    assert sync(mysql_db, warehouse, k).write == "merge"
+    assert [(r["id"], r["code"], r["ok"]) for r in synced_rows(warehouse, "k")] == [
+        (1, -1, False),
+        (2, 5, True),
+        (3, 7, False),
+    ]  # the key and the unique column are integers; a tinyint(1) in no unique key stays boolean
+
+
+def test_a_yaml_key_stored_as_boolean_is_refused_when_its_values_collapse(mysql_db: str, warehouse: str) -> None:
+    run(
+        mysql_db,
+        "CREATE TABLE b (id INT PRIMARY KEY, flag TINYINT(1), at DATETIME NOT NULL)",
+        "INSERT INTO b VALUES (1, 1, '2024-01-01'), (2, 2, '2024-01-01')",
+        "CREATE VIEW bv AS SELECT flag, at FROM b",
+    )
+    bv = mplan(mysql_db, "bv", "incremental", replication_key="at", primary_key=["flag"])
+    with pytest.raises(PrimaryKeyError, match=r"\(true\) appears more than once"):
+        sync(mysql_db, warehouse, bv)
+    assert not Path(warehouse, "bv").exists()

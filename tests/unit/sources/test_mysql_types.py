@@ -83,6 +83,13 @@ def test_unsigned_bigint_is_a_cursor_but_gets_no_merge_key_span() -> None:
     assert column.cursor_kind == "int" and not column.is_integer
 
 
+def test_a_tinyint_1_in_a_unique_key_is_an_integer_and_compared_as_stored() -> None:
+    keyed = MySQLColumn("c", "tinyint", "tinyint(1)", unique_key=True)
+    assert arrow_type(keyed) == pa.int8() and keyed.cursor_kind == "int" and keyed.key_sql() == "`c`"
+    flag = MySQLColumn("c", "tinyint", "tinyint(1)")
+    assert flag.key_sql() == "(`c` <> 0)" and flag.shown_sql() == "IF(MIN(`c`) <> 0, 'true', 'false')"
+
+
 def test_select_renders_bit_and_spatial_columns() -> None:
     assert col("bit", "bit(3)").select_sql() == "CAST(`c` AS UNSIGNED) AS `c`"
     assert col("point").select_sql() == "ST_AsText(`c`) AS `c`"

@@ -23,6 +23,10 @@ FROM information_schema.COLUMNS WHERE {same_table}
 ORDER BY ORDINAL_POSITION
 """
 
+UNIQUE_SQL = """
+SELECT DISTINCT COLUMN_NAME FROM information_schema.STATISTICS WHERE {same_table} AND NON_UNIQUE = 0
+"""
+
 PRIMARY_KEY_SQL = """
 SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
 WHERE {same_table} AND CONSTRAINT_NAME = 'PRIMARY'
@@ -59,6 +63,7 @@ def describe_table(rows: Rows, schema: str, table: str) -> TableDescription | No
     found = rows(COLUMNS_SQL.format(same_table=same_table))
     if not found:  # every MySQL table and view has at least one column
         return None
+    unique = {_text(r[0]) for r in rows(UNIQUE_SQL.format(same_table=same_table))}
     columns = tuple(
         MySQLColumn(
             name=_text(r[0]),
@@ -66,6 +71,7 @@ def describe_table(rows: Rows, schema: str, table: str) -> TableDescription | No
             column_type=_text(r[2]),
             precision=None if r[3] is None else int(r[3]),
             scale=None if r[4] is None else int(r[4]),
+            unique_key=_text(r[0]) in unique,
         )
         for r in found
     )

@@ -151,13 +151,15 @@ class MySQLReader:
 
     def key_problems(self, desc: TableDescription, keys: tuple[str, ...], where: str) -> tuple[int, str | None]:
         """(rows matching `where` with a NULL in a key column, one duplicated key's text or None)."""
-        idents = ", ".join(quote_ident(k) for k in keys)
+        columns = [mysql_column(desc, k) for k in keys]
         table = qualified(desc.schema, desc.table)
         any_null = " OR ".join(f"{quote_ident(k)} IS NULL" for k in keys)
         condition = f"({where}) AND ({any_null})" if where else any_null
         (null_rows,), *_ = self.rows(f"SELECT count(*) FROM {table} WHERE {condition}")
-        shown = "CONCAT('(', CONCAT_WS(', ', " + ", ".join(f"QUOTE({quote_ident(k)})" for k in keys) + "), ')')"
-        dup = f"SELECT {shown} FROM {table} WHERE {where or 'TRUE'} GROUP BY {idents} HAVING count(*) > 1 LIMIT 1"
+        # Keys compared as the warehouse will compare them (`key_sql`), not by the column's collation.
+        stored = ", ".join(c.key_sql() for c in columns)
+        shown = "CONCAT('(', CONCAT_WS(', ', " + ", ".join(c.shown_sql() for c in columns) + "), ')')"
+        dup = f"SELECT {shown} FROM {table} WHERE {where or 'TRUE'} GROUP BY {stored} HAVING count(*) > 1 LIMIT 1"
         found = self.rows(dup)
         return int(null_rows), (str(found[0][0]) if found else None)
 

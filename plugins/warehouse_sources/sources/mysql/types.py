@@ -63,6 +63,7 @@ class MySQLColumn:
     column_type: str
     precision: int | None = None
     scale: int | None = None
+    unique_key: bool = False  # part of the primary key or a unique index: its values identify rows
 
     @property
     def type_sql(self) -> str:
@@ -74,8 +75,9 @@ class MySQLColumn:
 
     @property
     def is_boolean(self) -> bool:
-        """TINYINT(1), which BOOL and BOOLEAN are aliases of: stored as boolean (nonzero is true)."""
-        return self.column_type.lower() == "tinyint(1)"
+        """TINYINT(1), which BOOL and BOOLEAN are aliases of: stored as boolean (nonzero is true).
+        Not in a unique key: there 1, 2 and 3 are three rows, and as booleans they would be one."""
+        return self.column_type.lower() == "tinyint(1)" and not self.unique_key
 
     @property
     def is_integer(self) -> bool:
@@ -104,6 +106,20 @@ class MySQLColumn:
             return None
         scale = self.scale or 0
         return (self.precision, scale) if self.precision <= MAX_DECIMAL_PRECISION else None
+
+    def key_sql(self) -> str:
+        """The column as the warehouse compares it in a merge key: booleans as true or false."""
+        ident = quote_ident(self.name)
+        if self.is_boolean:
+            return f"({ident} <> 0)"
+        return ident
+
+    def shown_sql(self) -> str:
+        """One value of a group of `key_sql` twins, quoted for a message, as the warehouse stores it."""
+        ident = quote_ident(self.name)
+        if self.is_boolean:
+            return f"IF(MIN({ident}) <> 0, 'true', 'false')"
+        return f"QUOTE(MIN({ident}))"
 
     def select_sql(self) -> str:
         """The column in the SELECT list: as is, or rendered where the raw text would not do."""
