@@ -71,3 +71,24 @@ def test_a_yaml_key_stored_as_boolean_is_refused_when_its_values_collapse(mysql_
     with pytest.raises(PrimaryKeyError, match=r"\(true\) appears more than once"):
         sync(mysql_db, warehouse, bv)
     assert not Path(warehouse, "bv").exists()
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        "CREATE TABLE sv (id INT PRIMARY KEY, v VARCHAR(5), at DATETIME NOT NULL) WITH SYSTEM VERSIONING",
+        "CREATE TABLE sv (id INT PRIMARY KEY, v VARCHAR(5), at DATETIME NOT NULL, "
+        "rs TIMESTAMP(6) GENERATED ALWAYS AS ROW START, re TIMESTAMP(6) GENERATED ALWAYS AS ROW END, "
+        "PERIOD FOR SYSTEM_TIME (rs, re)) WITH SYSTEM VERSIONING",
+    ],
+    ids=["hidden-period", "declared-period"],
+)
+def test_a_system_versioned_table_merges_on_its_key_without_the_period(
+    mysql_db: str, warehouse: str, create: str
+) -> None:
+    run(mysql_db, create, "INSERT INTO sv (id, v, at) VALUES (1, 'a', '2024-01-01'), (2, 'b', '2024-01-01')")
+    sv = mplan(mysql_db, "sv", "incremental", replication_key="at")
+    sync(mysql_db, warehouse, sv)
+    run(mysql_db, "UPDATE sv SET v = 'new', at = '2024-01-02' WHERE id = 2")
+    assert sync(mysql_db, warehouse, sv).write == "merge"
+    assert [(r["id"], r["v"]) for r in synced_rows(warehouse, "sv")] == [(1, "a"), (2, "new")]

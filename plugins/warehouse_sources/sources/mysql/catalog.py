@@ -18,10 +18,13 @@ SAME_TABLE = """TABLE_SCHEMA = {schema} AND TABLE_NAME = {table}
   AND CAST(TABLE_SCHEMA AS BINARY) = {schema_bytes} AND CAST(TABLE_NAME AS BINARY) = {table_bytes}"""
 
 COLUMNS_SQL = """
-SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE
+SELECT COLUMN_NAME, LOWER(DATA_TYPE), COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, GENERATION_EXPRESSION
 FROM information_schema.COLUMNS WHERE {same_table}
 ORDER BY ORDINAL_POSITION
 """
+# MariaDB's system-versioned tables: the period's columns, which MariaDB adds to the primary key
+# (and hides, unless declared). Only current rows are read, so the key without them is unique.
+PERIOD_COLUMNS = ("ROW START", "ROW END")
 
 UNIQUE_SQL = """
 SELECT DISTINCT COLUMN_NAME FROM information_schema.STATISTICS WHERE {same_table} AND NON_UNIQUE = 0
@@ -75,8 +78,14 @@ def describe_table(rows: Rows, schema: str, table: str) -> TableDescription | No
         )
         for r in found
     )
-    primary_key = tuple(_text(r[0]) for r in rows(PRIMARY_KEY_SQL.format(same_table=same_table)))
-    return TableDescription(schema, table, columns, primary_key)
+    return TableDescription(schema, table, columns, _primary_key(rows, same_table, found))
+
+
+def _primary_key(rows: Rows, same_table: str, found: list[tuple[Any, ...]]) -> tuple[str, ...]:
+    """The primary key's columns, less a system-versioned table's period (hidden or declared)."""
+    keyable = {_text(r[0]) for r in found if _text(r[5] or "").upper() not in PERIOD_COLUMNS}
+    named = (_text(r[0]) for r in rows(PRIMARY_KEY_SQL.format(same_table=same_table)))
+    return tuple(name for name in named if name in keyable)
 
 
 def similar_tables(rows: Rows, schema: str, table: str) -> list[str]:
