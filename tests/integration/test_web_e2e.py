@@ -25,8 +25,6 @@ RUN_TIMEOUT_MS = 180_000
 
 @pytest.fixture(scope="module")
 def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium (apt-get install chromium)")
     with airflow_stack(pg_server, tmp_path_factory.mktemp("e2e")) as running:
         deadline = time.monotonic() + 120
         while running.api("GET", "/api/v2/dags?dag_id_pattern=sync_")["total_entries"] < 2:
@@ -38,6 +36,9 @@ def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium (apt-get install chromium)")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
@@ -144,6 +145,56 @@ def test_resync_of_one_table_rebuilds_it_after_a_confirmation(page: Any, stack: 
     xcom = stack.api("GET", f"/api/v2/dags/sync_billing/dagRuns/{quote(run['dag_run_id'], safe='')}"
                             "/taskInstances/billing_refunds/xcomEntries/return_value")  # fmt: skip
     assert "overwrite" in str(xcom["value"])
+
+
+def _wait_import_errors(stack: Stack, present: bool) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 120
+    while True:
+        errors = stack.api("GET", "/api/v2/importErrors")["import_errors"]
+        if bool(errors) == present:
+            return list(errors)
+        assert time.monotonic() < deadline, f"import errors did not become {'present' if present else 'empty'}"
+        time.sleep(2)
+
+
+def _sync_when_idle(stack: Stack, name: str) -> str:
+    """Start a sync through the plugin, waiting out a run already active (unpausing may start one)."""
+    import urllib.error
+
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return str(stack.api("POST", f"/warehouse-sources/api/sources/{name}/sync", {})["dag_run_id"])
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode()
+            assert exc.code == 409 and "wait for it to finish" in detail, detail
+        assert time.monotonic() < deadline, f"a run of {name} stayed active"
+        time.sleep(2)
+
+
+def test_a_broken_source_file_leaves_the_other_source_syncing(stack: Stack) -> None:
+    crm = stack.sources / "crm.yaml"
+    original = crm.read_text()
+    crm.write_text(original + "owner_note: typo\n")
+    try:
+        (error,) = _wait_import_errors(stack, present=True)
+        assert error["filename"] == "warehouse_sources_config_errors.py"
+        assert "crm.yaml: owner_note: unknown key" in error["stack_trace"]
+        time.sleep(6)  # one more parse of the DAG file: sync_billing must still be there afterwards
+        assert stack.api("GET", "/api/v2/dags/sync_billing")["is_stale"] is False
+        warnings = stack.api("GET", "/warehouse-sources/api/sources")["warnings"]
+        assert any("crm.yaml: owner_note: unknown key" in w for w in warnings), warnings
+        stack.api("POST", "/warehouse-sources/api/sources/billing/unpause", {})
+        run = _sync_when_idle(stack, "billing")
+        deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+        while (state := latest_run(stack, "sync_billing"))["state"] in ("queued", "running"):
+            assert time.monotonic() < deadline, "the sync of billing did not finish"
+            time.sleep(2)
+        assert state["dag_run_id"] == run
+        assert state["state"] == "success"
+    finally:
+        crm.write_text(original)
+    _wait_import_errors(stack, present=False)
 
 
 def test_delete_names_every_table_then_drops_them(page: Any, stack: Stack) -> None:

@@ -18,7 +18,6 @@ from warehouse_sources.plan import SourcePlan, plan_source
 
 START_DATE = pendulum.datetime(2024, 1, 1, tz="UTC")
 DEFAULT_ARGS = {"owner": "warehouse-sources", "retries": 2, "retry_delay": pendulum.duration(minutes=1)}
-ERRORS_DAG_ID = "warehouse_sources_config_errors"
 
 
 def schedule_phrase(plan: SourcePlan) -> str:
@@ -92,38 +91,39 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
     return dag
 
 
-class ConfigErrorsDag(DAG):
-    """Carries the problems of broken source files into the DagBag as one import error.
-
-    The DagBag validates each DAG a file defines before adding it; this one fails that
-    validation on purpose, so Airflow records the problems as an import error while the
-    valid sources from the same file are still added.
-    """
-
-    problems: list[str]
-
-    def validate(self) -> None:
-        raise ConfigError(self.problems)
-
-
 def build_dags(sources_dir: Path) -> dict[str, DAG]:
-    """Every valid source's DAG, plus the carrier of config errors when any file is broken."""
+    """Every valid source's DAG; broken files are left to `raise_config_errors` (never raised here)."""
     result = load_sources(sources_dir)
     dags: dict[str, DAG] = {}
     for loaded in result.sources:
         dag = build_dag(plan_source(loaded.config), loaded.path)
         dags[dag.dag_id] = dag
-    if result.problems:
-        carrier = ConfigErrorsDag(dag_id=ERRORS_DAG_ID, schedule=None, start_date=START_DATE)
-        carrier.problems = [p for problems in result.problems.values() for p in problems]
-        dags[ERRORS_DAG_ID] = carrier
     return dags
 
 
-def register_dags(namespace: dict[str, Any], sources_dir: Path | None = None) -> None:
-    """Put the DAGs in a DAG file's globals(), where the DagBag finds them."""
-    if sources_dir is None:
-        from warehouse_sources.settings import load_settings
+def _sources_dir(sources_dir: Path | None) -> Path:
+    if sources_dir is not None:
+        return sources_dir
+    from warehouse_sources.settings import load_settings
 
-        sources_dir = load_settings().sources_dir
-    namespace.update(build_dags(sources_dir))
+    return load_settings().sources_dir
+
+
+def register_dags(namespace: dict[str, Any], sources_dir: Path | None = None) -> None:
+    """Put the valid sources' DAGs in a DAG file's globals(), where the DagBag finds them.
+
+    This never raises for a broken source file: Airflow 3.3 marks every DAG of a file with an
+    import error as stale, which would stop every source for one typo.
+    """
+    namespace.update(build_dags(_sources_dir(sources_dir)))
+
+
+def raise_config_errors(sources_dir: Path | None = None) -> None:
+    """Raise one ConfigError listing every broken source file's problems, if there is any.
+
+    Called by a DAG file of its own that defines no DAG, so the import error Airflow records
+    names the broken files and fields without touching the valid sources' DAGs.
+    """
+    result = load_sources(_sources_dir(sources_dir))
+    if result.problems:
+        raise ConfigError([p for problems in result.problems.values() for p in problems])
