@@ -5,6 +5,8 @@ Each test syncs a real table and compares what the warehouse holds with what the
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 from tests.integration.helpers import synced_rows
 from tests.integration.test_mysql_sync import mplan, run, sync
 from warehouse_sources.errors import PrimaryKeyError
+from warehouse_sources.sources.mysql.types import ZERO_DATE_NOTE
 
 pytestmark = pytest.mark.integration
 METHODS = ["full_table", "incremental", "append_only"]
@@ -92,3 +95,28 @@ def test_a_system_versioned_table_merges_on_its_key_without_the_period(
     run(mysql_db, "UPDATE sv SET v = 'new', at = '2024-01-02' WHERE id = 2")
     assert sync(mysql_db, warehouse, sv).write == "merge"
     assert [(r["id"], r["v"]) for r in synced_rows(warehouse, "sv")] == [(1, "a"), (2, "new")]
+
+
+@pytest.mark.parametrize("method", ["incremental", "append_only"])
+def test_invalid_dates_in_a_cursor_column_are_counted_and_stored_as_null(
+    mysql_db: str, warehouse: str, method: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    run(
+        mysql_db,
+        "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
+        "CREATE TABLE iv (id INT PRIMARY KEY, day DATE, at DATETIME(6))",
+        "INSERT INTO iv VALUES (1, '2024-02-30', '2024-04-31 10:00:00'), (2, '2024-02-29', '2023-02-29 00:00:00.5'), "
+        "(3, '2023-02-29', '2024-03-01 00:00:00')",
+    )
+    iv = mplan(mysql_db, "iv", method, replication_key="day")
+    with caplog.at_level(logging.INFO):
+        first = sync(mysql_db, warehouse, iv)
+    assert (first.null_keys, first.cursor) == (2, "2024-02-29")
+    assert f"2 values of column 'day' ({ZERO_DATE_NOTE})" in caplog.text
+    assert f"2 values of column 'at' ({ZERO_DATE_NOTE})" in caplog.text
+    assert synced_rows(warehouse, "iv") == [
+        {"id": 1, "day": None, "at": None},
+        {"id": 2, "day": date(2024, 2, 29), "at": None},
+        {"id": 3, "day": None, "at": datetime(2024, 3, 1, tzinfo=UTC)},
+    ]
+    assert sync(mysql_db, warehouse, iv).null_keys == 2

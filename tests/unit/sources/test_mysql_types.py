@@ -134,3 +134,11 @@ def test_rows_to_batch_counts_nulled_values_per_column() -> None:
     assert batch.schema == schema and batch.num_rows == 2
     assert batch.column("d").to_pylist() == [None, date(2024, 1, 1)]
     assert notes == {("d", ZERO_DATE_NOTE): 1}
+
+
+def test_days_past_the_month_end_become_null_and_are_counted() -> None:
+    days, nulled = to_arrow(("2024-02-29", "2023-02-29", "2024-04-31", "2000-02-29", "1900-02-29", None), pa.date32())
+    assert days.to_pylist() == [date(2024, 2, 29), None, None, date(2000, 2, 29), None, None]
+    assert nulled == 3
+    stamps, nulled = to_arrow(("2024-02-30 10:00:00.5", "0999-12-31 23:59:59"), pa.timestamp("us", tz="UTC"))
+    assert stamps.to_pylist() == [None, datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC)] and nulled == 1

@@ -138,7 +138,8 @@ class MySQLReader:
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
         """(max key at or above `lower`, rows whose key no cursor can hold) in the current snapshot.
 
-        A cursor can't hold NULL, a zero date, a zero month or day, or year 0; those rows are counted.
+        A cursor can't hold NULL, a zero date, a zero month or day, year 0 or a day past the month's end;
+        those rows are counted.
         """
         column = mysql_column(desc, key)
         ident, table = quote_ident(key), qualified(desc.schema, desc.table)

@@ -55,8 +55,9 @@ def cursor_literal(value: CursorValue, data_type: str) -> str:
 
 
 # Cursor values are Python dates and datetimes: years 1 to 9999. Zero dates ('0000-00-00'),
-# dates with a zero month or day (allowed by lax sql_modes) and year 0 are left to the first
-# full load, like NULL keys, and counted.
+# dates with a zero month or day (allowed by lax sql_modes), year 0 and days past the month's end
+# ('2024-02-30', allowed by ALLOW_INVALID_DATES) are left to the first full load, like NULL keys,
+# and counted.
 CURSOR_LIMITS = {
     "date": ("DATE'0001-01-01'", "DATE'9999-12-31'"),
     "datetime": ("TIMESTAMP'0001-01-01 00:00:00'", "TIMESTAMP'9999-12-31 23:59:59.999999'"),
@@ -72,4 +73,5 @@ def within_cursor_range(ident: str, data_type: str) -> str:
     condition = f"{ident} BETWEEN {limits[0]} AND {limits[1]}"
     if data_type == "timestamp":  # no partial dates in a TIMESTAMP; its zero value is below the range
         return condition
-    return f"{condition} AND MONTH({ident}) > 0 AND DAYOFMONTH({ident}) > 0"
+    # Date arithmetic gives NULL for a date that does not exist, whatever the sql_mode.
+    return f"{condition} AND MONTH({ident}) > 0 AND DAYOFMONTH({ident}) > 0 AND {ident} + INTERVAL 0 DAY IS NOT NULL"

@@ -7,7 +7,8 @@ integers, so unsigned types take the next wider signed type, and BIGINT UNSIGNED
 becomes decimal(20,0) (exact, and ordered like the source, so it still works as a key).
 
 Values no Delta column can hold become NULL and are counted (`ValueNotes`): zero dates
-('0000-00-00'), dates with a zero month or day (lax sql_modes allow them) and year 0.
+('0000-00-00'), dates with a zero month or day (lax sql_modes allow them), year 0 and days past
+the month's end ('2024-02-30', which ALLOW_INVALID_DATES lets in).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ SPATIAL_TYPES = frozenset(
 MAX_DECIMAL_PRECISION = 38
 # A zero date, a zero month or day, or year 0: no Delta date holds them.
 NOT_A_DATE = r"^0000-|^\d{4}-00-|^\d{4}-\d{2}-00"
-ZERO_DATE_NOTE = "zero date, zero month or day, or year 0"
+ZERO_DATE_NOTE = "zero date, zero month or day, year 0, or a day past the month's end"
 
 
 @dataclass(frozen=True)
@@ -187,13 +188,24 @@ def _dates(text: pa.Array, target: pa.DataType) -> tuple[pa.Array, int]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    bad = pc.fill_null(pc.match_substring_regex(text, NOT_A_DATE), False)
+    bad = pc.fill_null(pc.or_(pc.match_substring_regex(text, NOT_A_DATE), _past_month_end(text)), False)
     count = pc.sum(bad).as_py() or 0
     if count:
         text = pc.if_else(bad, pa.scalar(None, pa.string()), text)
     if pa.types.is_date32(target):
         return text.cast(pa.date32()), count
     return text.cast(pa.timestamp("us")).cast(target), count
+
+
+def _past_month_end(text: pa.Array) -> pa.Array:
+    """True for a day the month does not have ('2024-02-30'): parsing rolls it over into the next
+    month ('2024-03-01'), so it does not print back as it was read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    day = pc.utf8_slice_codeunits(text, 0, 10)
+    parsed = pc.strptime(day, format="%Y-%m-%d", unit="s", error_is_null=True)
+    return pc.not_equal(pc.fill_null(parsed.cast(pa.date32()).cast(pa.string()), ""), day)
 
 
 def rows_to_batch(rows: list[tuple[object, ...]], schema: pa.Schema, notes: ValueNotes) -> pa.RecordBatch:
