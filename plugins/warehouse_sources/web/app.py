@@ -33,6 +33,7 @@ def create_app() -> FastAPI:
 
     from warehouse_sources.web.actions import Conflict, NotFound
     from warehouse_sources.web.auth import require_user
+    from warehouse_sources.web.guards import BodyLimit
     from warehouse_sources.web.routes import router
 
     app = FastAPI(
@@ -40,6 +41,7 @@ def create_app() -> FastAPI:
         version="1",
         description="Sources, their status and actions. Every route needs an Airflow token (POST /auth/token).",
     )
+    app.add_middleware(BodyLimit)  # inside the 401 guard: no token, no 413 either
     app.middleware("http")(require_user)
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(NotFound, _not_found)

@@ -22,26 +22,32 @@ UNAUTHENTICATED = (
 _VERBS = {"read": "read", "run": "trigger runs of", "edit": "edit", "delete": "delete"}
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
 def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, credentials = header.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
-        return credentials.strip()
     from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
 
-    return request.cookies.get(COOKIE_NAME_JWT_TOKEN)
+    return _bearer(request) or request.cookies.get(COOKIE_NAME_JWT_TOKEN)
 
 
 async def require_user(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Middleware: 401 for a missing, expired or invalid token, whatever the route."""
+    """Middleware: 401 for a missing, expired or invalid token, whatever the route; then 403 for a
+    cookie-authenticated request that changes state and is not same-origin JSON (see `guards`)."""
     from airflow.api_fastapi.core_api.security import resolve_user_from_token
     from fastapi import HTTPException
     from fastapi.responses import JSONResponse
+
+    from warehouse_sources.web.guards import CROSS_SITE, same_origin_json
 
     try:
         await resolve_user_from_token(_token(request))
     except HTTPException:
         return JSONResponse({"detail": UNAUTHENTICATED}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    if _bearer(request) is None and not same_origin_json(request.method, request.headers):
+        return JSONResponse({"detail": CROSS_SITE}, status_code=403)
     return await call_next(request)
 
 

@@ -59,11 +59,15 @@ export class ApiError extends Error {
 /** A URL relative to Airflow's base URL (the UI sets <base href>), so sub-path deployments work. */
 export const airflowUrl = (path: string): string => new URL(path, document.baseURI).toString();
 
+/** Every request that changes state is same-origin JSON (`{}` when there is nothing to send):
+ * the plugin refuses any other such request made with the UI's cookie, as a form from another
+ * site could send it. */
 const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const reads = method === "GET";
   const response = await fetch(airflowUrl(`warehouse-sources/api/${path}`), {
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: reads ? undefined : JSON.stringify(body ?? {}),
     credentials: "same-origin",
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers: reads ? {} : { "Content-Type": "application/json" },
     method,
   });
   const data: unknown = await response.json().catch(() => ({}));
