@@ -120,3 +120,26 @@ def test_invalid_dates_in_a_cursor_column_are_counted_and_stored_as_null(
         {"id": 3, "day": None, "at": datetime(2024, 3, 1, tzinfo=UTC)},
     ]
     assert sync(mysql_db, warehouse, iv).null_keys == 2
+
+
+def test_a_yaml_key_is_compared_byte_by_byte_like_the_warehouse(mysql_db: str, warehouse: str) -> None:
+    """utf8mb4_general_ci calls 'abc', 'ABC' and 'abc ' equal (case-insensitive, PAD SPACE); the
+    warehouse holds three keys, so the source's own comparison must not refuse them as duplicates."""
+    run(
+        mysql_db,
+        "CREATE TABLE c (id INT PRIMARY KEY, code VARCHAR(10) COLLATE utf8mb4_general_ci, at DATETIME NOT NULL)",
+        "INSERT INTO c VALUES (1, 'abc', '2024-01-01'), (2, 'ABC', '2024-01-01'), (3, 'abc ', '2024-01-01'), "
+        "(4, 'Ärger', '2024-01-01'), (5, 'ärger', '2024-01-01')",
+        "CREATE VIEW cv AS SELECT code, id, at FROM c",
+        "CREATE VIEW twice AS SELECT code, at FROM c UNION ALL SELECT code, at FROM c WHERE id = 1",
+    )
+    cv = mplan(mysql_db, "cv", "incremental", replication_key="at", primary_key=["code"])
+    sync(mysql_db, warehouse, cv)
+    run(mysql_db, "UPDATE c SET id = 20, at = '2024-01-02' WHERE code = BINARY 'ABC'")
+    assert sync(mysql_db, warehouse, cv).write == "merge"
+    assert sorted((r["code"], r["id"]) for r in synced_rows(warehouse, "cv")) == [
+        ("ABC", 20), ("abc", 1), ("abc ", 3), ("Ärger", 4), ("ärger", 5)
+    ]  # fmt: skip
+    twice = mplan(mysql_db, "twice", "incremental", replication_key="at", primary_key=["code"])
+    with pytest.raises(PrimaryKeyError, match=r"\('abc'\) appears more than once"):
+        sync(mysql_db, warehouse, twice)

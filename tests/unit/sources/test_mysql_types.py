@@ -88,6 +88,7 @@ def test_a_tinyint_1_in_a_unique_key_is_an_integer_and_compared_as_stored() -> N
     assert arrow_type(keyed) == pa.int8() and keyed.cursor_kind == "int" and keyed.key_sql() == "`c`"
     flag = MySQLColumn("c", "tinyint", "tinyint(1)")
     assert flag.key_sql() == "(`c` <> 0)" and flag.shown_sql() == "IF(MIN(`c`) <> 0, 'true', 'false')"
+    assert col("varchar", "varchar(5)").key_sql() == "CAST(`c` AS BINARY)" and col("int").key_sql() == "`c`"
 
 
 def test_select_renders_bit_and_spatial_columns() -> None:

@@ -109,10 +109,13 @@ class MySQLColumn:
         return (self.precision, scale) if self.precision <= MAX_DECIMAL_PRECISION else None
 
     def key_sql(self) -> str:
-        """The column as the warehouse compares it in a merge key: booleans as true or false."""
+        """The column as the warehouse compares it in a merge key: booleans as true or false, text
+        byte by byte (a case-insensitive or PAD SPACE collation calls 'abc', 'ABC' and 'abc ' equal)."""
         ident = quote_ident(self.name)
         if self.is_boolean:
             return f"({ident} <> 0)"
+        if self.data_type in TEXT_TYPES:
+            return f"CAST({ident} AS BINARY)"
         return ident
 
     def shown_sql(self) -> str:
