@@ -143,3 +143,25 @@ def test_a_yaml_key_is_compared_byte_by_byte_like_the_warehouse(mysql_db: str, w
     twice = mplan(mysql_db, "twice", "incremental", replication_key="at", primary_key=["code"])
     with pytest.raises(PrimaryKeyError, match=r"\('abc'\) appears more than once"):
         sync(mysql_db, warehouse, twice)
+
+
+def test_a_key_update_that_changes_only_case_or_trailing_spaces_keeps_both_rows(mysql_db: str, warehouse: str) -> None:
+    """Documented (README, MySQL): to the warehouse, which compares keys byte by byte, 'abc' -> 'ABC'
+    is a new key, and incremental does not sync the old key's deletion; a resync removes it."""
+    run(
+        mysql_db,
+        "CREATE TABLE ck (code VARCHAR(10) COLLATE utf8mb4_general_ci PRIMARY KEY, v INT, at DATETIME NOT NULL)",
+        "INSERT INTO ck VALUES ('abc', 1, '2024-01-01'), ('x', 1, '2024-01-01')",
+    )
+    ck = mplan(mysql_db, "ck", "incremental", replication_key="at")
+    sync(mysql_db, warehouse, ck)
+    run(
+        mysql_db,
+        "UPDATE ck SET code = 'ABC', v = 2, at = '2024-01-02' WHERE code = 'abc'",
+        "UPDATE ck SET code = 'x ', v = 2, at = '2024-01-02' WHERE code = 'x'",
+    )
+    sync(mysql_db, warehouse, ck)
+    rows = sorted((r["code"], r["v"]) for r in synced_rows(warehouse, "ck"))
+    assert rows == [("ABC", 2), ("abc", 1), ("x", 1), ("x ", 2)]
+    sync(mysql_db, warehouse, ck, full_refresh=True)
+    assert sorted((r["code"], r["v"]) for r in synced_rows(warehouse, "ck")) == [("ABC", 2), ("x ", 2)]
