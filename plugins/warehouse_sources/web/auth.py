@@ -58,14 +58,24 @@ def _dag_permission(action: Action) -> tuple[Any, Any]:
             "delete": ("DELETE", None)}[action]  # fmt: skip
 
 
-def allowed(user: Any, dag_id: str, action: Action) -> bool:
-    from airflow.api_fastapi.app import get_auth_manager
+def _details(dag_id: str, team_name: str | None) -> Any:
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 
+    return DagDetails(id=dag_id, team_name=team_name)
+
+
+def allowed(user: Any, dag_id: str, action: Action) -> bool:
+    """Whether `user` may do `action` on the DAG, its team included (as `requires_access_dag` checks).
+
+    The auth manager only checks a team when the request names one, so the DAG's team (its
+    bundle's, in a multi-team deployment) is looked up and passed, never left out.
+    """
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.models.dag import DagModel
+
     method, entity = _dag_permission(action)
-    return get_auth_manager().is_authorized_dag(
-        method=method, access_entity=entity, details=DagDetails(id=dag_id), user=user
-    )
+    details = _details(dag_id, DagModel.get_team_name(dag_id))
+    return get_auth_manager().is_authorized_dag(method=method, access_entity=entity, details=details, user=user)
 
 
 def authorize(user: Any, dag_id: str, action: Action) -> None:
@@ -77,12 +87,13 @@ def authorize(user: Any, dag_id: str, action: Action) -> None:
 
 
 def readable_dag_ids(user: Any, dag_ids: list[str]) -> set[str]:
-    """The DAGs among `dag_ids` the user may read, in one call to the auth manager."""
+    """The DAGs among `dag_ids` the user may read (teams included), in one call to the auth manager."""
     from airflow.api_fastapi.app import get_auth_manager
-    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+    from airflow.models.dag import DagModel
 
-    requests: list[Any] = [{"method": "GET", "details": DagDetails(id=d)} for d in dag_ids]
+    teams = DagModel.get_dag_id_to_team_name_mapping(dag_ids) if dag_ids else {}
+    requests: list[Any] = [{"method": "GET", "details": _details(d, teams.get(d))} for d in dag_ids]
     manager = get_auth_manager()
     if manager.batch_is_authorized_dag(requests, user=user):
         return set(dag_ids)
-    return {d for d in dag_ids if allowed(user, d, "read")}
+    return {d for d in dag_ids if manager.is_authorized_dag(method="GET", details=_details(d, teams.get(d)), user=user)}
