@@ -1,8 +1,10 @@
 """Schema drift between a source and its synced table (DESIGN §4.5).
 
 New source columns are added; a source column that got wider widens the table (rewritten
-once, in one commit); a narrower one is cast up to the table's type; anything else is an
-error that says what changed and that a resync fixes it.
+once, in one commit); a narrower one is cast up to the table's type; integers meeting a
+table's double or decimal column are cast to it value by value, exactly or not at all (a
+bucket file's whole-number amounts next to a table of fractions is not drift, 2**53 + 1 in a
+double is an error); anything else is an error that says what changed and that a resync fixes it.
 """
 
 from __future__ import annotations
@@ -55,7 +57,17 @@ def is_widening(old: pa.DataType, new: pa.DataType) -> bool:
         return True
     if pa.types.is_decimal(old) and pa.types.is_decimal(new):
         return new.scale >= old.scale and new.precision - new.scale >= old.precision - old.scale and old != new
+    if pa.types.is_timestamp(old) and pa.types.is_timestamp(new):  # naive = UTC wall clock, same values
+        return old.tz is None and new.tz == "UTC" and old.unit == new.unit
     return pa.types.is_date32(old) and pa.types.is_timestamp(new)
+
+
+def takes_exactly(table: pa.DataType, source: pa.DataType) -> bool:
+    """True when the table's column takes the source's values that it holds exactly, checked as
+    they are cast (`cast_reader`): integers into a double or a decimal column."""
+    import pyarrow as pa
+
+    return pa.types.is_integer(source) and (pa.types.is_float64(table) or pa.types.is_decimal(table))
 
 
 def plan_schema(table: pa.Schema, source: pa.Schema) -> SchemaPlan:
@@ -72,7 +84,7 @@ def plan_schema(table: pa.Schema, source: pa.Schema) -> SchemaPlan:
         elif is_widening(old, new):
             plan.widen[column.name] = new
             fields.append(column)
-        elif is_widening(new, old):
+        elif is_widening(new, old) or takes_exactly(old, new):
             fields.append(column.with_type(old))
         elif pa.types.is_list(old) and pa.types.is_string(new):
             plan.problems.append(
@@ -86,9 +98,35 @@ def plan_schema(table: pa.Schema, source: pa.Schema) -> SchemaPlan:
 
 
 def cast_reader(data: pa.RecordBatchReader, schema: pa.Schema) -> pa.RecordBatchReader:
-    """`data` with every batch cast to `schema` (same column names and order)."""
+    """`data` with every batch cast to `schema` (same column names and order); a value the target
+    type cannot hold exactly fails naming the column."""
     import pyarrow as pa
 
     if data.schema.equals(schema):
         return data
-    return pa.RecordBatchReader.from_batches(schema, (batch.cast(schema) for batch in data))
+    return pa.RecordBatchReader.from_batches(schema, (_cast_batch(batch, schema) for batch in data))
+
+
+def _cast_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    arrays = []
+    for array, target in zip(batch.columns, schema, strict=True):
+        try:
+            arrays.append(_cast(array, target.type))
+        except pa.ArrowInvalid as exc:
+            raise pa.ArrowInvalid(
+                f"column {target.name!r}: a {array.type} value cannot be stored exactly in the table's "
+                f"{target.type} column: {exc}"
+            ) from None
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def _cast(array: pa.Array, target: pa.DataType) -> pa.Array:
+    import pyarrow as pa
+
+    if array.type == target:
+        return array
+    if pa.types.is_integer(array.type) and pa.types.is_decimal(target):  # via 38 digits: checked per value
+        array = array.cast(pa.decimal128(38, 0))
+    return array.cast(target)

@@ -44,6 +44,7 @@ def test_column_missing_from_the_source_is_not_a_problem() -> None:
         (pa.decimal128(10, 2), pa.decimal128(12, 2)),
         (pa.decimal128(10, 2), pa.decimal128(12, 4)),
         (pa.date32(), pa.timestamp("us", tz="UTC")),
+        (pa.timestamp("us"), pa.timestamp("us", tz="UTC")),  # a timestamp_ntz table from before the rule
     ],
 )
 def test_widening_is_planned(old: pa.DataType, new: pa.DataType) -> None:
@@ -60,6 +61,9 @@ def test_widening_is_planned(old: pa.DataType, new: pa.DataType) -> None:
         (pa.float64(), pa.float32()),
         (pa.decimal128(12, 2), pa.decimal128(10, 2)),
         (pa.float64(), pa.int16()),
+        (pa.float64(), pa.int64()),  # checked value by value (below)
+        (pa.decimal128(12, 2), pa.int64()),
+        (pa.timestamp("us", tz="UTC"), pa.timestamp("us")),  # naive timestamps are UTC wall clocks
     ],
 )
 def test_narrower_source_column_is_cast_up_to_the_table_type(table_type: pa.DataType, source_type: pa.DataType) -> None:
@@ -73,7 +77,7 @@ def test_narrower_source_column_is_cast_up_to_the_table_type(table_type: pa.Data
     [
         (pa.int64(), pa.string()),
         (pa.string(), pa.int64()),
-        (pa.timestamp("us", tz="UTC"), pa.timestamp("us")),
+        (pa.timestamp("us", tz="Europe/Paris"), pa.timestamp("us")),
         (pa.decimal128(10, 2), pa.decimal128(10, 4)),
         (pa.int64(), pa.float64()),
         (pa.bool_(), pa.int32()),
@@ -140,3 +144,28 @@ def test_cast_reader_passes_a_matching_reader_through() -> None:
     source = schema(id=pa.int64())
     reader = pa.RecordBatchReader.from_batches(source, [])
     assert cast_reader(reader, source) is reader
+
+
+@pytest.mark.parametrize(
+    ("table_type", "fits", "does_not_fit"),
+    [
+        (pa.float64(), 2**53, 2**53 + 1),
+        (pa.decimal128(12, 2), 9_999_999_999, 10_000_000_000),
+    ],
+)
+def test_integers_into_a_double_or_decimal_column_are_exact_or_refused(
+    table_type: pa.DataType, fits: int, does_not_fit: int
+) -> None:
+    """A bucket file's whole numbers next to a table of fractions: stored exactly, or the run
+    fails naming the column; never rounded."""
+    plan = plan_schema(schema(v=table_type), schema(v=pa.int64()))
+    assert plan.problems == []
+
+    def cast(value: int) -> list[object]:
+        batch = pa.record_batch({"v": pa.array([value], pa.int64())})
+        reader = cast_reader(pa.RecordBatchReader.from_batches(batch.schema, [batch]), plan.incoming)
+        return reader.read_all().column("v").to_pylist()
+
+    assert cast(fits) == [pa.scalar(fits).cast(pa.decimal128(38, 0)).cast(table_type).as_py()]
+    with pytest.raises(pa.ArrowInvalid, match=r"column 'v': a int64 value cannot be stored exactly"):
+        cast(does_not_fit)
