@@ -75,3 +75,36 @@ def test_empty_match_and_missing_folder(tmp_path: Path, warehouse: str) -> None:
         sync(url(folder), warehouse, table_plan("orders"), CSV)
     with pytest.raises(SyncFatalError, match=r"is not a folder on this machine"):
         sync(url(tmp_path / "missing"), warehouse, table_plan("orders"), CSV)
+
+
+def test_empty_first_csv_names_the_file(tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    write_csv(folder / "orders/a.csv", "")
+    write_csv(folder / "orders/b.csv", "id\n1\n")
+    with pytest.raises(SyncFatalError, match=r"file 'orders/a\.csv' is empty \(0 bytes\)"):
+        sync(url(folder), warehouse, table_plan("orders"), CSV)
+
+
+def test_compression_is_chosen_by_suffix_in_any_case(tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    write_csv(folder / "orders/a.csv", "id,v\n1,a\n")
+    write_csv(folder / "orders/c.csv.GZ", "id,v\n2,b\n", compress="gzip")
+    write_csv(folder / "orders/d.CSV.Zst", "id,v\n3,c\n", compress="zstd")
+    sync(url(folder), warehouse, table_plan("orders"), {"pattern": "orders/*", "format": "csv"})
+    assert rows(warehouse, "orders") == [{"id": 1, "v": "a"}, {"id": 2, "v": "b"}, {"id": 3, "v": "c"}]
+
+
+@pytest.mark.parametrize(("header", "twins"), [("id,v,v", "'v' and 'v' are the same name"),
+                                               ("id,v,V", "'v' and 'V' differ only by case")])  # fmt: skip
+def test_repeated_csv_header_names_the_file_and_both_columns(
+    header: str, twins: str, tmp_path: Path, warehouse: str
+) -> None:
+    folder = tmp_path / "b"
+    write_csv(folder / "orders/a.csv", "id,v,w\n1,2,3\n")
+    plan = table_plan("orders", "append_only")
+    sync(url(folder), warehouse, plan, CSV)
+    write_csv(folder / "orders/b.csv", f"{header}\n2,3,4\n")
+    with pytest.raises(SyncFatalError, match=rf"columns {twins} \(file 'orders/b\.csv' has both\)"):
+        sync(url(folder), warehouse, plan, CSV)
+    with pytest.raises(SyncFatalError, match=rf"columns {twins} \(file 'orders/b\.csv' has both\)"):
+        sync(url(folder), warehouse, table_plan("fresh"), {"pattern": "orders/b.csv", "format": "csv"})

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 URL_SCHEMES = ("s3://", "s3a://", "file://")
-# DuckDB type names a CSV or JSON lines column may be declared as (DECIMAL(p,s) too).
+# DuckDB type names a CSV, JSON lines or Parquet column may be declared as (DECIMAL(p,s) too).
 COLUMN_TYPES = frozenset({"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "VARCHAR",
                           "DATE", "TIMESTAMP", "TIMESTAMPTZ", "TIMESTAMP WITH TIME ZONE", "TIME", "BLOB", "UUID",
                           "JSON"})  # fmt: skip
@@ -48,7 +48,7 @@ def check_table_name(value: str) -> str:
 
 
 def normalize_type(column: str, value: str) -> str:
-    """A declared column type, upper-cased, when DuckDB can read it from CSV or JSON text."""
+    """A declared column type, upper-cased, that DuckDB reads from CSV or JSON text or casts a Parquet column to."""
     text = " ".join(value.split()).upper()
     if text in COLUMN_TYPES:
         return text

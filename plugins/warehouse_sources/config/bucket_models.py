@@ -43,8 +43,8 @@ class BucketTableConfig(TableConfig):
     )
     csv: CsvConfig | None = Field(None, description="format csv only: header, delimiter, quote, escape, sample_rows")
     columns: dict[str, str] | None = Field(
-        None, description="formats csv and jsonl: declared types by column (e.g. {amount: DECIMAL(12,2)}); "
-        "other columns are inferred"
+        None, description="formats csv, jsonl and parquet: declared types by column (e.g. {amount: DECIMAL(12,2)}); "
+        "other columns are inferred (parquet: taken from the files)"
     )  # fmt: skip
     on_file_change: Literal["warn", "reload"] = Field(
         "warn",
@@ -79,8 +79,8 @@ class BucketTableConfig(TableConfig):
         problems = []
         if self.csv is not None and self.format != "csv":
             problems.append(f"csv: only applies to format: csv, not {self.format}")
-        if self.columns and self.format not in ("csv", "jsonl"):
-            problems.append(f"columns: only applies to formats csv and jsonl ({self.format} files carry types)")
+        if self.columns and self.format == "delta":
+            problems.append("columns: only applies to formats csv, jsonl and parquet (a delta table carries types)")
         by_files = self.sync != "full_table" and not self.replication_key
         if by_files and self.format == "delta":
             problems.append(f"sync: {self.sync} of a delta table needs a replication_key (or use full_table)")

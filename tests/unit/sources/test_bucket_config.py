@@ -92,7 +92,7 @@ def test_bad_table_fields(table: dict[str, Any], field: str, message: str) -> No
     ("table", "message"),
     [
         ({"format": "parquet", "csv": {"delimiter": ";"}}, "csv: only applies to format: csv"),
-        ({"format": "parquet", "columns": {"x": "BIGINT"}}, "columns: only applies to formats csv and jsonl"),
+        ({"format": "delta", "columns": {"x": "BIGINT"}}, "columns: only applies to formats csv, jsonl and parquet"),
         ({"format": "delta", "sync": "append_only"}, "of a delta table needs a replication_key"),
         ({"sync": "incremental"}, "merges on primary_key"),
         ({"sync": "append_only", "replication_key": "id", "on_file_change": "reload"}, "on_file_change: only applies"),

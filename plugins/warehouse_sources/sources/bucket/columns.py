@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from warehouse_sources.warehouse.state import CursorValue, KeyKind
 
@@ -25,6 +26,13 @@ CURSOR_TYPE_NAMES = ("integer types (TINYINT to BIGINT)", "DATE", "TIMESTAMP", "
 WIDER = {"UTINYINT": "SMALLINT", "USMALLINT": "INTEGER", "UINTEGER": "BIGINT", "UBIGINT": "DECIMAL(20,0)",
          "HUGEINT": "DECIMAL(38,0)", "UHUGEINT": "DECIMAL(38,0)"}  # fmt: skip
 AS_TEXT = frozenset({"TIME", "TIME WITH TIME ZONE", "INTERVAL", "UUID", "BIT"})
+# Naive timestamps are UTC wall clocks (sources/values.py): cast to TIMESTAMPTZ with the session's
+# TimeZone at UTC, which also brings TIMESTAMP_NS to microseconds (rounded to the nearest).
+NAIVE_TIMESTAMPS = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
+CURSOR_RANGE = {  # the keys a cursor can hold: years 1-9999
+    "DATE": ("DATE '0001-01-01'", "DATE '9999-12-31'"),
+    "TIMESTAMP WITH TIME ZONE": ("TIMESTAMPTZ '0001-01-01 00:00:00+00'", "TIMESTAMPTZ '9999-12-31 23:59:59.999999+00'"),
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,11 @@ class BucketColumn:
     def is_timestamptz(self) -> bool:
         return self.type_sql == "TIMESTAMP WITH TIME ZONE"
 
+    def in_cursor_range_sql(self) -> str:
+        """The condition that this column's value can be a cursor (dates: years 1-9999)."""
+        low_high = CURSOR_RANGE.get(self.type_sql)
+        return f"{quote_ident(self.name)} BETWEEN {low_high[0]} AND {low_high[1]}" if low_high else "TRUE"
+
     def select_sql(self) -> str:
         """The column in the reader's SELECT, in a type the warehouse can store."""
         ident = quote_ident(self.name)
@@ -70,6 +83,17 @@ class BucketColumn:
         else:
             stored = self.type_sql
         return f"CAST(NULL AS {stored}) AS {quote_ident(self.name)}"
+
+
+def storable_select(conn: Any, inner: str) -> str:
+    """SELECT over `inner` with its naive timestamps as UTC (one rule for every kind)."""
+    described = conn.sql(f"DESCRIBE {inner}").fetchall()
+    casts = [
+        f"CAST({quote_ident(name)} AS TIMESTAMPTZ) AS {quote_ident(name)}"
+        for name, type_sql, *_ in described
+        if type_sql in NAIVE_TIMESTAMPS
+    ]
+    return f"SELECT * REPLACE ({', '.join(casts)}) FROM ({inner})" if casts else f"SELECT * FROM ({inner})"
 
 
 def quote_ident(name: str) -> str:

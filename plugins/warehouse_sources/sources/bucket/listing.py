@@ -97,6 +97,12 @@ def fixed_prefix(pattern: str) -> str:
     return "/".join(kept)
 
 
+def compression_of(rel: str) -> str | None:
+    """gzip or zstd by the file's suffix, in any case; None for a plain file."""
+    lower = rel.lower()
+    return "gzip" if lower.endswith(".gz") else "zstd" if lower.endswith((".zst", ".zstd")) else None
+
+
 def list_matching(location: Location, pattern: str, source: str, table: str) -> list[FileEntry]:
     """Every file matching `pattern`, sorted by path; refused credentials, a missing bucket or
     folder fail for good, an unreachable endpoint is left for retries."""

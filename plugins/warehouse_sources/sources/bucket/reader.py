@@ -13,12 +13,19 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.base import TableDescription, ValueNotes
-from warehouse_sources.sources.bucket import scan
-from warehouse_sources.sources.bucket.columns import CURSOR_TYPE_NAMES, BucketColumn, cursor_literal, quote_ident
+from warehouse_sources.sources.bucket import formats, scan
+from warehouse_sources.sources.bucket.columns import (
+    CURSOR_TYPE_NAMES,
+    BucketColumn,
+    cursor_literal,
+    quote_ident,
+    storable_select,
+)
 from warehouse_sources.sources.bucket.errors import NoFilesError, file_error, is_data_error
 from warehouse_sources.sources.bucket.listing import FileEntry, Location, list_matching, open_location
 from warehouse_sources.sources.bucket.s3files import duckdb_s3
 from warehouse_sources.sources.bucket.spec import FileTable
+from warehouse_sources.sources.values import storable_batch, storable_type
 from warehouse_sources.warehouse.state import CursorValue
 
 if TYPE_CHECKING:
@@ -120,10 +127,14 @@ class BucketReader:
         return f"{quote_ident(key)} {op} {cursor_literal(value, column)}"
 
     def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
-        """(max key at or above `lower`, rows with a NULL key) over the pinned files."""
-        ident = quote_ident(key)
+        """(max key at or above `lower`, rows whose key no cursor can hold: NULL, or a date outside
+        years 1-9999) over the pinned files."""
+        ident, in_range = quote_ident(key), _column(desc, key).in_cursor_range_sql()
         above = self.key_condition(desc, key, ">=", lower) if lower is not None else "TRUE"
-        sql = f"SELECT max({ident}) FILTER (WHERE {above}), count(*) FILTER (WHERE {ident} IS NULL) FROM {VIEW}"
+        sql = (
+            f"SELECT max({ident}) FILTER (WHERE {above} AND {in_range}), "
+            f"count(*) FILTER (WHERE {ident} IS NULL OR NOT ({in_range})) FROM {VIEW}"
+        )
         ((upper, nulls),) = self._query(self._tables[desc.table], sql)
         return upper, int(nulls)
 
@@ -167,7 +178,8 @@ class BucketReader:
 
         def batches() -> Iterator[pa.RecordBatch]:
             try:
-                yield from raw
+                for batch in raw:
+                    yield storable_batch(batch, self.value_notes)
             except duckdb.Error as exc:
                 raise self._file_error(spec, exc) from None
             except OSError as exc:  # an error DuckDB meets mid-stream reaches us through Arrow as an OSError
@@ -175,7 +187,8 @@ class BucketReader:
                     raise
                 raise self._file_error(spec, exc) from None
 
-        return pa.RecordBatchReader.from_batches(raw.schema, batches())
+        schema = pa.schema([f.with_type(storable_type(f.type)) for f in raw.schema], metadata=raw.schema.metadata)
+        return pa.RecordBatchReader.from_batches(schema, batches())
 
     # -- internals ------------------------------------------------------------------------
 
@@ -201,38 +214,28 @@ class BucketReader:
         self._view(spec, [e.rel for e in self._listed[spec.name]])
 
     def _pin_delta(self, spec: FileTable) -> None:
-        from deltalake import DeltaTable
-
-        assert self._location is not None
         if spec.name not in self._delta:
             uri = self._url.rstrip("/") + "/" + spec.pattern.strip("/")
-            try:
-                table = DeltaTable(uri.removeprefix("file://"), storage_options=self._storage_options)
-            except Exception as exc:
-                raise NoFilesError(
-                    f"{self._where(spec)}: no Delta table at {uri} ({' '.join(str(exc).split())[:300]}); fix "
-                    "tables[].pattern (the Delta table's folder, relative to url)"
-                ) from None
-            self._delta[spec.name] = table.to_pyarrow_dataset()
+            self._delta[spec.name] = formats.delta_dataset(uri, self._storage_options, self._where(spec))
             self._conn.register(f"{VIEW}_delta", self._delta[spec.name])
-        self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT * FROM {VIEW}_delta")
+        select = storable_select(self._conn, f"SELECT * FROM {VIEW}_delta")
+        self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {select}")
 
     def _view(self, spec: FileTable, rels: list[str]) -> None:
         assert self._location is not None
         location = self._location
         where = self._where(spec)
         try:
-            columns = None
             if spec.format == "csv":
                 if spec.name not in self._csv_columns:
-                    first = location.duckdb_path(rels[0])
-                    self._csv_columns[spec.name] = scan.sniff_csv_columns(self._conn, spec, first)
-                columns = self._csv_columns[spec.name]
-            elif spec.format == "parquet":
-                scan.check_parquet_schemas(location, rels, where)
+                    first = next(e for e in self._listed[spec.name] if e.rel == rels[0])
+                    self._csv_columns[spec.name] = scan.sniff_csv_columns(self._conn, location, spec, first, where)
+                paths = {rel: location.duckdb_path(rel) for rel in rels}
+                inner = scan.csv_sql(spec, paths, self._csv_columns[spec.name])
+            else:
+                inner = formats.files_sql(self._conn, location, spec, rels, where)
             self._viewed = rels
-            function = scan.table_function(spec, [location.duckdb_path(r) for r in rels], columns)
-            self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS SELECT * FROM {function}")
+            self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {storable_select(self._conn, inner)}")
         except Exception as exc:
             if _is_duckdb_or_arrow(exc):
                 raise self._file_error(spec, exc, rels) from None

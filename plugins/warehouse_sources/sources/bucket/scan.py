@@ -4,8 +4,8 @@ keep a file which disagrees with the others from loading wrong values.
 CSV: the dialect is the YAML's (never sniffed per file), the columns and their types come from
 the first file (a sample of `sample_rows` rows) with declared types winning, and every file read
 must carry the same header, so a ragged row or a shifted column fails naming the file and line.
-Parquet and JSON lines: files are unified by column name; Parquet files whose column types
-conflict (other than a widening) are refused before a row moves.
+Parquet and JSON lines are read by formats.py; here, Parquet files whose columns are of different
+kinds (text in one, numbers in another) are refused before a row moves.
 """
 
 from __future__ import annotations
@@ -16,12 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.bucket.columns import list_literal, quote_literal
 from warehouse_sources.sources.bucket.errors import BucketFileError
+from warehouse_sources.sources.bucket.listing import compression_of
 from warehouse_sources.sources.bucket.spec import CsvDialect, FileTable
+from warehouse_sources.sources.bucket.unify import refuse_twins
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from warehouse_sources.sources.bucket.listing import Location
+    from warehouse_sources.sources.bucket.listing import FileEntry, Location
 
 HEADER_BYTES = 64 * 1024
 HEADER_READERS = 16
@@ -34,26 +36,51 @@ def csv_options(dialect: CsvDialect) -> str:
     )
 
 
-def table_function(spec: FileTable, paths: list[str], csv_columns: list[tuple[str, str]] | None) -> str:
-    """`read_...([files], ...)` for `paths` (DuckDB's paths) in the table's format."""
-    files = list_literal(paths)
-    if spec.format == "parquet":
-        return f"read_parquet({files}, union_by_name=true)"
-    if spec.format == "jsonl":
-        return f"read_json({files}, format='newline_delimited', union_by_name=true)"
-    assert csv_columns is not None
+def csv_sql(spec: FileTable, paths: dict[str, str], csv_columns: list[tuple[str, str]]) -> str:
+    """SELECT over the CSV files: one `read_csv` per compression (by suffix, any case), joined by name."""
     columns = "{" + ", ".join(f"{quote_literal(n)}: {quote_literal(t)}" for n, t in csv_columns) + "}"
-    return f"read_csv({files}, {csv_options(spec.csv)}, auto_detect=false, columns={columns})"
+    groups: dict[str, list[str]] = {}
+    for rel, path in paths.items():
+        groups.setdefault(compression_of(rel) or "none", []).append(path)
+    return " UNION ALL BY NAME ".join(
+        f"SELECT * FROM read_csv({list_literal(group)}, {csv_options(spec.csv)}, compression={quote_literal(kind)}, "
+        f"auto_detect=false, columns={columns})"
+        for kind, group in groups.items()
+    )
 
 
-def sniff_csv_columns(conn: Any, spec: FileTable, path: str) -> list[tuple[str, str]]:
+def sniff_csv_columns(
+    conn: Any, location: Location, spec: FileTable, first: FileEntry, where: str
+) -> list[tuple[str, str]]:
     """(name, type) of the table's columns from the first file; declared types replace inferred ones."""
+    if first.size == 0:
+        raise BucketFileError(
+            f"{where}: file {first.rel!r} is empty (0 bytes), so it has no header to take the table's columns from; "
+            "remove the file or write its header, or narrow the table's pattern"
+        )
+    if spec.csv.header:
+        refuse_twins(read_csv_header(location, spec.csv, first.rel), where, first.rel)
+    path = location.duckdb_path(first.rel)
+    compression = quote_literal(compression_of(first.rel) or "none")
     sql = (
         f"SELECT Columns FROM sniff_csv({quote_literal(path)}, {csv_options(spec.csv)}, "
-        f"sample_size={int(spec.csv.sample_rows)})"
+        f"sample_size={int(spec.csv.sample_rows)}, compression={compression})"
     )
-    ((columns,),) = conn.sql(sql).fetchall()
+    try:
+        ((columns,),) = conn.sql(sql).fetchall()
+    except duckdb_error() as exc:
+        cause = " ".join(str(exc).split("\n", 1)[0].split())
+        raise BucketFileError(
+            f"{where}: the table's columns cannot be taken from file {first.rel!r} (the first file matched): {cause}. "
+            "Fix or remove the file, or set csv: header/delimiter/quote to how the files are written"
+        ) from None
     return [(c["name"], spec.columns.get(c["name"], c["type"])) for c in columns]
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
 
 
 def check_csv_headers(location: Location, spec: FileTable, rels: list[str], names: list[str], where: str) -> None:
@@ -63,6 +90,7 @@ def check_csv_headers(location: Location, spec: FileTable, rels: list[str], name
     with ThreadPoolExecutor(HEADER_READERS) as pool:  # small GETs: latency-bound, so many at once
         headers = list(pool.map(lambda rel: read_csv_header(location, spec.csv, rel), rels))
     for rel, header in zip(rels, headers, strict=True):
+        refuse_twins(header, where, rel)
         if header != names:
             raise BucketFileError(
                 f"{where}: file {rel!r} has the header {header}, but the table's columns (from the first file "
@@ -73,18 +101,20 @@ def check_csv_headers(location: Location, spec: FileTable, rels: list[str], name
 
 def read_csv_header(location: Location, dialect: CsvDialect, rel: str) -> list[str]:
     """The first record of a (possibly gzip or zstd compressed) CSV file."""
-    with location.fs.open_input_stream(location.path(rel), compression="detect") as stream:
+    with location.fs.open_input_stream(location.path(rel), compression=compression_of(rel)) as stream:
         head = stream.read(HEADER_BYTES).decode("utf-8", errors="replace").lstrip("\ufeff")
     rows = csv.reader(head.splitlines()[:1] or [""], delimiter=dialect.delimiter, quotechar=dialect.quote)
     return next(rows, [])
 
 
-def check_parquet_schemas(location: Location, rels: list[str], where: str) -> None:
-    """Refuse a file whose column has a type no other file's type widens to (the table's would break)."""
+def check_parquet_schemas(location: Location, rels: list[str], where: str) -> list[tuple[str, pa.Schema]]:
+    """Each file's schema; a file whose column is of another kind than another file's (text and a
+    number, say) is refused (numbers that disagree are unify.py's to reconcile)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     seen: dict[str, tuple[pa.DataType, str]] = {}
+    schemas = []
     for rel in rels:
         try:
             schema = pq.read_schema(location.path(rel), filesystem=location.fs)
@@ -93,6 +123,7 @@ def check_parquet_schemas(location: Location, rels: list[str], where: str) -> No
                 f"{where}: file {rel!r} cannot be read as parquet: {' '.join(str(exc).split())}. Fix or remove the "
                 "file (it must be a complete Parquet file), or narrow the table's pattern"
             ) from None
+        schemas.append((rel, schema))
         for field in schema:
             first = seen.setdefault(field.name, (field.type, rel))
             if not _compatible(first[0], field.type):
@@ -101,6 +132,7 @@ def check_parquet_schemas(location: Location, rels: list[str], where: str) -> No
                     f"as {first[0]}; the table's files must agree on column types. Rewrite or remove the file, or "
                     "point the table's pattern at files of one schema"
                 )
+    return schemas
 
 
 def _compatible(a: pa.DataType, b: pa.DataType) -> bool:
