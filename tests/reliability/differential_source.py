@@ -16,7 +16,14 @@ from typing import Any
 from hypothesis import strategies as st
 
 from tests.reliability.differential_support import KEY_LIMITS, KEY_STEPS, Column, TableSpec
-from tests.reliability.differential_types import CREATE_ENUM, TYPES, Off, values
+from tests.reliability.differential_types import (
+    CREATE_ENUM,
+    NON_ASCII_KEY_SUFFIXES,
+    PLAIN_KEY_SUFFIXES,
+    TYPES,
+    Off,
+    values,
+)
 from tests.reliability.differential_values import DAY_US, EPOCH, key_sql, plain_sql, read_sql
 
 
@@ -155,10 +162,14 @@ class Source:
             return {name: row.texts[spec.index(name)] for name in spec.pk}
         self.next_pk += data.draw(st.integers(1, 3), label="pk step")
         n = self.next_pk
+        suffixes = PLAIN_KEY_SUFFIXES  # half the time: a run of plain keys merges on the bounded path
+        text_key = any(spec.column(name).type == "text" for name in spec.pk)
+        if text_key and "non_ascii_keys" not in self.off and data.draw(st.booleans(), label="non-ASCII text key?"):
+            suffixes = NON_ASCII_KEY_SUFFIXES
         fresh = {
             "int4": str(n),
             "int8": str(n * 2**33),
-            "text": f"k{n}'\"",
+            "text": f"k{n}" + data.draw(st.sampled_from(suffixes), label="text key suffix"),
             "uuid": f"00000000-0000-4000-8000-{n:012x}",
         }
         return {name: fresh[spec.column(name).type] for name in spec.pk}

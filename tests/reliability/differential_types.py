@@ -33,6 +33,7 @@ FEATURES = (
     "append_boundary_deletes",  # deleting append_only rows whose key is the cursor value
     "append_boundary_irregular_arrays",  # irregular arrays in new append_only rows at the cursor value
     "append_boundary_emptied",  # deleting the last append_only row at or above the cursor value
+    "non_ascii_keys",  # text primary keys with non-ASCII characters and backslashes (escaped in SQL)
 )
 Off = frozenset[str]
 Values = st.SearchStrategy[str | None]
@@ -105,6 +106,11 @@ ENUM_LABELS = ("happy", "Sad 😢", "it's", 'a"b', "NULL", " spaced ")
 CREATE_ENUM = "CREATE TYPE mood AS ENUM (" + ", ".join("'" + v.replace("'", "''") + "'" for v in ENUM_LABELS) + ")"
 NASTY_TEXT = ["", " ", "NULL", "\\N", "a'b", 'a"b', "back\\slash", "{1,2}", "é", "表", "🐘", "line\nbreak", "tab\t"]
 CONTROL_TEXT = ["\x01", "\x1b[31m", "\r\n", "\x7f", "\x0b\x0c"]
+# What follows the number in a fresh text primary key: plain ASCII (quotes the SQL doubles), or
+# non-ASCII and backslashes, which merge through delta-rs's MERGE rather than the bounded path.
+# None starts with a digit, so each key still names its number once.
+PLAIN_KEY_SUFFIXES = ("'\"",)
+NON_ASCII_KEY_SUFFIXES = ("é", "表", "🐘", "Ω'", "e\u0301", "back\\slash", "ß-ä")
 
 
 def text_alphabet(off: Off) -> st.SearchStrategy[str]:
