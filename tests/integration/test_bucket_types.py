@@ -224,3 +224,45 @@ def test_nanosecond_timestamps_work_as_a_replication_key(tmp_path: Path, warehou
     second = sync(url(folder), warehouse, plan, PARQUET)
     assert second.rows == 2  # the row at the cursor again, and the new one
     assert [r["id"] for r in rows(warehouse, "t")] == [1, 2, 3]
+
+
+# -- what the README writes down -------------------------------------------------------------------
+
+
+def test_json_objects_are_stored_as_the_file_wrote_them(tmp_path: Path, warehouse: str) -> None:
+    """No explicit nulls for keys a row does not have (DuckDB's struct inference added them)."""
+    folder = tmp_path / "b"
+    write_jsonl(folder / "t/a.jsonl", [{"id": 1, "n": {"a": 1}}, {"id": 2, "n": {"b": [2, {"c": None}]}}])
+    sync(url(folder), warehouse, table_plan("t"), JSONL)
+    assert [r["n"] for r in rows(warehouse, "t")] == ['{"a":1}', '{"b":[2,{"c":null}]}']
+
+
+def test_a_quoted_empty_csv_field_is_null_like_an_empty_one(tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    (folder / "t").mkdir(parents=True)
+    (folder / "t/a.csv").write_text('id,s\n1,""\n2,\n3,x\n')
+    sync(url(folder), warehouse, table_plan("t"), {"pattern": "t/*.csv", "format": "csv"})
+    assert [r["s"] for r in rows(warehouse, "t")] == [None, None, "x"]
+
+
+def test_csv_types_come_from_the_first_file_so_declare_codes_as_text(tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    (folder / "t").mkdir(parents=True)
+    (folder / "t/a.csv").write_text("id,zip\n1,12345\n")
+    (folder / "t/b.csv").write_text("id,zip\n2,01234\n")
+    options = {"pattern": "t/*.csv", "format": "csv"}
+    sync(url(folder), warehouse, table_plan("t"), options)
+    assert [r["zip"] for r in rows(warehouse, "t")] == [12345, 1234]  # the first file made zip an integer
+    sync(url(folder), warehouse, table_plan("t"), options | {"columns": {"zip": "VARCHAR"}})
+    assert [r["zip"] for r in rows(warehouse, "t")] == ["12345", "01234"]
+
+
+def test_parquet_nanoseconds_are_cut_to_the_microsecond(tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    stamps = [1_000_001_999, -1]  # 1.000001999 s and one nanosecond before the epoch
+    write_parquet_typed(folder / "t/a.parquet", {"id": ([1, 2], "int64"), "ts": (stamps, "ts_ns")})
+    sync(url(folder), warehouse, table_plan("t"), PARQUET)
+    assert [r["ts"] for r in rows(warehouse, "t")] == [
+        datetime(1970, 1, 1, 0, 0, 1, 1, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ]

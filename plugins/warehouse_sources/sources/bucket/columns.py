@@ -27,7 +27,7 @@ WIDER = {"UTINYINT": "SMALLINT", "USMALLINT": "INTEGER", "UINTEGER": "BIGINT", "
          "HUGEINT": "DECIMAL(38,0)", "UHUGEINT": "DECIMAL(38,0)"}  # fmt: skip
 AS_TEXT = frozenset({"TIME", "TIME WITH TIME ZONE", "INTERVAL", "UUID", "BIT"})
 # Naive timestamps are UTC wall clocks (sources/values.py): cast to TIMESTAMPTZ with the session's
-# TimeZone at UTC, which also brings TIMESTAMP_NS to microseconds (rounded to the nearest).
+# TimeZone at UTC. TIMESTAMP_NS is cut to the microsecond at or before it (DuckDB's cast rounds).
 NAIVE_TIMESTAMPS = frozenset({"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"})
 CURSOR_RANGE = {  # the keys a cursor can hold: years 1-9999
     "DATE": ("DATE '0001-01-01'", "DATE '9999-12-31'"),
@@ -89,11 +89,15 @@ def storable_select(conn: Any, inner: str) -> str:
     """SELECT over `inner` with its naive timestamps as UTC (one rule for every kind)."""
     described = conn.sql(f"DESCRIBE {inner}").fetchall()
     casts = [
-        f"CAST({quote_ident(name)} AS TIMESTAMPTZ) AS {quote_ident(name)}"
+        f"CAST({_microseconds(quote_ident(name), type_sql)} AS TIMESTAMPTZ) AS {quote_ident(name)}"
         for name, type_sql, *_ in described
         if type_sql in NAIVE_TIMESTAMPS
     ]
     return f"SELECT * REPLACE ({', '.join(casts)}) FROM ({inner})" if casts else f"SELECT * FROM ({inner})"
+
+
+def _microseconds(ident: str, type_sql: str) -> str:
+    return f"make_timestamp(epoch_us({ident}))" if type_sql == "TIMESTAMP_NS" else ident
 
 
 def quote_ident(name: str) -> str:
