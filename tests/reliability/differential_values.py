@@ -24,6 +24,7 @@ STORED_US = (STORED_DAYS[0] * DAY_US, (STORED_DAYS[1] + 1) * DAY_US - 1)
 INFINITE = frozenset({"infinity", "-infinity"})
 NUMERIC_SPECIALS = frozenset({"NaN", "Infinity", "-Infinity"})
 ARROW_TYPES = {
+    "int8": "int8",  # MySQL's TINYINT
     "int16": "int16",
     "int32": "int32",
     "int64": "int64",
