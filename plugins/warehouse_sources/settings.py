@@ -12,6 +12,7 @@ from pathlib import Path
 
 SECTION = "warehouse_sources"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_VIEWS_DIR = REPO_ROOT / "include" / "views"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class Settings:
     sources_dir: Path
     warehouse_uri: str
     warehouse_conn_id: str | None
+    views_dir: Path = DEFAULT_VIEWS_DIR
 
 
 def _airflow_home() -> Path:
@@ -35,9 +37,11 @@ def _get(key: str) -> str | None:
 def load_settings() -> Settings:
     """Current settings, with the documented defaults for anything unset."""
     sources_dir = _get("sources_dir")
+    views_dir = _get("views_dir")
     warehouse_uri = _get("warehouse_uri") or str(_airflow_home() / "warehouse")
     return Settings(
         sources_dir=Path(sources_dir).expanduser() if sources_dir else REPO_ROOT / "include" / "sources",
         warehouse_uri=warehouse_uri.rstrip("/") if "://" in warehouse_uri else str(Path(warehouse_uri).expanduser()),
         warehouse_conn_id=_get("warehouse_conn_id"),
+        views_dir=Path(views_dir).expanduser() if views_dir else DEFAULT_VIEWS_DIR,
     )

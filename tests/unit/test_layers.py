@@ -19,6 +19,7 @@ FORBIDDEN = {
     "warehouse": ("airflow", "web", "config", "engine", "sources"),
     "plan.py": ("airflow", "web", "engine", "sources", "warehouse"),
     "config": ("airflow", "web", "engine", "sources", "warehouse", "plan"),
+    "query": ("airflow", "web", "config", "engine", "sources", "plan"),
 }
 CONCRETE_SOURCES = ("postgres", "mysql", "snowflake", "bucket")
 
