@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from warehouse_sources.config.discovery import source_paths
 from warehouse_sources.config.models import SourceConfig
-from warehouse_sources.config.names import SYNCED_NAME, reserved_name_reason
+from warehouse_sources.config.names import SOURCE_NAME, SYNCED_NAME, reserved_name_reason
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -30,10 +30,15 @@ class LoadedSource:
 
 @dataclass
 class LoadResult:
-    """The valid sources and, per broken file, its problems as `file: location: message`."""
+    """The valid sources and, per broken file, its problems as `file: location: message`.
+
+    `declared` holds the source name a broken file gives (when it gives a valid one), so that
+    its problems can be shown to the users of that source's DAG and no one else.
+    """
 
     sources: list[LoadedSource] = field(default_factory=list)
     problems: dict[Path, list[str]] = field(default_factory=dict)
+    declared: dict[Path, str] = field(default_factory=dict)
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
@@ -137,6 +142,13 @@ def load_source_file(path: Path) -> tuple[SourceConfig | None, list[str]]:
     return (None, problems) if problems else (source, [])
 
 
+def declared_name(path: Path) -> str | None:
+    """The `name:` a source file gives, if it reads as YAML and the name is a valid source name."""
+    data, problems = _read_yaml(path)
+    name = data.get("name") if not problems else None
+    return name if isinstance(name, str) and SOURCE_NAME.match(name) else None
+
+
 def _clash_problems(loaded: LoadedSource, names: dict[str, Path], tables: dict[str, Path]) -> list[str]:
     problems = []
     if loaded.config.name in names:
@@ -174,6 +186,9 @@ def load_sources(directory: Path) -> LoadResult:
             problems = _clash_problems(loaded, names, tables)
         if problems:
             result.problems[path] = problems
+            name = loaded.config.name if loaded else declared_name(path)
+            if name:
+                result.declared[path] = name
             continue
         assert loaded is not None
         result.sources.append(loaded)

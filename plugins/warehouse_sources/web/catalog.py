@@ -20,9 +20,17 @@ class KnownSource:
 
 
 @dataclass(frozen=True)
+class FileProblems:
+    """One broken source file's problems (paths relative to sources_dir) and the source it names, if any."""
+
+    source: str | None
+    lines: list[str]
+
+
+@dataclass(frozen=True)
 class Catalog:
     sources: dict[str, KnownSource]
-    problems: list[str]
+    problems: list[FileProblems]
 
     def table(self, source: str, name: str) -> TablePlan | None:
         """A table of `source` named by synced name or `schema.table` (as run conf names tables)."""
@@ -58,10 +66,17 @@ def load_catalog(directory: Path) -> Catalog:
 
     result = load_sources(directory)
     sources = {s.config.name: KnownSource(plan_source(s.config), s.path) for s in result.sources}
-    catalog = Catalog(sources, [p for problems in result.problems.values() for p in problems])
+    problems = [FileProblems(result.declared.get(path), [_relative(line, directory) for line in lines])
+                for path, lines in result.problems.items()]  # fmt: skip
+    catalog = Catalog(sources, problems)
     with _lock:
         _cached = (signature, catalog)
     return catalog
+
+
+def _relative(line: str, directory: Path) -> str:
+    """A problem line without the server's absolute paths: files by name, the folder as sources_dir."""
+    return line.replace(f"{directory}/", "").replace(str(directory), "sources_dir")
 
 
 def forget() -> None:

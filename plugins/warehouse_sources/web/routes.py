@@ -9,7 +9,7 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import APIRouter, Body, HTTPException
 
 from warehouse_sources.web import actions, status
-from warehouse_sources.web.auth import authorize, readable_dag_ids
+from warehouse_sources.web.auth import authorize, is_admin, readable_dag_ids
 from warehouse_sources.web.catalog import Catalog, KnownSource, load_catalog
 from warehouse_sources.web.models import (
     DeleteAnswer,
@@ -55,11 +55,16 @@ def _warehouse_uri() -> str:
 
 @router.get("/sources", response_model=SourceList, responses=ERRORS)
 def list_sources(user: GetUserDep, session: SessionDep) -> SourceList:
-    """Every source the user may read, with its status."""
+    """Every source the user may read, with its status, and the problems of the files they may see."""
     catalog = _catalog()
-    readable = readable_dag_ids(user, [k.plan.dag_id for k in catalog.sources.values()])
+    dag_ids = {k.plan.dag_id for k in catalog.sources.values()}
+    dag_ids |= {f"sync_{f.source}" for f in catalog.problems if f.source}
+    readable = readable_dag_ids(user, sorted(dag_ids))
     names = sorted(n for n, k in catalog.sources.items() if k.plan.dag_id in readable)
-    return SourceList(sources=status.summaries(session, catalog, names), warnings=catalog.problems)
+    admin = any(not f.source for f in catalog.problems) and is_admin(user)
+    warnings = [line for f in catalog.problems if (f"sync_{f.source}" in readable if f.source else admin)
+                for line in f.lines]  # fmt: skip
+    return SourceList(sources=status.summaries(session, catalog, names), warnings=warnings)
 
 
 @router.get("/sources/{name}", response_model=SourceDetail, responses=ERRORS)
@@ -127,10 +132,12 @@ def switch_table(
 
 @router.get("/tables", response_model=WarehouseTables, responses=ERRORS)
 def warehouse_tables(user: GetUserDep) -> WarehouseTables:
-    """The warehouse's tables with their columns and types (those of sources the user may read)."""
+    """The warehouse's tables with their columns and types: those of sources the user may read, and
+    tables no valid source owns (`events`, or a broken or removed source's) for admins only."""
     from warehouse_sources.web.warehouse_catalog import list_tables
 
     catalog = _catalog()
     owners = {t.synced_name: k.plan for k in catalog.sources.values() for t in k.plan.tables}
     readable = readable_dag_ids(user, sorted({p.dag_id for p in owners.values()}))
-    return list_tables(_warehouse_uri(), {n: p.name for n, p in owners.items() if p.dag_id in readable}, owners)
+    visible = {n: p.name for n, p in owners.items() if p.dag_id in readable}
+    return list_tables(_warehouse_uri(), visible, owners, ownerless=is_admin(user))

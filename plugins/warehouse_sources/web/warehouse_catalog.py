@@ -7,8 +7,10 @@ from typing import Any
 from warehouse_sources.web.models import WarehouseColumn, WarehouseTable, WarehouseTables
 
 
-def list_tables(warehouse_uri: str, readable: dict[str, str], owned: dict[str, Any]) -> WarehouseTables:
-    """Tables of readable sources; tables no source owns (like `events`) are listed for every user."""
+def list_tables(
+    warehouse_uri: str, readable: dict[str, str], owned: dict[str, Any], ownerless: bool = False
+) -> WarehouseTables:
+    """Tables of readable sources, and tables no valid source owns when `ownerless` (admins)."""
     from pathlib import Path
 
     from warehouse_sources.airflow.warehouse_storage import configured_storage_options
@@ -19,7 +21,7 @@ def list_tables(warehouse_uri: str, readable: dict[str, str], owned: dict[str, A
     options = configured_storage_options()
     for uri in warehouse_tables(warehouse_uri, options):
         name = Path(uri).name
-        if name in owned and name not in readable:
+        if name not in readable and (name in owned or not ownerless):
             continue
         table = open_table(uri, options)
         if table is None:

@@ -48,8 +48,10 @@ def teams(client: Any, web_env: dict[str, Path]) -> Iterator[None]:
             session.add(bundle)
             session.flush()
             session.execute(update(DagModel).where(DagModel.dag_id == dag_id).values(bundle_name=bundle.name))
-    for table in ("billing_plans", "crm_deals"):
+    for table in ("billing_plans", "crm_deals", "events"):
         _write_delta(web_env["warehouse"] / table)
+    (web_env["sources"] / "billing_copy.yaml").write_text((web_env["sources"] / "billing.yaml").read_text())
+    (web_env["sources"] / "garbage.yaml").write_text("- not a mapping\n")
     yield
     with create_session() as session:
         for dag_id, bundle_name in before.items():
@@ -67,11 +69,11 @@ def _write_delta(path: Path) -> None:
     write_deltalake(str(path), pa.table({"id": [1, 2]}))
 
 
-def _headers(name: str, team: str) -> dict[str, str]:
+def _headers(name: str, team: str, role: str = "user") -> dict[str, str]:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    user = SimpleAuthManagerUser(username=name, role="user", teams=[team])
+    user = SimpleAuthManagerUser(username=name, role=role, teams=[team])
     return {"Authorization": f"Bearer {get_auth_manager().generate_jwt(user)}"}
 
 
@@ -98,3 +100,26 @@ def test_a_user_acts_on_their_own_teams_source(client: Any, teams: None) -> None
     assert client.get(f"{P}/sources/crm", headers=red).status_code == 200
     assert client.post(f"{P}/sources/crm/pause", headers=red).status_code == 200
     assert client.post(f"{P}/sources/crm/unpause", headers=red).status_code == 200
+
+
+def test_file_problems_are_shown_to_readers_of_the_dag_they_name(client: Any, teams: None, web_env: Any) -> None:
+    def warnings(headers: dict[str, str]) -> list[str]:
+        return list(client.get(f"{P}/sources", headers=headers).json()["warnings"])
+
+    assert warnings(_headers("rosa", "red")) == []
+    blue = warnings(_headers("bo", "blue"))
+    assert blue[0].startswith("billing_copy.yaml: name: source 'billing' is already defined in billing.yaml")
+    assert all(w.startswith("billing_copy.yaml: ") for w in blue), blue
+    everything = warnings(_headers("ada", "red", role="admin"))
+    assert everything == blue + [
+        "garbage.yaml: (top level): file is list; expected a mapping with name, kind, conn_id, tables"
+    ]
+    assert not any(str(web_env["sources"]) in w for w in everything), "no server paths"
+
+
+def test_tables_no_source_owns_are_for_admins_only(client: Any, teams: None) -> None:
+    assert "events" not in [
+        t["name"] for t in client.get(f"{P}/tables", headers=_headers("bo", "blue")).json()["tables"]
+    ]
+    tables = client.get(f"{P}/tables", headers=_headers("ada", "red", role="admin")).json()["tables"]
+    assert sorted(t["name"] for t in tables) == ["billing_plans", "crm_deals", "events"]
