@@ -56,6 +56,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 echo "demo: embedded PostgreSQL at $pg_uri"
 "$py" include/demo/seed.py "$pg_uri"
+# Product events for those customers: a month of batch-export files (seeded, so the same each run)
+# in the folder include/sources/events.yaml reads; a new day adds one file.
+"$py" include/demo/events.py "$pg_uri" /tmp/warehouse-sources-demo/events
 server="${pg_uri%/*}"
 export AIRFLOW_CONN_DEMO_BILLING="$server/billing"
 export AIRFLOW_CONN_DEMO_CRM="$server/crm"
@@ -81,7 +84,7 @@ password="$("$py" include/demo/airflow_demo.py login "$AIRFLOW_HOME")"
 echo "demo: Airflow UI will be at http://localhost:$port (login: admin / $password)"
 
 # Once the API answers: print the login again and run each demo DAG once.
-"$py" -u include/demo/airflow_demo.py trigger "http://localhost:$port" sync_billing sync_crm &
+"$py" -u include/demo/airflow_demo.py trigger "http://localhost:$port" sync_billing sync_crm sync_product_events &
 trigger_pid=$!
 
 # Airflow in its own process group (set -m), so that Ctrl-C reaches this script first and
