@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -14,9 +14,16 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_TABLES = 1000
+TableName = Annotated[str, Field(min_length=1, max_length=511)]
+
+
 class SyncBody(Body):
-    tables: list[str] | None = Field(
-        default=None, min_length=1, description="synced table names (or schema.table); all enabled tables if left out"
+    tables: list[TableName] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TABLES,
+        description="synced table names (or schema.table); all enabled tables if left out",
     )
     full_refresh: StrictBool = Field(default=False, description="reset the stored cursor and rebuild the tables")
 

@@ -1,10 +1,53 @@
-"""The warehouse's Delta tables with their columns, for the query editor and REST users."""
+"""The warehouse's Delta tables with their columns, for the query editor and REST users.
+
+Opening a Delta table reads its whole log; a listing of its `_delta_log` folder only names
+the commits. Each table's columns are kept per newest commit file, so a request opens only the
+tables that committed since the last one (and lists the logs of the rest).
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from warehouse_sources.web.models import WarehouseColumn, WarehouseTable, WarehouseTables
+
+_lock = threading.Lock()
+_cache: dict[str, tuple[tuple[object, ...], WarehouseTable]] = {}
+
+
+def latest_commit(folder: str, storage_options: dict[str, str] | None) -> tuple[object, ...] | None:
+    """The newest commit file of `folder`'s Delta log as (version, size, mtime), or None when the
+    folder is no Delta table. Size and mtime tell a table dropped and written again apart."""
+    from pyarrow import fs
+
+    from warehouse_sources.warehouse.storage import filesystem
+
+    store, path = filesystem(folder, storage_options)
+    found = store.get_file_info(fs.FileSelector(f"{path.rstrip('/')}/_delta_log", allow_not_found=True))
+    commits = [(int(i.base_name[:-5]), i.size, i.mtime_ns) for i in found
+               if i.base_name.endswith(".json") and i.base_name[:-5].isdigit()]  # fmt: skip
+    return max(commits, default=None)
+
+
+def _described(
+    folder: str, name: str, commit: tuple[object, ...], storage_options: dict[str, str] | None
+) -> WarehouseTable | None:
+    from warehouse_sources.warehouse.delta import open_table
+
+    with _lock:
+        hit = _cache.get(folder)
+    if hit is not None and hit[0] == commit:
+        return hit[1]
+    table = open_table(folder, storage_options)
+    if table is None:
+        return None
+    schema: Any = table.schema().to_arrow()
+    columns = [WarehouseColumn(name=f.name, type=str(f.type)) for f in schema]
+    described = WarehouseTable(name=name, source=None, version=table.version(), columns=columns)
+    with _lock:
+        _cache[folder] = (commit, described)
+    return described
 
 
 def list_tables(
@@ -14,19 +57,16 @@ def list_tables(
     from pathlib import Path
 
     from warehouse_sources.airflow.warehouse_storage import configured_storage_options
-    from warehouse_sources.warehouse.delta import open_table
-    from warehouse_sources.warehouse.maintenance import warehouse_tables
+    from warehouse_sources.warehouse.maintenance import warehouse_folders
 
     tables = []
     options = configured_storage_options()
-    for uri in warehouse_tables(warehouse_uri, options):
-        name = Path(uri).name
+    for folder in warehouse_folders(warehouse_uri, options):
+        name = Path(folder).name
         if name not in readable and (name in owned or not ownerless):
             continue
-        table = open_table(uri, options)
-        if table is None:
-            continue
-        schema: Any = table.schema().to_arrow()
-        columns = [WarehouseColumn(name=f.name, type=str(f.type)) for f in schema]
-        tables.append(WarehouseTable(name=name, source=readable.get(name), version=table.version(), columns=columns))
+        commit = latest_commit(folder, options)
+        described = _described(folder, name, commit, options) if commit is not None else None
+        if described is not None:
+            tables.append(described.model_copy(update={"source": readable.get(name)}))
     return WarehouseTables(tables=tables)

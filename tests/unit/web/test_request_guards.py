@@ -91,3 +91,14 @@ def test_a_chunked_body_over_1_mb_is_413_too(client: Any, admin: dict[str, str])
 def test_an_unauthenticated_big_body_is_401_not_413(client: Any) -> None:
     answer = client.post(f"{P}/sources/billing/sync", content=b"x" * 2_000_000)
     assert answer.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"tables": [f"t{i}" for i in range(1001)]}, {"tables": ["x" * 512]}],
+    ids=["1001 tables", "a 512-character name"],
+)
+def test_table_lists_and_names_are_bounded(client: Any, admin: dict[str, str], body: Any) -> None:
+    answer = client.post(f"{P}/sources/billing/sync", json=body, headers=admin)
+    assert answer.status_code == 422, answer.text
+    assert "at most" in answer.text
