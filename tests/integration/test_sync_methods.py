@@ -130,12 +130,32 @@ def test_lookback_catches_a_row_committed_late_with_an_old_timestamp(pg_db: str,
     assert synced_rows(warehouse, "windowed") == source_rows(pg_db, "charges")
 
 
+def test_incremental_run_with_nothing_new_commits_nothing_and_reports_no_rows(pg_db: str, warehouse: str) -> None:
+    # The inclusive cursor re-reads the row at its value every run: merged again, it reported
+    # "1 rows" and added a table version each time (issue 15, section 4).
+    sql(pg_db, CHARGES)
+    sync(pg_db, warehouse, INCREMENTAL)
+    version = table_version(warehouse, "charges")
+    state = DeltaTable(f"{warehouse}/charges").history(1)[0][STATE_KEY]
+    again = sync(pg_db, warehouse, INCREMENTAL)
+    assert (again.write, again.rows, again.version) == ("none", 0, version)
+    assert again.cursor is not None and table_version(warehouse, "charges") == version
+    assert DeltaTable(f"{warehouse}/charges").history(1)[0][STATE_KEY] == state
+    sql(pg_db, "UPDATE charges SET status = 'disputed' WHERE id = 500")  # changed, at the same cursor value
+    changed = sync(pg_db, warehouse, INCREMENTAL)
+    assert (changed.write, changed.rows, changed.version) == ("merge", 1, version + 1)
+    assert synced_rows(warehouse, "charges") == source_rows(pg_db, "charges")
+
+
 def test_integer_lookback_rereads_the_last_ids(pg_db: str, warehouse: str) -> None:
     sql(pg_db, CHARGES)
     t = plan("public.charges", "incremental", replication_key="id", lookback=50)
     sync(pg_db, warehouse, t)
+    assert sync(pg_db, warehouse, t).rows == 0  # ids 450..500 re-read, all stored as they are
+    sql(pg_db, "UPDATE charges SET status = 'late' WHERE id = 460")
     assert sync(pg_db, warehouse, t).rows == 51  # ids 450..500, merged without duplicates
     assert len(synced_rows(warehouse, "charges")) == 500
+    assert synced_rows(warehouse, "charges") == source_rows(pg_db, "charges")
 
 
 def test_null_replication_keys_are_counted_in_the_log(

@@ -29,8 +29,8 @@ class Read:
     state: SyncState
     skip: tuple[CursorValue, list[str]] | None = None  # append only: (boundary value, identity columns)
     deleted: dict[str, int] = field(default_factory=dict)  # append only: the previous boundary_deleted
-    cursor_moved: bool = True  # False: the read holds only rows at the old cursor value
-    key_range: tuple[str, int, int] | None = None
+    cursor_moved: bool = True  # False: the read holds only rows at (or, with a lookback, below) the old cursor
+    key_range: tuple[str, int, int] | None = None  # bounds the MERGE's target; None: from the rows read
 
 
 def previous_state(
@@ -103,7 +103,9 @@ def cursor_read(
     if rebuild:
         return Read("overwrite", "", state)
     if plan.method == "incremental":
-        return Read("merge", where, state, key_range=_merge_key_range(reader, desc, keys, where))
+        # The cursor stays: the read holds only rows at or below it, which may all be stored already.
+        unmoved = state.cursor == cursor and state.null_keys == (previous.null_keys if previous else 0)
+        return Read("merge", where, state, cursor_moved=not unmoved)
     assert previous is not None and cursor is not None
     skip = _boundary_skip(desc, plan, cursor, list(previous.identity_columns))
     moved = state.cursor != cursor
@@ -153,7 +155,7 @@ def file_read(
         return Read("overwrite", "", state)
     if plan.method == "append_only":
         return Read("append", "", state)
-    return Read("merge", "", state, key_range=_merge_key_range(reader, desc, keys, ""))
+    return Read("merge", "", state)
 
 
 def _log_files(log: Log, plan: TablePlan, changed: list[str], deleted: list[str], old: list[str],
@@ -171,22 +173,6 @@ def _log_files(log: Log, plan: TablePlan, changed: list[str], deleted: list[str]
     if old:
         log.warning("%s: %d files not in the loaded-file list are older than its watermark and taken as loaded "
                     "(resync to load them): %s", name, len(old), shown(old))  # fmt: skip
-
-
-def _merge_key_range(
-    reader: SourceReader, desc: TableDescription, keys: tuple[str, ...], where: str
-) -> tuple[str, int, int] | None:
-    """The span of the first merge key over the rows read, when it is an integer column.
-
-    Given to the MERGE as a filter on the target, it lets Delta skip every file outside the
-    span (file statistics), so the merge costs what changed rather than the table's size.
-    Only integers: their order is the same in PostgreSQL and in the file statistics.
-    """
-    column = desc.column(keys[0])
-    if column is None or not column.is_integer:
-        return None
-    low, high = reader.value_range(desc, keys[0], where)
-    return None if low is None else (keys[0], int(low), int(high))
 
 
 def _lower(cursor: CursorValue | None, plan: TablePlan, log: Log) -> tuple[CursorValue | None, bool]:

@@ -86,24 +86,27 @@ class Writer:
                 batches = pa.RecordBatchReader.from_batches(schema, [])
         if batches is None:
             self.log.info("%s: nothing new to %s; no commit", label, read.write)
-        else:
-            self._commit(read, stream, batches)
+        elif not self._commit(read, stream, batches):
+            self.log.info("%s: the %d rows re-read at or below the cursor are all stored as they are; no commit",
+                          label, stream.rows)  # fmt: skip
+            batches = None
         self._warn_nulled_values()
         committed = delta.open_table(self.uri, self.storage_options) if batches is not None else self.table
         version = committed.version() if committed else None
-        cursor = encode_cursor(read.state.cursor)
         return SyncResult(
             plan.synced_name,
             plan.method,
             read.write if batches is not None else "none",
-            stream.rows,
+            stream.rows if batches is not None else 0,  # rows new or changed: none when nothing was committed
             stream.seconds,
             version,
-            cursor,
+            encode_cursor(read.state.cursor),
             read.state.null_keys,
         )
 
-    def _commit(self, read: Read, stream: ProgressStream, data: pa.RecordBatchReader) -> None:
+    def _commit(self, read: Read, stream: ProgressStream, data: pa.RecordBatchReader) -> bool:
+        """Write `data` with the new state; False when a merge found every row stored already
+        (possible only when the cursor did not move) and committed nothing."""
         try:
             if read.write == "overwrite":
                 delta.overwrite(self.uri, self.table, data, read.state, self.storage_options)
@@ -112,7 +115,11 @@ class Writer:
                 delta.append(self.uri, self.table, data, read.state)
             else:
                 assert self.table is not None
-                delta.merge(self.uri, self.table, data, self.keys, read.state, read.key_range)
+                skip = not read.cursor_moved
+                metrics = delta.merge(self.uri, self.table, data, self.keys, read.state, read.key_range,
+                                      skip_if_stored=skip)  # fmt: skip
+                return metrics.get("method") != "none"
+            return True
         except Exception:
             if stream.error is not None:
                 raise stream.error from None

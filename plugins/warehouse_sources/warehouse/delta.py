@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import CommitProperties, DeltaTable, WriterProperties
 
-    from warehouse_sources.warehouse.spool import Spool
-    from warehouse_sources.warehouse.upsert import Replacement
 
 # Measured (bench/): 16 MB files and 32k-row groups keep the writer small at full speed,
 # and a MERGE rewrites only the small files its key range touches. Stored as the table's
@@ -170,86 +168,13 @@ def merge(
     keys: tuple[str, ...],
     state: SyncState,
     key_range: tuple[str, int, int] | None = None,
+    *,
+    skip_if_stored: bool = False,
 ) -> dict[str, Any]:
-    """Upsert on `keys` in one commit: matched rows take the new values, others are inserted.
+    """Upsert on `keys` in one commit (warehouse/merge.py chooses how, by the change set's size)."""
+    from warehouse_sources.warehouse import merge as merging
 
-    Memory stays flat in the change set's size: the rows are spooled to the system temp dir and
-    the commit replaces the rows of their key spans (warehouse/upsert.py). Tables whose result only
-    delta-rs's MERGE gives (see `upsert.schema_allows` and `upsert.plan`) keep the MERGE, whose
-    hash join holds the whole change set in memory.
-    """
-    import pyarrow as pa
-
-    from warehouse_sources.warehouse import upsert
-
-    if not upsert.schema_allows(pa.schema(table.schema().to_arrow()), data.schema, keys):
-        return _delta_merge(uri, table, data, keys, state, key_range)
-    with upsert.spooled(data, keys) as spool:
-        replacement = upsert.plan(spool)
-        if replacement is None:
-            return _delta_merge(uri, table, spool.reader(), keys, state, key_range)
-        return _replace(uri, table, spool, replacement, state)
-
-
-def _replace(uri: str, table: DeltaTable, spool: Spool, replacement: Replacement, state: SyncState) -> dict[str, Any]:
-    """The bounded upsert's one commit: the spans' rows out, the changed and the kept rows in."""
-    from deltalake import write_deltalake
-
-    from warehouse_sources.warehouse import upsert
-
-    upsert.add_kept_rows(table, spool, replacement)
-    _guarded(
-        uri,
-        write_deltalake,
-        table,
-        spool.reader(),
-        mode="overwrite",
-        predicate=replacement.predicate,
-        schema_mode="merge",
-        target_file_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
-    )
-    updated = spool.scanned - spool.kept
-    return {
-        "method": "replace",
-        "num_source_rows": spool.rows,
-        "num_target_rows_updated": updated,
-        "num_target_rows_inserted": spool.rows - updated,
-        "num_target_rows_kept": spool.kept,
-        "spans": len(replacement.spans),
-    }
-
-
-def _delta_merge(
-    uri: str,
-    table: DeltaTable,
-    data: pa.RecordBatchReader,
-    keys: tuple[str, ...],
-    state: SyncState,
-    key_range: tuple[str, int, int] | None,
-) -> dict[str, Any]:
-    """delta-rs's MERGE. `key_range` (column, low, high) bounds the source's keys: the target side
-    of the predicate gets it too, so files whose statistics lie outside it are neither read nor rewritten.
-    """
-    conditions = [f"target.{_ident(k)} = source.{_ident(k)}" for k in keys]
-    if key_range is not None:
-        column, low, high = key_range
-        conditions[:0] = [f"target.{_ident(column)} >= {int(low)}", f"target.{_ident(column)} <= {int(high)}"]
-    predicate = " AND ".join(conditions)
-    merger = table.merge(
-        data,
-        predicate=predicate,
-        source_alias="source",
-        target_alias="target",
-        merge_schema=True,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
-    )
-    # Explicit column maps: delta-rs's *_all() variants quote names with backticks without escaping.
-    columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
-    metrics = _guarded(uri, merger.when_matched_update(columns).when_not_matched_insert(columns).execute)
-    return {**metrics, "method": "merge"}
+    return merging.merge(uri, table, data, keys, state, key_range, skip_if_stored=skip_if_stored)
 
 
 def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType]) -> None:
@@ -263,13 +188,3 @@ def widen(uri: str, table: DeltaTable, columns: dict[str, pa.DataType]) -> None:
     if state is None:
         raise ValueError(f"{uri} has no sync state to carry over")
     overwrite(uri, table, pa.RecordBatchReader.from_batches(schema, batches), state)
-
-
-def _column(name: str) -> str:
-    """A column name quoted for delta-rs's update and insert maps (backticks, doubled inside)."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _ident(name: str) -> str:
-    """A column name quoted for delta-rs (DataFusion) SQL predicates."""
-    return '"' + name.replace('"', '""') + '"'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from warehouse_sources.errors import ConcurrentSyncError, SyncFatalError
-from warehouse_sources.warehouse import delta, spool, upsert
+from warehouse_sources.warehouse import changeset, delta, spool, upsert
 from warehouse_sources.warehouse.state import STATE_KEY, SyncState, load_state
 
 
@@ -48,6 +49,18 @@ def append(uri: str, data: pa.RecordBatchReader, sync_state: SyncState) -> None:
 @pytest.fixture
 def uri(tmp_path: Path) -> str:
     return str(tmp_path / "warehouse" / "orders")
+
+
+@pytest.fixture(autouse=True)
+def spooled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merges here take the spooled path (any change set is over the limit) unless a test asks
+    for `in_memory`: most of these tables are a few rows, which would otherwise merge from memory."""
+    monkeypatch.setattr(changeset, "IN_MEMORY_ROWS", 0)
+
+
+@pytest.fixture
+def in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(changeset, "IN_MEMORY_ROWS", 100_000)
 
 
 def test_table_uri() -> None:
@@ -414,3 +427,69 @@ def test_a_table_file_the_bounded_merge_cannot_read_is_reported_as_the_warehouse
     with pytest.raises(SyncFatalError, match=r"reading the synced table's own files .* not in a source value"):
         delta.merge(uri, DeltaTable(uri), reader(numbered([5, 101], "new")), ("id",), state(101))
     assert DeltaTable(uri).version() == 0
+
+
+def test_a_small_change_set_merges_from_memory_without_a_spool(
+    uri: str, in_memory: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    before = numbered(range(1, 1001), "old")
+    delta.overwrite(uri, None, reader(before), state(1000))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-dir"))  # a spool would fail here
+    change = numbered([*range(3, 1001, 7), *range(1001, 1051)], "new")
+    metrics = delta.merge(uri, DeltaTable(uri), reader(change), ("id",), state(1050))
+    assert metrics["method"] == "merge" and metrics["num_target_rows_updated"] == 143
+    assert contents(uri) == expected_upsert(before, change)
+    assert load_state(last_commit(uri)[STATE_KEY]) == state(1050)  # type: ignore[arg-type]
+
+
+def test_a_change_set_over_the_limit_is_spooled(uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(changeset, "IN_MEMORY_ROWS", 100)
+    delta.overwrite(uri, None, reader(numbered(range(1, 1001), "old")), state(1000))
+    assert (
+        delta.merge(uri, DeltaTable(uri), reader(numbered(range(1, 100), "a")), ("id",), state(1))["method"] == "merge"
+    )
+    big = numbered(range(1, 102), "b")
+    assert delta.merge(uri, DeltaTable(uri), reader(big), ("id",), state(2))["method"] == "replace"
+    assert contents(uri)["v"][:102] == [*(f"b{i}" for i in range(1, 102)), "old102"]
+
+
+@pytest.mark.parametrize("keys", [("id",), ("region", "id")])
+def test_rows_all_stored_as_they_are_commit_nothing_when_asked(
+    uri: str, in_memory: None, keys: tuple[str, ...]
+) -> None:
+    table = numbered(range(1, 101), "old").append_column("region", pa.array(["eu"] * 100))
+    synced = table.append_column("_ws_synced_at", pa.array([datetime(2024, 1, 1, tzinfo=UTC)] * 100))
+    delta.overwrite(uri, None, reader(synced), state(100))
+    reread = table.slice(95).append_column("_ws_synced_at", pa.array([datetime(2025, 1, 1, tzinfo=UTC)] * 5))
+    metrics = delta.merge(uri, DeltaTable(uri), reader(reread), keys, state(100), skip_if_stored=True)
+    assert metrics["method"] == "none" and DeltaTable(uri).version() == 0
+    # Not asked (the cursor moved), or one value differs: merged as always.
+    assert delta.merge(uri, DeltaTable(uri), reader(reread), keys, state(100))["method"] == "merge"
+    changed = reread.set_column(1, "v", pa.array(["old96", "old97", "NEW", "old99", "old100"]))
+    metrics = delta.merge(uri, DeltaTable(uri), reader(changed), keys, state(100), skip_if_stored=True)
+    assert metrics["method"] == "merge" and DeltaTable(uri).version() == 2
+    assert contents(uri)["v"][97] == "NEW"
+
+
+def test_a_new_key_or_a_nan_counts_as_a_change(uri: str, in_memory: None) -> None:
+    floats = pa.table({"id": pa.array([1, 2], pa.int64()), "f": pa.array([1.5, float("nan")])})
+    delta.overwrite(uri, None, reader(floats), state(2))
+    assert (
+        delta.merge(uri, DeltaTable(uri), reader(floats), ("id",), state(2), skip_if_stored=True)["method"] == "merge"
+    )
+    same_and_new = pa.table({"id": pa.array([1, 3], pa.int64()), "f": pa.array([1.5, 2.5])})
+    metrics = delta.merge(uri, DeltaTable(uri), reader(same_and_new), ("id",), state(3), skip_if_stored=True)
+    assert metrics["method"] == "merge" and contents(uri)["id"] == [1, 2, 3]
+
+
+def test_keys_above_int64_merge_from_memory_in_place(uri: str, in_memory: None) -> None:
+    # decimal(20, 0) statistics are clamped to int64: a MERGE bounded by them (not streamed)
+    # missed the stored rows and inserted the updates a second time.
+    ids = [Decimal(2**63 + n) for n in range(3)]
+    before = pa.table({"id": pa.array(ids, pa.decimal128(20, 0)), "v": ["a", "b", "c"]})
+    delta.overwrite(uri, None, reader(before), state(3))
+    change = pa.table({"id": pa.array(ids[1:], pa.decimal128(20, 0)), "v": ["B", "C"]})
+    assert delta.merge(uri, DeltaTable(uri), reader(change), ("id",), state(4))["method"] == "merge"
+    assert contents(uri) == {"id": ids, "v": ["a", "B", "C"]}
