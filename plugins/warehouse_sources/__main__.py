@@ -6,6 +6,8 @@
 - `vacuum [--apply] [--retention-hours H]`: list (or delete) data files no table version uses;
   a table that cannot be opened is named with the reason and skipped, and the command exits 1;
   a warehouse that cannot be reached (s3:// with wrong credentials or endpoint) exits 2.
+- `query [--format table|csv|json] ["SQL" | -f FILE | -]`: run one read-only SELECT over the
+  synced tables, the saved views and `as_of(...)`; an error prints on stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -90,6 +92,47 @@ def vacuum(apply: bool, retention_hours: int, warehouse_uri: str | None) -> int:
     return 1 if skipped else 0
 
 
+def query(sql: str, output: str, max_rows: int | None, warehouse_uri: str | None) -> int:
+    """On S3 the credentials and endpoint come from [warehouse_sources] warehouse_conn_id."""
+    from dataclasses import replace
+
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from warehouse_sources.airflow.warehouse_storage import warehouse_storage_options
+    from warehouse_sources.errors import WarehouseSourcesError
+    from warehouse_sources.query.engine import QueryEngine
+    from warehouse_sources.query.result import as_csv, as_table
+    from warehouse_sources.settings import load_settings
+
+    settings = load_settings()
+    if warehouse_uri is not None:
+        settings = replace(settings, warehouse_uri=warehouse_uri)
+    try:
+        engine = QueryEngine(settings.warehouse_uri, warehouse_storage_options(settings), settings.views_dir)
+        result = engine.run(sql, max_rows)
+    except AirflowNotFoundException:
+        print(f"query: Airflow connection {settings.warehouse_conn_id!r} ([warehouse_sources] warehouse_conn_id) "
+              "is not defined; create it (type aws) or fix the setting", file=sys.stderr)  # fmt: skip
+        return 1
+    except (WarehouseSourcesError, ValueError) as exc:
+        print(f"query: {exc}", file=sys.stderr)
+        return 1
+    if output == "json":
+        sys.stdout.write(json.dumps(result.to_json()) + "\n")
+    else:
+        sys.stdout.write(as_csv(result) if output == "csv" else as_table(result))
+    return 0
+
+
+def _query_text(args: argparse.Namespace) -> str:
+    """The SQL from the argument, the -f file, or stdin (`-`)."""
+    if args.file is not None:
+        return sys.stdin.read() if str(args.file) == "-" else args.file.read_text()
+    if args.sql is None or args.sql == "-":
+        return sys.stdin.read()
+    return str(args.sql)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse_sources")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -101,7 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     vacuum_cmd.add_argument("--apply", action="store_true", help="delete (default: only list)")
     vacuum_cmd.add_argument("--retention-hours", type=int, default=168, help="keep files newer than this (168)")
     vacuum_cmd.add_argument("--warehouse", help="warehouse root (default: [warehouse_sources] warehouse_uri)")
+    query_cmd = commands.add_parser("query", help="run one read-only SELECT over the warehouse")
+    query_cmd.add_argument("sql", nargs="?", help='the SQL, or "-" (or nothing) to read it from stdin')
+    query_cmd.add_argument("-f", "--file", type=Path, help="read the SQL from FILE")
+    query_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output (table)")
+    query_cmd.add_argument("--limit", type=int, help="return at most this many rows (default and maximum 10000)")
+    query_cmd.add_argument("--warehouse", help="warehouse root (default: [warehouse_sources] warehouse_uri)")
     args = parser.parse_args(argv)
+    if args.command == "query":
+        if args.file is not None and args.sql is not None:
+            parser.error("query: give the SQL as an argument or with -f FILE, not both")
+        return query(_query_text(args), args.format, args.limit, args.warehouse)
     if args.command == "schema":
         return schema(args.check)
     if args.command == "vacuum":
