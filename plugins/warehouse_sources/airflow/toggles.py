@@ -9,9 +9,11 @@ edit and no redeploy, surviving restarts of every component.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+log = logging.getLogger(__name__)
 VARIABLE_PREFIX = "warehouse_sources."
 Origin = Literal["yaml", "ui"]
 
@@ -61,21 +63,37 @@ def dump_toggles(toggles: SourceToggles) -> str:
     return json.dumps(data, sort_keys=True)
 
 
-def load_toggles(text: str | None) -> SourceToggles:
-    """Parse a stored Variable; a missing one means "no overrides"."""
+def _parse(text: str) -> SourceToggles:
+    data = json.loads(text)
+    tables = {str(name): Switch(**value) for name, value in (data.get("tables") or {}).items()}
+    deleted = Deletion(**data["deleted"]) if data.get("deleted") else None
+    if not all(isinstance(s.enabled, bool) for s in tables.values()):
+        raise TypeError("a table switch's 'enabled' is not true or false")
+    return SourceToggles(tables=tables, deleted=deleted)
+
+
+def load_toggles(text: str | None, key: str = "the Variable") -> SourceToggles:
+    """Parse a stored Variable; a missing one means "no overrides".
+
+    A value this package did not write (not JSON, other fields) is skipped with a warning naming
+    the Variable: whoever may write Variables could otherwise break every source's page.
+    """
     if not text:
         return SourceToggles()
-    data = json.loads(text)
-    tables = {name: Switch(**value) for name, value in (data.get("tables") or {}).items()}
-    deleted = Deletion(**data["deleted"]) if data.get("deleted") else None
-    return SourceToggles(tables=tables, deleted=deleted)
+    try:
+        return _parse(text)
+    except (ValueError, TypeError, AttributeError) as exc:
+        log.warning("Variable %s is not a warehouse-sources switch record (%s); skipped. A table switch "
+                    "from the Sources page rewrites it, or delete the Variable", key, exc)  # fmt: skip
+        return SourceToggles()
 
 
 def read_for_task(source_name: str) -> SourceToggles:
     """The stored toggles as a task sees them, through the Task SDK (no metadata DB access)."""
     from airflow.sdk import Variable
 
-    return load_toggles(Variable.get(variable_key(source_name), default=None))
+    key = variable_key(source_name)
+    return load_toggles(Variable.get(key, default=None), key)
 
 
 ERROR_XCOM_KEY = "warehouse_sources_error"

@@ -154,4 +154,4 @@ def all_toggles(session: Session) -> dict[str, SourceToggles]:
     from sqlalchemy import select
 
     query = select(Variable).where(Variable.key.startswith(VARIABLE_PREFIX, autoescape=True))
-    return {v.key[len(VARIABLE_PREFIX) :]: load_toggles(v.val) for v in session.scalars(query)}
+    return {v.key[len(VARIABLE_PREFIX) :]: load_toggles(v.val, v.key) for v in session.scalars(query)}
