@@ -64,7 +64,10 @@ def all_stored(table: DeltaTable, changes: pa.Table, keys: tuple[str, ...]) -> b
         return False
     dataset = table.to_pyarrow_dataset()
     first = mine.column(keys[0]).cast(dataset.schema.field(keys[0]).type).unique()
-    stored = dataset.to_table(columns=columns, filter=ds.field(keys[0]).isin(first))
+    low, high = pc.min_max(first).values()
+    # The range lets file and row-group statistics skip what is outside it; is_in alone scans every row.
+    near = (ds.field(keys[0]) >= low) & (ds.field(keys[0]) <= high)
+    stored = dataset.to_table(columns=columns, filter=near & ds.field(keys[0]).isin(first))
     if len(keys) > 1:
         held = pc.is_in(identity(stored.select(list(keys))), value_set=identity(mine.select(list(keys))))
         stored = stored.filter(held)
