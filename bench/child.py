@@ -3,9 +3,9 @@
     python bench/child.py <contender> '<json arguments>'
 
 Heavy libraries are imported before the clock starts (every contender alike), then the timed
-work runs and one line `BENCH_RESULT {json}` is printed on stdout: rows, seconds (timed part
-only) and anything else worth keeping. Logs go to stderr. The parent reads peak RSS from
-os.wait4, so it covers the whole process, imports included.
+work runs and one line `BENCH_RESULT {json}` is printed on stdout: rows, seconds and CPU seconds
+of this process, all its threads (timed part only), and anything else worth keeping. Logs go to
+stderr. The parent reads peak RSS from os.wait4, so it covers the whole process, imports included.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ def _copy(args: dict[str, Any], binary: bool) -> dict[str, Any]:
     import psycopg
 
     fmt = " (FORMAT binary)" if binary else ""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     total = 0
     with psycopg.connect(args["dsn"]) as conn, conn.cursor() as cur:
         with cur.copy(f"COPY (SELECT * FROM {args['table']}) TO STDOUT{fmt}") as copy:
             for block in copy:
                 total += len(block)
         rows = cur.rowcount
-    return {"rows": rows, "seconds": time.monotonic() - started, "bytes": total}
+    return {"rows": rows, "seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu,
+            "bytes": total}  # fmt: skip
 
 
 @contender("copy_text")
@@ -73,13 +74,13 @@ def dlt_connectorx(args: dict[str, Any]) -> dict[str, Any]:
         dataset_name="bench",
         progress="log" if args.get("verbose") else None,
     )
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     source = sql_table(credentials=args["dsn"], table=args["table"], backend="connectorx")
     info = pipeline.run(source, table_format="delta", write_disposition="replace")
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     info.raise_on_failed_jobs()
     counts = pipeline.last_trace.last_normalize_info.row_counts
-    return {"rows": int(counts.get(args["table"], 0)), "seconds": seconds}
+    return {"rows": int(counts.get(args["table"], 0)), "seconds": seconds, "cpu_seconds": cpu}
 
 
 def _pandas_if_installed() -> None:
@@ -118,13 +119,14 @@ def _ours(args: dict[str, Any]) -> dict[str, Any]:
         lookback=None, enabled=True,
     )  # fmt: skip
     log = logging.getLogger("bench")
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     with PostgresReader(args["dsn"]) as reader:
         request = SyncRequest(table=plan, warehouse_uri=args["warehouse"], storage_options=args.get("storage_options"),
                               run_id="bench")  # fmt: skip
         result = sync_table(reader, request, log)
-    seconds = time.monotonic() - started
-    return {"rows": result.rows, "seconds": seconds, "engine_seconds": result.seconds, "write": result.write,
+    seconds, cpu = time.monotonic() - started, time.process_time() - cpu
+    return {"rows": result.rows, "seconds": seconds, "cpu_seconds": cpu, "engine_seconds": result.seconds,
+            "write": result.write,
             "version": result.version, "cursor": result.cursor, "operation": _last_operation(request)}  # fmt: skip
 
 
@@ -158,7 +160,7 @@ def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
 
 def drain(open_reader: Any, schema: str, table: str) -> dict[str, Any]:
     """Open a `SourceReader`, describe `schema.table` and read it whole, dropping the batches: the read share."""
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     rows = batches = 0
     with open_reader() as reader:
         desc = reader.describe(schema, table)
@@ -166,7 +168,8 @@ def drain(open_reader: Any, schema: str, table: str) -> dict[str, Any]:
         for batch in reader.read(desc):
             rows += batch.num_rows
             batches += 1
-    return {"rows": rows, "seconds": time.monotonic() - started, "batches": batches}
+    return {"rows": rows, "seconds": time.monotonic() - started, "cpu_seconds": time.process_time() - cpu,
+            "batches": batches}  # fmt: skip
 
 
 @contender("imports_only")

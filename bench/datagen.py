@@ -84,19 +84,23 @@ def create_table(uri: str, name: str, rows: int) -> float:
     return time.monotonic() - started
 
 
-def apply_changes(uri: str, name: str, rows: int, updates: int, inserts: int) -> dict[str, int]:
-    """Update `updates` rows spread over the most recent 10 % of ids (new updated_at, new amount)
-    and insert `inserts` new rows after the last id. Returns the counts actually applied."""
+def apply_changes(uri: str, name: str, rows: int, updates: int, inserts: int, spread: bool = False) -> dict[str, int]:
+    """Update `updates` rows spread over the most recent 10 % of ids (or, `spread`, over every id in a
+    fixed pseudo-random order) with a new updated_at and amount, and insert `inserts` new rows
+    after the last id. Returns the counts actually applied."""
     import psycopg
 
     tail = max(1, rows // 10)
     step = max(1, tail // max(1, updates))
     first_tail = rows - tail + 1
+    chosen = (
+        f"SELECT g FROM generate_series(1, {rows}::bigint) AS g ORDER BY hashint8(g) LIMIT {updates}"
+        if spread
+        else f"SELECT g FROM generate_series({first_tail}::bigint, {rows}::bigint, {step}) AS g LIMIT {updates}"
+    )
     with psycopg.connect(uri, autocommit=True) as conn:
         updated = conn.execute(
-            f"UPDATE {name} SET updated_at = now(), amount = amount + 1.00 "
-            f"WHERE id IN (SELECT g FROM generate_series({first_tail}::bigint, {rows}::bigint, {step}) AS g "
-            f"LIMIT {updates})"
+            f"UPDATE {name} SET updated_at = now(), amount = amount + 1.00 WHERE id IN ({chosen})"
         ).rowcount
         # New rows: same shape, ids after the current maximum, stamped now (so above every cursor).
         inserted = conn.execute(
@@ -106,6 +110,25 @@ def apply_changes(uri: str, name: str, rows: int, updates: int, inserts: int) ->
         conn.execute(f"ANALYZE {name}")
         conn.execute("CHECKPOINT")
     return {"updated": updated, "inserted": inserted}
+
+
+def copy_table(uri: str, source: str, name: str) -> None:
+    """`name` as a copy of `source`: same rows, key and index (for change sets applied apart)."""
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+        conn.execute(f"CREATE TABLE {name} (LIKE {source} INCLUDING ALL)")
+        conn.execute(f"INSERT INTO {name} SELECT * FROM {source}")
+        conn.execute(f"VACUUM (FREEZE, ANALYZE) {name}")
+        conn.execute("CHECKPOINT")
+
+
+def drop_table(uri: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def table_bytes(uri: str, name: str) -> int:
