@@ -8,6 +8,7 @@
   a warehouse that cannot be reached (s3:// with wrong credentials or endpoint) exits 2.
 - `query [--format table|csv|json] ["SQL" | -f FILE | -]`: run one read-only SELECT over the
   synced tables, the saved views and `as_of(...)`; an error prints on stderr and exits 1.
+  `query --list` lists the tables and views with their columns instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warehouse_sources.query.engine import QueryEngine
 
 
 def _schema_text() -> str:
@@ -92,7 +97,7 @@ def vacuum(apply: bool, retention_hours: int, warehouse_uri: str | None) -> int:
     return 1 if skipped else 0
 
 
-def query(sql: str, output: str, max_rows: int | None, warehouse_uri: str | None) -> int:
+def query(sql: str | None, output: str, max_rows: int | None, warehouse_uri: str | None) -> int:
     """On S3 the credentials and endpoint come from [warehouse_sources] warehouse_conn_id."""
     from dataclasses import replace
 
@@ -109,6 +114,8 @@ def query(sql: str, output: str, max_rows: int | None, warehouse_uri: str | None
         settings = replace(settings, warehouse_uri=warehouse_uri)
     try:
         engine = QueryEngine(settings.warehouse_uri, warehouse_storage_options(settings), settings.views_dir)
+        if sql is None:
+            return _list_relations(engine, output)
         result = engine.run(sql, max_rows)
     except AirflowNotFoundException:
         print(f"query: Airflow connection {settings.warehouse_conn_id!r} ([warehouse_sources] warehouse_conn_id) "
@@ -121,6 +128,26 @@ def query(sql: str, output: str, max_rows: int | None, warehouse_uri: str | None
         sys.stdout.write(json.dumps(result.to_json()) + "\n")
     else:
         sys.stdout.write(as_csv(result) if output == "csv" else as_table(result))
+    return 0
+
+
+def _list_relations(engine: QueryEngine, output: str) -> int:
+    """The tables and views a query can read, with their columns (or why one cannot be read)."""
+    from warehouse_sources.query.catalog import list_relations
+    from warehouse_sources.query.result import Column, QueryResult, as_csv, as_table
+
+    found = list_relations(engine)
+    if output == "json":
+        listed = [{"name": r.name, "kind": r.kind, "columns": [{"name": c.name, "type": c.type} for c in r.columns]}
+                  | ({"problem": r.problem} if r.problem else {}) for r in found]  # fmt: skip
+        sys.stdout.write(json.dumps({"tables": listed}) + "\n")
+        return 0
+    columns = (Column("name", "VARCHAR"), Column("kind", "VARCHAR"), Column("columns", "VARCHAR"))
+    rows: list[list[object]] = [
+        [r.name, r.kind, r.problem or ", ".join(f"{c.name} {c.type}" for c in r.columns)] for r in found
+    ]
+    result = QueryResult(columns, rows, truncated=False)
+    sys.stdout.write(as_csv(result) if output == "csv" else as_table(result))
     return 0
 
 
@@ -150,11 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     query_cmd.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output (table)")
     query_cmd.add_argument("--limit", type=int, help="return at most this many rows (default and maximum 10000)")
     query_cmd.add_argument("--warehouse", help="warehouse root (default: [warehouse_sources] warehouse_uri)")
+    query_cmd.add_argument("--list", action="store_true", help="list the tables and views with their columns")
     args = parser.parse_args(argv)
     if args.command == "query":
         if args.file is not None and args.sql is not None:
             parser.error("query: give the SQL as an argument or with -f FILE, not both")
-        return query(_query_text(args), args.format, args.limit, args.warehouse)
+        return query(None if args.list else _query_text(args), args.format, args.limit, args.warehouse)
     if args.command == "schema":
         return schema(args.check)
     if args.command == "vacuum":

@@ -218,3 +218,15 @@ def test_an_engine_answers_the_next_query_after_each_refusal(engine: QueryEngine
         refused.append(caught.value)
         assert engine.run("SELECT count(*) FROM billing_plans").rows == [[6]]
     assert len(refused) == 12
+
+
+def test_the_cli_lists_tables_and_views_with_their_columns(demo: DemoWarehouse) -> None:
+    answer = cli(demo, "--list", "--format", "json")
+    assert answer.returncode == 0, answer.stderr
+    listed = {t["name"]: t for t in json.loads(answer.stdout)["tables"]}
+    synced = {"billing_customers", "billing_charges", "billing_refunds", "billing_plans", "crm_contacts",
+              "crm_deals", "crm_activities", "events"}  # fmt: skip
+    assert {n for n, t in listed.items() if t["kind"] == "table"} == synced
+    assert {n for n, t in listed.items() if t["kind"] == "view"} == {"monthly_revenue", "active_paying_customers"}
+    assert {"name": "properties", "type": "VARCHAR"} in listed["events"]["columns"]
+    assert listed["monthly_revenue"]["columns"][0] == {"name": "month", "type": "DATE"}
