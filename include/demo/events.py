@@ -42,6 +42,7 @@ OSES = ("Mac OS X", "Windows", "Windows", "Linux", "iOS", "Android")
 SIGNUP_SOURCES = ("organic", "organic", "ads", "referral", "sales")
 CANCEL_REASONS = ("too_expensive", "missing_feature", "switched_tool", "project_ended")
 PLAN_ORDER = ("free", "starter", "team", "business", "enterprise")
+ENGAGEMENT = {"free": 0.6, "starter": 0.8, "team": 1.0, "business": 1.2, "enterprise": 1.4}  # bigger plans, more use
 PERSON_NAMESPACE = uuid.UUID("6f1e1d9c-2c55-4b53-9d3e-5e1c0d5a7a11")
 COLUMNS = ("uuid", "event", "distinct_id", "timestamp", "properties", "person_id", "person_properties")
 
@@ -80,7 +81,7 @@ class Fate:
     def of(cls, seed: int, person: Person) -> Fate:
         rng = draw(seed, "fate", person.email)
         paid = person.plan != "free"
-        engagement = rng.betavariate(2, 3) * (1.0 if paid else 0.6)
+        engagement = min(1.0, rng.betavariate(2, 3) * ENGAGEMENT.get(person.plan, 1.0))
         start = person.signed_up.date()
         upgrade = start + timedelta(days=rng.randint(7, 200)) if paid and rng.random() < 0.25 else None
         cancel = start + timedelta(days=rng.randint(20, 420)) if rng.random() < 0.12 else None
