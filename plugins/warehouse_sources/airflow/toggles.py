@@ -36,6 +36,7 @@ class Deletion:
     by: str
     at: str
     file_removed: bool = False
+    error: str | None = None  # why a delete stopped midway ("deleting" until a second delete finishes)
 
 
 @dataclass(frozen=True)

@@ -151,33 +151,69 @@ def _remove_file(path: Path) -> bool:
     return True
 
 
-def delete_source(session: Session, known: KnownSource, user_name: str, warehouse_uri: str) -> tuple[list[str], bool]:
-    """Pause, refuse while a run is active, mark, drop every synced table, then remove the file.
+def _refuse_links(known: KnownSource, warehouse_uri: str) -> None:
+    """409 before anything changes when a table folder is a symbolic link: dropping it would
+    follow the link and could remove files outside the warehouse."""
+    from warehouse_sources.warehouse.delta import table_uri
 
-    The marker says "deleting" until every table is gone, so a crash midway leaves a source
-    that shows as deleted to tasks (they skip) and that a second DELETE finishes.
+    for table in known.plan.tables:
+        uri = table_uri(warehouse_uri, table.synced_name)
+        if "://" not in uri and os.path.islink(uri):
+            raise Conflict(
+                f"cannot delete source {known.plan.name!r}: the warehouse folder of table {table.synced_name!r} "
+                "is a symbolic link, and delete does not follow links (it could remove files outside the "
+                "warehouse); remove the link (and what it points to, if you mean to) by hand, then delete again"
+            )
+
+
+def _drop_tables(session: Session, known: KnownSource, warehouse_uri: str, marker: Deletion,
+                 toggles: SourceToggles) -> list[str]:  # fmt: skip
+    """Drop every synced table; on a failure, record why in the marker and answer 409 (a retry finishes)."""
+    from dataclasses import replace
+
+    from warehouse_sources.warehouse.delta import table_uri
+    from warehouse_sources.web import tablestats
+
+    dropped = []
+    for table in known.plan.tables:
+        uri = table_uri(warehouse_uri, table.synced_name)
+        try:
+            _drop(uri)
+        except OSError as exc:
+            reason = f"table {table.synced_name!r}: {exc.strerror or str(exc)[:200]}"
+            save_toggles(session, known.plan.name, SourceToggles(toggles.tables, replace(marker, error=reason)))
+            session.commit()
+            raise Conflict(
+                f"delete of source {known.plan.name!r} stopped at {reason}; the tables before it are dropped and "
+                "the source stays paused and marked deleted (its tasks skip): fix that, then delete again to finish"
+            ) from exc
+        tablestats.forget(uri)
+        dropped.append(table.synced_name)
+    return dropped
+
+
+def delete_source(session: Session, known: KnownSource, user_name: str, warehouse_uri: str) -> tuple[list[str], bool]:
+    """Refuse links, pause, refuse while a run is active, mark, drop every synced table, remove the file.
+
+    The marker says "deleting" until every table is gone, so a crash or a failure midway leaves
+    a source that shows as deleted to tasks (they skip) and that a second DELETE finishes.
     """
     from airflow.models.dag import DagModel
     from sqlalchemy import update
 
-    from warehouse_sources.warehouse.delta import table_uri
-    from warehouse_sources.web import catalog, tablestats
+    from warehouse_sources.web import catalog
 
     name, dag_id = known.plan.name, known.plan.dag_id
     toggles = stored_toggles(session, name)
     if toggles.deleted and toggles.deleted.state == "deleted":
         raise NotFound(f"source {name!r} is already deleted")
     _active_conflict(session, dag_id, f"delete source {name!r}")
+    _refuse_links(known, warehouse_uri)
     session.execute(update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=True))
     marker = Deletion(state="deleting", by=user_name, at=now_iso())
     save_toggles(session, name, SourceToggles(tables=toggles.tables, deleted=marker))
     session.commit()  # paused and marked before anything is dropped
-    dropped = []
-    for table in known.plan.tables:
-        uri = table_uri(warehouse_uri, table.synced_name)
-        _drop(uri)
-        tablestats.forget(uri)
-        dropped.append(table.synced_name)
+    dropped = _drop_tables(session, known, warehouse_uri, marker, toggles)
     removed = _remove_file(known.path)
     if removed:  # the source is gone from sources_dir: nothing to remember, a new file starts afresh
         from airflow.models.variable import Variable

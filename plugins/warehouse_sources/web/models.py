@@ -52,6 +52,7 @@ class Deleted(BaseModel):
     at: str
     file_removed: bool
     note: str | None = None
+    finished: bool = Field(default=True, description="false while a delete that stopped midway awaits a second delete")
 
 
 class SourceSummary(BaseModel):

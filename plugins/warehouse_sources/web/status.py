@@ -33,6 +33,8 @@ FILE_NOTE = (
     "repository (or image) that ships your source files"
 )
 
+UNFINISHED = "the delete stopped midway ({error}); its tasks skip: delete again to finish it"
+
 
 def frequency(label: str, description: str | None) -> str:
     """The schedule in words; cron strings use Airflow's own description of them."""
@@ -56,7 +58,7 @@ def _run_ref(run: records.RunRow | None) -> RunRef | None:
 
 def _status(toggles: SourceToggles, dag: records.DagRow | None, latest: records.RunRow | None,
             active: records.RunRow | None) -> Status:  # fmt: skip
-    if toggles.deleted and toggles.deleted.state == "deleted":
+    if toggles.deleted and (toggles.deleted.state == "deleted" or toggles.deleted.error):
         return "Deleted"
     if active:
         return "Running"
@@ -68,7 +70,11 @@ def _status(toggles: SourceToggles, dag: records.DagRow | None, latest: records.
 
 
 def _deleted(toggles: SourceToggles, known: KnownSource) -> Deleted | None:
+    """The delete marker as the page shows it: done, or stopped midway with why (a delete in
+    progress, with no error yet, is not shown)."""
     d = toggles.deleted
+    if d and d.state == "deleting" and d.error:
+        return Deleted(by=d.by, at=d.at, file_removed=False, note=UNFINISHED.format(error=d.error), finished=False)
     if not d or d.state != "deleted":
         return None
     note = None if d.file_removed else FILE_NOTE.format(file=known.path.name)

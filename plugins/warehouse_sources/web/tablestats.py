@@ -10,6 +10,7 @@ age limit, and a delete drops the entries of the tables it dropped.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import datetime
 
 from warehouse_sources.warehouse.state import SyncState
 
+log = logging.getLogger(__name__)
 MAX_AGE_SECONDS = 300.0
 
 
@@ -42,7 +44,11 @@ def _read(uri: str) -> TableStats:
     from warehouse_sources.airflow.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.delta import open_table, read_state
 
-    table = open_table(uri, configured_storage_options())
+    try:
+        table = open_table(uri, configured_storage_options())
+    except OSError as exc:  # not a table (a stray file, a broken log): the page shows no figures, not a 500
+        log.warning("cannot read the warehouse table at %s: %s", uri, str(exc).splitlines()[0])
+        return MISSING
     if table is None:
         return MISSING
     actions = table.get_add_actions(flatten=True)

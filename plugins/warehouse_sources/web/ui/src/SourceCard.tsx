@@ -102,7 +102,8 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
           >
             {source.paused ? "Unpause" : "Pause"}
           </Button>
-          <Button colorPalette="red" disabled={busy || deleted} onClick={askDelete} size="sm" variant="outline">
+          {/* A delete that stopped midway stays deletable: a second delete finishes it. */}
+          <Button colorPalette="red" disabled={busy || (deleted && source.deleted?.finished !== false)} onClick={askDelete} size="sm" variant="outline">
             Delete
           </Button>
         </HStack>
@@ -132,7 +133,7 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
         <Alert.Root mt={2} status="info">
           <Alert.Indicator />
           <Alert.Title>
-            Deleted by {source.deleted.by} {relative(source.deleted.at)}. {source.deleted.note ?? ""}
+            {source.deleted.finished ? "Deleted" : "Delete started"} by {source.deleted.by} {relative(source.deleted.at)}. {source.deleted.note ?? ""}
           </Alert.Title>
         </Alert.Root>
       ) : null}

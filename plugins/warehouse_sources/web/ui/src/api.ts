@@ -5,7 +5,7 @@ export type Status = "Never run" | "Running" | "Completed" | "Failed" | "Paused"
 
 export interface RunRef { run_id: string; state: string | null; started: string | null; ended: string | null; url: string }
 export interface ErrorRef { message: string; task_id: string; run_id: string; url: string }
-export interface Deleted { by: string; at: string; file_removed: boolean; note: string | null }
+export interface Deleted { by: string; at: string; file_removed: boolean; note: string | null; finished: boolean }
 
 export interface SourceSummary {
   name: string;
