@@ -7,6 +7,7 @@ factory turns them into one import error, while the good sources still become DA
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +63,55 @@ def _validation_problems(path: Path, error: ValidationError) -> list[str]:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key; check its spelling against the YAML reference in the README"
+        elif item["type"] == "string_type":
+            message += quote_hint(path, loc, item.get("input"))
         problems.append(f"{path}: {format_location(loc)}: {message}")
     return problems
+
+
+def _read_as(value: object) -> str | None:
+    """What YAML 1.1 made of a plain scalar that was meant as text, in words."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, datetime | date):
+        return "a date" if not isinstance(value, datetime) else "a timestamp"
+    return None
+
+
+def _written(path: Path, loc: tuple[int | str, ...]) -> str | None:
+    """The scalar at `loc` as written in the file (composed, not constructed: `yes`, not True)."""
+    node: Any = yaml.compose(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node.value if isinstance(node, yaml.ScalarNode) and node.value else None
+
+
+def quote_hint(path: Path, loc: tuple[int | str, ...], value: object) -> str:
+    """`; YAML read yes as the boolean true; ...quote it: name: "yes"` when a plain scalar meant as
+    text was read as something else (YAML 1.1: yes/no/on/off, null, 0123 octal, dates)."""
+    read_as = _read_as(value)
+    written = _written(path, loc) if read_as else None
+    if not written:
+        return ""
+    quoted = f'{loc[-1]}: "{written}"' if isinstance(loc[-1], str) else f'"{written}"'
+    return f"; YAML read {written} as {read_as}; to mean the text, quote it: {quoted}"
 
 
 # libyaml's parser when PyYAML has it (the wheels do): 10x faster than the pure-Python one,
 # which took 3 s for 200 source files of 20 tables, at every DAG parse and cold Sources page.
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
@@ -77,6 +120,8 @@ class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
         seen: set[object] = set()
         for key_node, _ in node.value:
+            if key_node.tag == MERGE_TAG:  # `<<: *defaults`: merged keys may be overridden, not duplicated
+                continue
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(

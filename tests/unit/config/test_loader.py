@@ -424,3 +424,68 @@ def test_an_unknown_kind_is_one_problem_listing_the_kinds(tmp_path: Path) -> Non
     assert problems_of(path) == [
         f"{path}: kind: 'oracle' is not a source kind; write one of: 'postgres', 'mysql', 'snowflake', 's3'"
     ]
+
+
+def test_merged_settings_load_and_explicit_keys_override_them(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """\
+        name: s
+        kind: postgres
+        conn_id: pg
+        tables:
+          - &incremental
+            name: public.a
+            sync: incremental
+            replication_key: updated_at
+          - <<: *incremental
+            name: public.b
+            replication_key: id
+        """,
+    )
+    source, problems = load_source_file(path)
+    assert problems == [] and source is not None
+    assert [(t.name, t.sync, t.replication_key) for t in source.tables] == [
+        ("public.a", "incremental", "updated_at"),
+        ("public.b", "incremental", "id"),
+    ]
+
+
+def test_a_key_written_twice_beside_a_merge_is_still_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "s.yaml",
+        """\
+        name: s
+        kind: postgres
+        conn_id: pg
+        tables:
+          - &a {name: public.a, sync: full_table}
+          - <<: *a
+            name: public.b
+            name: public.c
+        """,
+    )
+    (problem,) = problems_of(path)
+    assert "'name' is written twice in one mapping" in problem
+
+
+@pytest.mark.parametrize(
+    ("value", "read_as"),
+    [("yes", "the boolean true"), ("off", "the boolean false"), ("null", "null (no value)"),
+     ("0123", "the number 83"), ("2024-01-02", "a date"), ("1.5", "the number 1.5")],
+)  # fmt: skip
+def test_a_yaml_1_1_special_where_text_belongs_says_to_quote_it(tmp_path: Path, value: str, read_as: str) -> None:
+    path = write(tmp_path, "s.yaml", source_yaml("s", "public.t").replace("conn_id: pg", f"conn_id: {value}"))
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: conn_id: ")
+    assert f"YAML read {value} as {read_as}" in problem
+    assert f'quote it: conn_id: "{value}"' in problem, problem
+
+
+def test_the_quote_hint_names_a_list_item_by_its_value(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.yaml", source_yaml("s", "public.t") + "    primary_key: [id, on]\n")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: tables[0].primary_key[1]: ")
+    assert 'YAML read on as the boolean true; to mean the text, quote it: "on"' in problem

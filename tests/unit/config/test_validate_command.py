@@ -42,3 +42,23 @@ def test_problems_still_fail_and_skipped_files_are_still_listed(
     assert out[0].startswith(f"FAIL {tmp_path / 'bad.yaml'}: schedule: '0 0 30 2 *' never fires")
     assert out[1].startswith(f"skip {tmp_path / 'bad.Yml'}: extension .Yml")
     assert len(out) == 2
+
+
+def test_validate_says_to_quote_a_yaml_boolean_and_reads_merge_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "yes.yaml").write_text(SOURCE.format(name="t").replace("name: t\n", "name: yes\n", 1))
+    (tmp_path / "merged.yaml").write_text(
+        "name: merged\nkind: postgres\nconn_id: pg\ntables:\n"
+        "  - &base {name: public.a, sync: incremental, replication_key: id}\n"
+        "  - {<<: *base, name: public.b}\n"
+    )
+
+    assert main(["validate", str(tmp_path)]) == 1
+
+    out = capsys.readouterr().out.splitlines()
+    assert f"ok   {tmp_path / 'merged.yaml'}: source 'merged', 2 tables" in out
+    assert (
+        f"FAIL {tmp_path / 'yes.yaml'}: name: Input should be a valid string; YAML read yes as the boolean true; "
+        'to mean the text, quote it: name: "yes"' in out
+    ), out
