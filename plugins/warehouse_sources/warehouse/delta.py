@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 # delta.targetFileSize too, so merges and compaction keep files that size.
 TARGET_FILE_SIZE = 16 * 1024 * 1024
 MAX_ROW_GROUP_SIZE = 32 * 1024
+# A column chunk falls back from dictionary to plain encoding once its dictionary passes this.
+# The writer's default (1 MB) let every unique column (ids, timestamps, free text, JSON) build a
+# 1 MB dictionary per row group before giving up: half the writer's CPU for 2M bench rows (1.48
+# -> 0.72 CPU-s) and files 14 % larger (135.6 -> 116.7 MB). Columns of a few hundred distinct
+# values still fit, and keep their dictionary.
+DICTIONARY_PAGE_BYTES = 64 * 1024
 APP_ID = "warehouse_sources"
 STATE_HISTORY_DEPTHS = (1, 20, 500)
 
@@ -75,7 +81,9 @@ def _commit(state: SyncState, table: DeltaTable | None) -> CommitProperties:
 def _writer_properties() -> WriterProperties:
     from deltalake import WriterProperties
 
-    return WriterProperties(max_row_group_size=MAX_ROW_GROUP_SIZE, compression="SNAPPY")
+    return WriterProperties(
+        max_row_group_size=MAX_ROW_GROUP_SIZE, dictionary_page_size_limit=DICTIONARY_PAGE_BYTES, compression="SNAPPY"
+    )
 
 
 DISK_FULL_MARKS = ("No space left on device", "os error 28")
