@@ -9,14 +9,18 @@ that is neither a view, a table nor a WITH name is an error here, before DuckDB 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.query.errors import QueryError
 from warehouse_sources.query.statement import AsOf, Statement, check_statement
-from warehouse_sources.query.tables import WarehouseTables
+from warehouse_sources.query.tables import WarehouseTables, local_data_files
 from warehouse_sources.query.views import SavedViews
 
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
 AS_OF_PREFIX = "__as_of__"
+DATASET_PREFIX = "__delta_dataset_"
 # query_table() reads its argument as a (qualified) name: a digest keeps dots and spaces out of it
 AS_OF_KEY = "'{prefix}' || md5({table} || '@' || CAST({version} AS VARCHAR))"
 AS_OF_MACRO = "CREATE TEMP MACRO as_of(table_name, version) AS TABLE SELECT * FROM query_table({key})".format(
@@ -33,6 +37,13 @@ class Binder:
         self._views = views
         self._bound: set[str] = set()
         self._as_of: set[str] = set()
+        self._datasets: list[str] = []
+        self.native: dict[str, list[str]] = {}  # name -> the data files DuckDB reads itself
+
+    @property
+    def allowed_files(self) -> list[str]:
+        """Every data file read natively: the only paths the locked connection may open."""
+        return [f for files in self.native.values() for f in files]
 
     def bind(self, statement: Statement, within: tuple[str, ...] = ()) -> None:
         ctes = {name.lower() for name in statement.ctes}
@@ -54,14 +65,14 @@ class Binder:
             self.bind(check_statement(self._conn, view.sql), (*within, view.name.lower()))
             self._conn.execute(f"CREATE TEMP VIEW {_ident(view.name)} AS {view.sql}")
         else:
-            dataset = self._tables.dataset(name)
-            if dataset is None:
+            table = self._tables.open(name)
+            if table is None:
                 where = f" (read by view {within[-1]!r})" if within else ""
                 raise QueryError(
                     f"no table or view named {name!r} in the warehouse{where}; tables are named by their synced "
                     "name (table_prefix + table, e.g. billing_charges), views by their file in views_dir"
                 )
-            self._conn.register(name, dataset)
+            self._register(name, table)
         self._bound.add(name.lower())
 
     def _bind_as_of(self, call: AsOf) -> None:
@@ -73,8 +84,41 @@ class Binder:
             raise QueryError(f"as_of({call.table!r}, {call.argument}): give a version number or a TIMESTAMP")
         if not self._as_of:
             self._conn.execute(AS_OF_MACRO)
-        self._conn.register(key, self._tables.as_of(call.table, when))
+        self._register(key, self._tables.as_of(call.table, when))
         self._as_of.add(key)
+
+    def _register(self, name: str, table: DeltaTable) -> None:
+        """`name` reads `table`: its Parquet files by DuckDB's own reader where that gives the same
+        columns and types as the table's Arrow dataset (local tables), else the dataset itself."""
+        hidden = f"{DATASET_PREFIX}{len(self._datasets)}"
+        self._conn.register(hidden, table.to_pyarrow_dataset())
+        self._datasets.append(hidden)
+        files = local_data_files(table)
+        if files and self._same_columns(name, hidden, files):
+            self.native[name] = files
+            return
+        self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {_ident(name)} AS SELECT * FROM {_ident(hidden)}")
+
+    def _same_columns(self, name: str, hidden: str, files: list[str]) -> bool:
+        described = f"SELECT column_name, column_type FROM (DESCRIBE {_ident(hidden)})"
+        expected = self._conn.execute(described).fetchall()
+        columns = ", ".join(_ident(column) for column, _ in expected)
+        paths = "[" + ", ".join("'" + f.replace("'", "''") + "'" for f in files) + "]"
+        try:
+            self._conn.execute(
+                f"CREATE OR REPLACE TEMP VIEW {_ident(name)} AS "
+                f"SELECT {columns} FROM read_parquet({paths}, union_by_name = true)"
+            )
+            found = self._conn.execute(described.replace(_ident(hidden), _ident(name))).fetchall()
+        except duckdb_error():  # a file gone (as_of after vacuum) or unreadable: the dataset says why
+            return False
+        return bool(found == expected)
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
 
 
 def _ident(name: str) -> str:

@@ -22,7 +22,7 @@ from warehouse_sources.query.errors import (
     TooManyQueriesError,
 )
 from warehouse_sources.query.result import Column, QueryResult, json_value
-from warehouse_sources.query.sandbox import QueryLimits, contained_connection
+from warehouse_sources.query.sandbox import QueryLimits, lock, open_connection
 from warehouse_sources.query.statement import check_statement
 from warehouse_sources.query.tables import WarehouseTables
 from warehouse_sources.query.views import load_views
@@ -60,10 +60,12 @@ class QueryEngine:
             self._slots.release()
 
     def _run(self, sql: str, max_rows: int) -> QueryResult:
-        conn = contained_connection(self.limits)
+        conn = open_connection(self.limits)
         try:
             statement = check_statement(conn, sql)
-            Binder(conn, self.tables, load_views(self.views_dir)).bind(statement)
+            binder = Binder(conn, self.tables, load_views(self.views_dir))
+            binder.bind(statement)
+            lock(conn, binder.allowed_files)
             return self._execute(conn, sql, max_rows, uses_as_of=bool(statement.as_of))
         finally:
             conn.close()

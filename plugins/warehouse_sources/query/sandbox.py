@@ -6,7 +6,9 @@ replacement scans of paths), no extension is installed or loaded, and no secret 
 extension autoload and autoinstall off; no temporary directory, so nothing spills to disk (a
 query over the memory limit fails instead); then the configuration is locked, so SET, RESET and
 PRAGMA cannot undo any of it. Tables arrive as Arrow datasets registered from Python, which
-external access does not govern. statement.py checks each statement before it gets here.
+external access does not govern, or (local tables) as their current Parquet data files, the
+only paths the connection may read (`allowed_paths`, set before the lock). statement.py checks
+each statement before it gets here.
 """
 
 from __future__ import annotations
@@ -32,8 +34,16 @@ class QueryLimits:
     threads: int = DEFAULT_THREADS
 
 
-def contained_connection(limits: QueryLimits) -> Any:
+def contained_connection(limits: QueryLimits, allowed_files: list[str] | None = None) -> Any:
     """A fresh in-memory DuckDB connection, contained and locked (see the module docstring)."""
+    conn = open_connection(limits)
+    lock(conn, allowed_files or [])
+    return conn
+
+
+def open_connection(limits: QueryLimits) -> Any:
+    """A fresh in-memory connection with the limits set, not yet locked: only our own SQL runs on
+    it until `lock` (the tables and views a checked statement reads are set up in between)."""
     import duckdb
 
     conn = duckdb.connect(
@@ -49,6 +59,12 @@ def contained_connection(limits: QueryLimits) -> Any:
     )
     conn.execute("SET enable_progress_bar = false")
     conn.execute("SET TimeZone = 'UTC'")  # TIMESTAMPTZ values and as_of times read in UTC
+    return conn
+
+
+def lock(conn: Any, allowed_files: list[str]) -> None:
+    """External access off except for `allowed_files` (the named tables' data files), then locked."""
+    if allowed_files:
+        conn.execute("SET allowed_paths = ?", [allowed_files])
     conn.execute("SET enable_external_access = false")
     conn.execute("SET lock_configuration = true")
-    return conn

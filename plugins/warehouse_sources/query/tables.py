@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from warehouse_sources.query.errors import QueryError, TimeTravelError
 from warehouse_sources.warehouse.delta import open_table, table_uri
@@ -48,12 +48,7 @@ class WarehouseTables:
                 return table
         return None
 
-    def dataset(self, name: str) -> Any | None:
-        """The current version of `name` as an Arrow dataset, or None when there is no such table."""
-        table = self.open(name)
-        return None if table is None else table.to_pyarrow_dataset()
-
-    def as_of(self, name: str, when: int | datetime | date) -> Any:
+    def as_of(self, name: str, when: int | datetime | date) -> DeltaTable:
         """`name` as it was at Delta version `when`, or after the last commit at or before time `when`."""
         from deltalake import DeltaTable
         from deltalake.exceptions import DeltaError
@@ -68,14 +63,26 @@ class WarehouseTables:
                 f"as_of({name!r}, {version}): the table has versions 0 to {current}; pick one of those"
             )
         try:
-            return DeltaTable(
-                table.table_uri, version=version, storage_options=self.storage_options
-            ).to_pyarrow_dataset()
+            return DeltaTable(table.table_uri, version=version, storage_options=self.storage_options)
         except (DeltaError, OSError) as exc:
             raise TimeTravelError(
                 f"as_of({name!r}, {version}): that version is no longer kept (its log was cleaned up after the "
                 f"retention period); read a later version ({_first_line(exc)})"
             ) from None
+
+
+def local_data_files(table: DeltaTable) -> list[str] | None:
+    """The Parquet files of a local table's loaded version, when reading them as they are gives the
+    table's rows: no partition columns, no reader feature beyond naive timestamps (deletion vectors
+    or column mapping would change what a file's rows mean), at least one file. Else None."""
+    uri = table.table_uri
+    if "://" in uri and not uri.startswith("file://"):
+        return None
+    protocol = table.protocol()
+    if set(protocol.reader_features or ()) - {"timestampNtz"} or table.metadata().partition_columns:
+        return None
+    files = [f.removeprefix("file://") for f in table.file_uris()]
+    return files or None
 
 
 def _version(name: str, table: DeltaTable, when: datetime | date) -> int:

@@ -207,3 +207,27 @@ def test_a_view_is_held_to_the_same_rules(warehouse: str, tmp_path: Path) -> Non
         e.run("SELECT * FROM loop")
     with pytest.raises(QueryError, match="both a saved view"):
         e.run("SELECT * FROM billing_charges")
+
+
+def test_local_tables_are_read_from_their_parquet_files_with_the_tables_columns(tmp_path: Path) -> None:
+    """DuckDB reads a local table's data files itself (faster, less memory than the Arrow dataset);
+    files written before a column was added, or with a narrower type, still read as the table."""
+    from warehouse_sources.query.bind import Binder
+    from warehouse_sources.query.sandbox import open_connection
+    from warehouse_sources.query.statement import check_statement
+    from warehouse_sources.query.tables import WarehouseTables
+    from warehouse_sources.query.views import SavedViews
+
+    uri = tmp_path / "warehouse" / "orders"
+    write_deltalake(uri, pa.table({"id": pa.array([1], pa.int32()), "v": ["a"]}))
+    write_deltalake(uri, pa.table({"id": pa.array([2], pa.int32()), "v": ["b"], "note": ["new"]}),
+                    mode="append", schema_mode="merge")  # fmt: skip
+    conn = open_connection(QueryLimits())
+    binder = Binder(conn, WarehouseTables(str(tmp_path / "warehouse")), SavedViews({}))
+    binder.bind(check_statement(conn, "SELECT * FROM orders"))
+    assert list(binder.native) == ["orders"] and len(binder.allowed_files) == 2
+    e = QueryEngine(str(tmp_path / "warehouse"))
+    assert e.run("SELECT * FROM orders ORDER BY id").rows == [[1, "a", None], [2, "b", "new"]]
+    assert [c.type for c in e.run("SELECT * FROM orders").columns] == ["INTEGER", "VARCHAR", "VARCHAR"]
+    with pytest.raises(QueryError, match=r"read_parquet\(\) is refused"):
+        e.run(f"SELECT * FROM read_parquet('{binder.allowed_files[0]}')")
