@@ -20,6 +20,11 @@ def names_of(table: TablePlan) -> frozenset[str]:
     return frozenset({table.synced_name, table.qualified_name})
 
 
+def find_table(tables: tuple[TablePlan, ...], name: str) -> TablePlan | None:
+    """The table `name` names, as a run conf, the REST routes and the page name tables; None if none."""
+    return next((t for t in tables if name in names_of(t)), None)
+
+
 @dataclass(frozen=True)
 class RunConf:
     tables: frozenset[str] | None
@@ -30,7 +35,7 @@ class RunConf:
         return self.tables is None or bool(names_of(table) & self.tables)
 
 
-def _unknown_tables_problem(unknown: list[str], tables: tuple[TablePlan, ...]) -> str:
+def unknown_tables_problem(unknown: list[str], tables: tuple[TablePlan, ...]) -> str:
     hints = []
     for name in unknown:
         matches = [t for t in tables if t.table == name]
@@ -62,7 +67,7 @@ def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -
             selected = frozenset(names)
             unknown = sorted(selected - frozenset().union(*(names_of(t) for t in tables)))
             if unknown:
-                problems.append(_unknown_tables_problem(unknown, tables))
+                problems.append(unknown_tables_problem(unknown, tables))
     if problems:
         raise ValueError("invalid DAG run conf: " + "; ".join(problems))
     return RunConf(tables=selected, full_refresh=bool(full_refresh))

@@ -69,12 +69,13 @@ def _selected(known: KnownSource, toggles: SourceToggles, names: list[str] | Non
         if not enabled:
             raise Conflict(f"every table of source {plan.name!r} is disabled; switch one on first")
         return enabled
+    from warehouse_sources.airflow.run_conf import find_table, unknown_tables_problem
+
     chosen = []
     for name in dict.fromkeys(names):
-        table = next((t for t in plan.tables if name in (t.synced_name, t.qualified_name, t.table)), None)
+        table = find_table(plan.tables, name)
         if table is None:
-            known_names = ", ".join(t.synced_name for t in plan.tables)
-            raise NotFound(f"source {plan.name!r} has no table {name!r}; its tables: {known_names}")
+            raise NotFound(f"source {plan.name!r}: {unknown_tables_problem([name], plan.tables)}")
         if table not in enabled:
             raise Conflict(f"table {table.synced_name!r} of source {plan.name!r} is disabled; switch it on first")
         chosen.append(table)

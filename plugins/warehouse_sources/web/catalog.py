@@ -34,10 +34,9 @@ class Catalog:
 
     def table(self, source: str, name: str) -> TablePlan | None:
         """A table of `source` named by synced name or `schema.table` (as run conf names tables)."""
-        for table in self.sources[source].plan.tables:
-            if name in (table.synced_name, table.qualified_name):
-                return table
-        return None
+        from warehouse_sources.airflow.run_conf import find_table
+
+        return find_table(self.sources[source].plan.tables, name)
 
 
 _lock = threading.Lock()

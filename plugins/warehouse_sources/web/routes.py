@@ -124,7 +124,9 @@ def switch_table(
     known = _source(name)
     table = _catalog().table(name, synced)
     if table is None:
-        raise HTTPException(404, f"source {name!r} has no table {synced!r}")
+        from warehouse_sources.airflow.run_conf import unknown_tables_problem
+
+        raise HTTPException(404, f"source {name!r}: {unknown_tables_problem([synced], known.plan.tables)}")
     switch = actions.switch_table(session, known, table, body.enabled, user.get_name())
     return TableSwitchAnswer(source=name, synced_name=table.synced_name, enabled=switch.enabled, enabled_origin="ui",
                              switched_by=switch.by, switched_at=switch.at)  # fmt: skip

@@ -87,6 +87,18 @@ def test_unknown_sources_and_tables_are_404(
     assert "nope" in answer.json()["detail"] or "no_such_table" in answer.json()["detail"]
 
 
+@pytest.mark.parametrize("route", ["sync", "tables"])
+def test_a_bare_source_table_name_is_refused_as_the_run_conf_refuses_it(
+    client: Any, admin: dict[str, str], route: str
+) -> None:
+    if route == "sync":
+        answer = client.post(f"{P}/sources/billing/sync", json={"tables": ["plans"]}, headers=admin)
+    else:
+        answer = client.patch(f"{P}/sources/billing/tables/plans", json={"enabled": True}, headers=admin)
+    assert answer.status_code == 404, answer.text
+    assert "'plans' is a source table name, not a synced name: write 'billing_plans' (public.plans)" in answer.text
+
+
 @pytest.mark.parametrize(
     ("url", "body"),
     [
