@@ -150,3 +150,32 @@ def test_the_check_names_what_the_statement_reads(plain: duckdb.DuckDBPyConnecti
 def test_the_check_says_what_is_wrong(sql: str, message: str, plain: duckdb.DuckDBPyConnection) -> None:
     with pytest.raises(QueryError, match=message):
         check_statement(plain, sql)
+
+
+def test_the_switches_let_a_query_read_only_the_named_tables_own_files(tmp_path: Path) -> None:
+    """A local table's data files are the one exception to external access being off: a file beside
+    them, in the same folder, stays refused (allowed_paths names files, not folders)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table, sibling = tmp_path / "orders" / "part-0.parquet", tmp_path / "orders" / "part-1.parquet"
+    table.parent.mkdir()
+    pq.write_table(pa.table({"id": [1, 2]}), table)
+    pq.write_table(pa.table({"id": [3]}), sibling)
+    conn = contained_connection(QueryLimits(), allowed_files=[str(table)])
+    assert conn.execute(f"SELECT count(*) FROM read_parquet('{table}')").fetchall() == [(2,)]
+    for sql in (f"SELECT * FROM read_parquet('{sibling}')", f"SELECT * FROM glob('{tmp_path}/orders/*')",
+                f"COPY (SELECT 1) TO '{tmp_path}/orders/part-2.parquet'"):  # fmt: skip
+        with pytest.raises(duckdb.Error, match="disabled by configuration"):
+            conn.execute(sql).fetchall()
+    with pytest.raises(duckdb.Error, match="locked"):
+        conn.execute(f"SET allowed_paths = ['{sibling}']")
+    before = table.read_bytes()  # and the allowed file itself cannot be written through
+    with pytest.raises(duckdb.Error, match="disabled by configuration"):
+        conn.execute(f"COPY (SELECT 42 AS id) TO '{table}' (FORMAT parquet)")
+    for sql in (f"ATTACH '{table}' AS x (READ_WRITE)", "CREATE TABLE x.t AS SELECT 1", "CHECKPOINT x"):
+        try:
+            conn.execute(sql)
+        except duckdb.Error:
+            pass
+    assert table.read_bytes() == before and sorted(p.name for p in table.parent.iterdir()) == [table.name, sibling.name]
