@@ -141,7 +141,7 @@ class TableSwitchAnswer(BaseModel):
 
 class WarehouseColumn(BaseModel):
     name: str
-    type: str
+    type: str = Field(description="Arrow type name: int64, decimal(12,2), timestamp[us, tz=UTC], string, ...")
 
 
 class WarehouseTable(BaseModel):

@@ -30,6 +30,22 @@ def latest_commit(folder: str, storage_options: dict[str, str] | None) -> tuple[
     return max(commits, default=None)
 
 
+def type_name(data_type: Any) -> str:
+    """Arrow's name of a column type (`int64`, `timestamp[us, tz=UTC]`), decimals as `decimal(12,2)`,
+    every string layout as `string`, nested types by their members' names."""
+    import pyarrow as pa
+
+    if pa.types.is_decimal(data_type):
+        return f"decimal({data_type.precision},{data_type.scale})"
+    if pa.types.is_string(data_type) or pa.types.is_large_string(data_type) or pa.types.is_string_view(data_type):
+        return "string"
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        return f"list<{type_name(data_type.value_type)}>"
+    if pa.types.is_struct(data_type):
+        return "struct<" + ", ".join(f"{f.name}: {type_name(f.type)}" for f in data_type) + ">"
+    return str(data_type)
+
+
 def _described(
     folder: str, name: str, commit: tuple[object, ...], storage_options: dict[str, str] | None
 ) -> WarehouseTable | None:
@@ -42,8 +58,10 @@ def _described(
     table = open_table(folder, storage_options)
     if table is None:
         return None
-    schema: Any = table.schema().to_arrow()
-    columns = [WarehouseColumn(name=f.name, type=str(f.type)) for f in schema]
+    import pyarrow as pa
+
+    schema = pa.schema(table.schema().to_arrow())  # delta-rs hands over an arro3 schema
+    columns = [WarehouseColumn(name=f.name, type=type_name(f.type)) for f in schema]
     described = WarehouseTable(name=name, source=None, version=table.version(), columns=columns)
     with _lock:
         _cache[folder] = (commit, described)

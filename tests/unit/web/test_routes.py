@@ -261,3 +261,19 @@ def test_the_page_bundle_is_served_to_signed_in_users(client: Any, admin: dict[s
     answer = client.get(url, headers=admin)
     assert answer.status_code == 200 and "javascript" in answer.headers["content-type"]
     assert "AirflowPlugin" in answer.text and "warehouse-sources/api/" in answer.text
+
+
+def test_the_tables_route_names_column_types_as_arrow_does(
+    client: Any, admin: dict[str, str], web_env: dict[str, Path]
+) -> None:
+    from decimal import Decimal
+
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    data = pa.table({"id": pa.array([1], pa.int64()), "amount": pa.array([Decimal("2.50")], pa.decimal128(12, 2))})
+    write_deltalake(str(web_env["warehouse"] / "crm_activities"), data)
+    tables = {t["name"]: t for t in client.get(f"{P}/tables", headers=admin).json()["tables"]}
+    assert tables["crm_activities"]["source"] == "crm"
+    assert tables["crm_activities"]["columns"] == [{"name": "id", "type": "int64"},
+                                                   {"name": "amount", "type": "decimal(12,2)"}]  # fmt: skip

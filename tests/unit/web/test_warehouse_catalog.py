@@ -39,3 +39,31 @@ def test_a_new_commit_is_seen_at_once(tmp_path: Path) -> None:
     write_deltalake(uri, pa.table({"id": [2], "amount": [1.5]}), mode="append", schema_mode="merge")
     (table,) = list_tables(str(tmp_path), {}, {}, ownerless=True).tables
     assert table.version == 1 and [c.name for c in table.columns] == ["id", "amount"]
+
+
+def test_column_types_are_arrow_type_names(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    data = pa.table(
+        {
+            "id": pa.array([1], pa.int64()),
+            "amount": pa.array([Decimal("1.50")], pa.decimal128(12, 2)),
+            "at": pa.array([datetime(2026, 1, 1, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+            "day": pa.array([date(2026, 1, 1)], pa.date32()),
+            "name": pa.array(["a"], pa.string()),
+            "ok": pa.array([True], pa.bool_()),
+            "tags": pa.array([["x"]], pa.list_(pa.string())),
+        }
+    )
+    write_deltalake(str(tmp_path / "typed"), data)
+    (table,) = list_tables(str(tmp_path), {}, {}, ownerless=True).tables
+    assert {c.name: c.type for c in table.columns} == {
+        "id": "int64",
+        "amount": "decimal(12,2)",
+        "at": "timestamp[us, tz=UTC]",
+        "day": "date32[day]",
+        "name": "string",
+        "ok": "bool",
+        "tags": "list<string>",
+    }
