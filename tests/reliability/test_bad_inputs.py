@@ -816,6 +816,72 @@ MYSQL_CONNECTION_CASES = [
     ),
 ]
 MYSQL_PORT_SECONDS = 30  # an unreachable port fails the task within this (DAG run overhead included)
+# Messy MySQL tables (issue 13), all in one source `m_tab`: refused with a clear message, or synced
+# with the values they hold (and a counted warning) where they once failed or changed silently.
+MESSY_MYSQL_TABLES = (
+    "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
+    "CREATE TABLE flags (id INT PRIMARY KEY, flag TINYINT(1))",
+    "INSERT INTO flags VALUES (1, 1), (2, 2)",
+    "CREATE VIEW flags_v AS SELECT id, flag FROM flags",
+    "CREATE TABLE bad_days (id INT PRIMARY KEY, day DATE)",
+    "INSERT INTO bad_days VALUES (1, '2024-02-30'), (2, '2024-02-29')",
+    "CREATE TABLE versioned (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING",
+    "INSERT INTO versioned VALUES (1, 1), (2, 2)",
+    "CREATE TABLE codes (id INT PRIMARY KEY, code VARCHAR(5) COLLATE utf8mb4_general_ci)",
+    "INSERT INTO codes VALUES (1, 'abc'), (2, 'ABC'), (3, 'abc ')",
+    "CREATE VIEW codes_v AS SELECT id, code FROM codes",
+    "CREATE TABLE tiny_ids (id TINYINT(1) PRIMARY KEY, v INT)",
+    "INSERT INTO tiny_ids VALUES (1, 1), (2, 2), (3, 3)",
+)
+MYSQL_TABLE_CASES = [
+    TaskCase(
+        "mysql-yaml-key-stored-as-boolean",
+        "source table",
+        "m_tab_flags",
+        "{name: DB.flags_v, synced_name: m_tab_flags, sync: incremental, replication_key: id, primary_key: [flag]}",
+        ("source 'm_tab'", "flags_v", "primary_key ['flag']", "(true) appears more than once"),
+        "Pick a unique key",
+        dag="m_tab",
+    ),
+]
+MYSQL_SYNCED_CASES = [  # expect: what the task log must say; hint: what the warehouse must hold
+    TaskCase(
+        "mysql-cursor-day-past-month-end",
+        "source table",
+        "m_tab_days",
+        "{name: DB.bad_days, synced_name: m_tab_days, sync: append_only, replication_key: day}",
+        ("1 values of column 'day'", "a day past the month's end", "1 rows have NULL day"),
+        "2 rows",
+        dag="m_tab",
+    ),
+    TaskCase(
+        "mysql-system-versioned-without-primary-key",
+        "source table",
+        "m_tab_versioned",
+        "{name: DB.versioned, synced_name: m_tab_versioned, sync: incremental, replication_key: id}",
+        (),
+        "2 rows",
+        dag="m_tab",
+    ),
+    TaskCase(
+        "mysql-case-insensitive-yaml-key-twins",
+        "source table",
+        "m_tab_codes",
+        "{name: DB.codes_v, synced_name: m_tab_codes, sync: incremental, replication_key: id, primary_key: [code]}",
+        (),
+        "3 rows",
+        dag="m_tab",
+    ),
+    TaskCase(
+        "mysql-tinyint-1-primary-key",
+        "source table",
+        "m_tab_tiny",
+        "{name: DB.tiny_ids, synced_name: m_tab_tiny, sync: incremental, replication_key: v}",
+        (),
+        "3 rows",
+        dag="m_tab",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -844,12 +910,28 @@ def create_good_mysql_table(uri: str) -> None:
     conn.close()
 
 
+def create_messy_mysql_tables(uri: str) -> None:
+    """The tables and views of MYSQL_TABLE_CASES and MYSQL_SYNCED_CASES in the database `uri` names."""
+    import pymysql
+
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    p = MySQLParams.from_uri(uri)
+    conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, database=p.database)
+    with conn.cursor() as cursor:
+        for statement in MESSY_MYSQL_TABLES:
+            cursor.execute(statement)
+    conn.commit()
+    conn.close()
+
+
 def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcome:
     import json
 
     from warehouse_sources.sources.mysql import MySQLParams
 
     create_good_mysql_table(uri)
+    create_messy_mysql_tables(uri)
     p = MySQLParams.from_uri(uri)
     sources = tmp / "sources"
     sources.mkdir()
@@ -859,6 +941,8 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcom
         (sources / f"{case.dag}.yaml").write_text(
             f"name: {case.dag}\nkind: mysql\nconn_id: {case.dag}_my\ntables:\n  - {entry}\n"
         )
+    messy = "".join(f"  - {c.yaml.replace('DB', str(p.database))}\n" for c in MYSQL_TABLE_CASES + MYSQL_SYNCED_CASES)
+    (sources / "m_tab.yaml").write_text(f"name: m_tab\nkind: mysql\nconn_id: m_tab_my\ntables:\n{messy}")
     real = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": p.user, "schema": p.database}
     real |= {"password": p.password} if p.password else {}
     env = {
@@ -869,10 +953,11 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcom
         "AIRFLOW_CONN_M_LOGIN_MY": json.dumps(real | {"password": MYSQL_SECRET}),
         "AIRFLOW_CONN_M_PORT_MY": json.dumps(real | {"port": 1, "extra": {"connect_timeout": 5}}),
         "AIRFLOW_CONN_M_DB_MY": json.dumps(real | {"schema": "no_such_db"}),
+        "AIRFLOW_CONN_M_TAB_MY": json.dumps(real),
     }
     outcome = RunOutcome(warehouse=tmp / "warehouse")
     capman = request.config.pluginmanager.getplugin("capturemanager")
-    dag_ids = [f"sync_{case.dag}" for case in [good, *MYSQL_CONNECTION_CASES]]
+    dag_ids = [f"sync_{case.dag}" for case in [good, *MYSQL_CONNECTION_CASES]] + ["sync_m_tab"]
     run_each_once(outcome, env, dag_ids, "m_port_a", capman)
     return outcome
 
@@ -900,6 +985,36 @@ def test_bad_mysql_connection_fails_its_task_clearly(
     )
 
 
+@pytest.mark.parametrize("case", MYSQL_TABLE_CASES, ids=[c.id for c in MYSQL_TABLE_CASES])
+def test_a_messy_mysql_table_is_refused_clearly(case: TaskCase, mysql_task_runs: RunOutcome, reliability: Any) -> None:
+    assert mysql_task_runs.states[(case.dag, case.task)] == "failed"
+    message = mysql_task_runs.messages.get((case.dag, case.task), "")
+    for part in case.expect:
+        assert part in message, f"{part!r} not in: {message}"
+    assert re.search(case.hint, message), f"no hint /{case.hint}/ in: {message}"
+    assert not any(k.startswith(f"{case.task}/") for k in mysql_task_runs.after)
+    shown = re.sub(r"ws_test_\w+", "<db>", message)[:100]
+    reliability.add("Bad inputs", kind="mysql", input=case.id, where=case.where, message=shown)
+
+
+@pytest.mark.parametrize("case", MYSQL_SYNCED_CASES, ids=[c.id for c in MYSQL_SYNCED_CASES])
+def test_a_messy_mysql_table_syncs_what_it_holds(case: TaskCase, mysql_task_runs: RunOutcome, reliability: Any) -> None:
+    """Tables that once failed (or changed silently) sync every row, with a counted warning where a
+    value could not be stored."""
+    from deltalake import DeltaTable
+
+    state = mysql_task_runs.states[(case.dag, case.task)]
+    assert state == "success", mysql_task_runs.messages.get((case.dag, case.task))
+    log = mysql_task_runs.log
+    for part in case.expect:
+        assert part in log, f"{part!r} not logged"
+    rows = DeltaTable(str(mysql_task_runs.warehouse / case.task)).to_pyarrow_table().num_rows
+    assert f"{rows} rows" == case.hint
+    warning = next((line for line in log.splitlines() if case.expect and case.expect[0] in line), "")
+    shown = re.sub(r"^.*?\[warning\s*\]\s*|ws_test_\w+\.", "", warning)[:100] or f"synced, {rows} rows as in the source"
+    reliability.add("Bad inputs", kind="mysql", input=case.id, where=case.where, message=shown)
+
+
 def test_a_wrong_mysql_password_never_reaches_the_logs(mysql_task_runs: RunOutcome) -> None:
     assert "Access denied" in mysql_task_runs.log
     assert MYSQL_SECRET not in mysql_task_runs.log
@@ -910,5 +1025,6 @@ def test_the_good_mysql_table_still_syncs_and_the_warehouse_is_otherwise_unchang
 ) -> None:
     assert mysql_task_runs.states[("m_good", "m_good_a")] == "success"
     new = {k for k in mysql_task_runs.after if k not in mysql_task_runs.before}
-    assert new and all(k.startswith("m_good_a/") for k in new), sorted(new)
+    synced = ("m_good_a/", *(f"{c.task}/" for c in MYSQL_SYNCED_CASES))
+    assert new and all(k.startswith(synced) for k in new), sorted(new)
     assert {k: v for k, v in mysql_task_runs.after.items() if k in mysql_task_runs.before} == mysql_task_runs.before
