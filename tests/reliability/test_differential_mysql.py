@@ -34,7 +34,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import fresh_mysql_database
 from tests.integration.helpers import plan as plan_for
-from tests.reliability.differential_mysql_source import CreateRefused, MySQLSource, MySQLSpec, table_specs
+from tests.reliability.differential_mysql_source import CreateRefused, MySQLSource
+from tests.reliability.differential_mysql_spec import MySQLSpec, table_specs
 from tests.reliability.differential_mysql_types import FEATURES, values, widenable
 from tests.reliability.differential_oracle import Expectation, Model
 from tests.reliability.differential_source import SourceRow
