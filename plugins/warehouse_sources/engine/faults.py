@@ -19,13 +19,17 @@ DELTA_SCHEMA_MARKS = ("Schema error", "Duplicate field", "Invalid data type", "d
                       "Cannot cast", "Failed to convert")  # fmt: skip
 
 
-def fatal_cause(exc: BaseException, plan: TablePlan) -> SyncFatalError | None:
-    """The fatal error `exc` amounts to, or None when a retry may succeed (or it is already ours)."""
+def fatal_cause(exc: BaseException, plan: TablePlan, sqlstate: str | None = None) -> SyncFatalError | None:
+    """The fatal error `exc` amounts to, or None when a retry may succeed (or it is already ours).
+
+    `sqlstate`: what the source's reader made of its driver's error (`error_sqlstate`), for
+    drivers whose errors carry no PostgreSQL-style `.sqlstate` of their own.
+    """
     if isinstance(exc, WarehouseSourcesError):
         return None
     where = f"source {plan.source_name!r}, table {plan.qualified_name!r} -> {plan.synced_name!r}"
     text = " ".join(str(exc).split())
-    sqlstate = getattr(exc, "sqlstate", None)
+    sqlstate = sqlstate or getattr(exc, "sqlstate", None)
     if isinstance(sqlstate, str) and sqlstate.startswith(FATAL_SQLSTATE_CLASSES):
         if sqlstate == PERMISSION_DENIED:
             return SyncFatalError(

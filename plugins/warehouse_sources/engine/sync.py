@@ -39,7 +39,8 @@ def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: Sync
     try:
         return _sync(reader, request, log, hooks or SyncHooks())
     except Exception as exc:
-        fatal = fatal_cause(exc, request.table)
+        classify = getattr(reader, "error_sqlstate", None)  # optional: a kind whose driver errors lack .sqlstate
+        fatal = fatal_cause(exc, request.table, classify(exc) if classify else None)
         if fatal is None:
             raise
         raise fatal from exc

@@ -57,7 +57,11 @@ class TableDescription:
 
 
 class SourceReader(Protocol):
-    """One open connection to a source, for one table's sync."""
+    """One open connection to a source, for one table's sync.
+
+    Optional: `error_sqlstate(exc) -> str | None`, the SQLSTATE (PostgreSQL's classes) of a driver
+    error a retry cannot fix, for drivers whose errors carry no `.sqlstate` (engine/faults.py).
+    """
 
     value_notes: ValueNotes  # values the last read stored as NULL, by (column, what)
     cursor_type_names: tuple[str, ...]  # the key types this kind allows, for messages
