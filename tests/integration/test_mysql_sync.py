@@ -13,7 +13,7 @@ import pytest
 
 from tests.integration.helpers import plan, synced_rows, table_version
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
-from warehouse_sources.errors import PrimaryKeyError, ReplicationKeyTypeError, TableNotFoundError
+from warehouse_sources.errors import PrimaryKeyError, ReplicationKeyTypeError, SourceDataError, TableNotFoundError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.sources.mysql import MySQLParams, MySQLReader
 from warehouse_sources.sources.mysql.types import ZERO_DATE_NOTE
@@ -494,3 +494,25 @@ def test_a_refused_login_names_the_connection_and_never_the_password(
     message = str(exc.value)
     assert "source 'shop'" in message and "'shop_mysql'" in message and f"{p.host}:{p.port}/" in message
     assert "Access denied" in message and secret not in message and "n0t-the-p%40ssword" not in message
+
+
+@pytest.mark.parametrize("method", ["full_table", "incremental"])
+def test_a_read_the_server_refuses_fails_for_good_with_the_servers_reason(
+    mysql_db: str, warehouse: str, method: str
+) -> None:
+    """A view whose DEFINER no longer exists: MariaDB refuses every read (errno 1449), so a retry
+    cannot help; the task fails at once, naming the table and the server's reason."""
+    run(
+        mysql_db,
+        "CREATE TABLE g (id INT PRIMARY KEY)",
+        "INSERT INTO g VALUES (1)",
+        "CREATE DEFINER = 'ghost'@'%' VIEW gv AS SELECT id FROM g",
+    )
+    keys = {"replication_key": "id", "primary_key": ["id"]} if method == "incremental" else {}
+    with pytest.raises(SourceDataError) as exc:
+        sync(mysql_db, warehouse, mplan(mysql_db, "gv", method, **keys))
+    message = str(exc.value)
+    assert f"{database(mysql_db)}.gv" in message and "definer ('ghost'@'%') does not exist" in message
+    from deltalake import DeltaTable
+
+    assert not DeltaTable.is_deltatable(f"{warehouse}/gv")  # nothing committed

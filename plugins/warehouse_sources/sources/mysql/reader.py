@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.mysql.catalog import describe_table, similar_tables
+from warehouse_sources.sources.mysql.errors import error_sqlstate
 from warehouse_sources.sources.mysql.params import MySQLParams
 from warehouse_sources.sources.mysql.sql import cursor_literal, qualified, quote_ident, within_cursor_range
 from warehouse_sources.sources.mysql.types import CURSOR_TYPE_NAMES, MySQLColumn, arrow_type, rows_to_batch
@@ -108,6 +109,10 @@ class MySQLReader:
             types = [d[1] for d in cursor.description or ()]
             found = cursor.fetchall()
         return [tuple(_decode(v, decoders.get(t)) for v, t in zip(row, types, strict=True)) for row in found]
+
+    def error_sqlstate(self, exc: BaseException) -> str | None:
+        """How the engine sorts this driver's errors (`SourceReader`'s optional hook)."""
+        return error_sqlstate(exc)
 
     def describe(self, schema: str, table: str) -> TableDescription | None:
         return describe_table(self.rows, schema, table)
