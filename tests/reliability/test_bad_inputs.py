@@ -816,8 +816,10 @@ MYSQL_CONNECTION_CASES = [
     ),
 ]
 MYSQL_PORT_SECONDS = 30  # an unreachable port fails the task within this (DAG run overhead included)
-# Messy MySQL tables (issue 13), all in one source `m_tab`: refused with a clear message, or synced
-# with the values they hold (and a counted warning) where they once failed or changed silently.
+# Messy MySQL tables (issue 13), in one source `m_tab`: refused with a clear message, or synced with
+# the values they hold (and a counted warning) where they once failed or changed silently. Reads the
+# server refuses (issue 15, section 6) fail at once: a view whose DEFINER is gone, and a user that
+# may see the table but not SELECT it (source `m_perm`).
 MESSY_MYSQL_TABLES = (
     "SET SESSION sql_mode = 'ALLOW_INVALID_DATES'",
     "CREATE TABLE flags (id INT PRIMARY KEY, flag TINYINT(1))",
@@ -832,6 +834,7 @@ MESSY_MYSQL_TABLES = (
     "CREATE VIEW codes_v AS SELECT id, code FROM codes",
     "CREATE TABLE tiny_ids (id TINYINT(1) PRIMARY KEY, v INT)",
     "INSERT INTO tiny_ids VALUES (1, 1), (2, 2), (3, 3)",
+    "CREATE DEFINER = 'ghost'@'%' VIEW ghost_v AS SELECT id FROM flags",
 )
 MYSQL_TABLE_CASES = [
     TaskCase(
@@ -842,6 +845,24 @@ MYSQL_TABLE_CASES = [
         ("source 'm_tab'", "flags_v", "primary_key ['flag']", "(true) appears more than once"),
         "Pick a unique key",
         dag="m_tab",
+    ),
+    TaskCase(
+        "mysql-view-definer-missing",
+        "source table",
+        "m_tab_ghost",
+        "{name: DB.ghost_v, synced_name: m_tab_ghost}",
+        ("source 'm_tab'", "ghost_v", "1449"),
+        r"definer \('ghost'@'%'\) does not exist",
+        dag="m_tab",
+    ),
+    TaskCase(
+        "mysql-select-not-granted",
+        "connection",
+        "m_perm_a",
+        "{name: DB.good, synced_name: m_perm_a}",
+        ("source 'm_perm'", "permission denied", "SELECT command denied"),
+        "grant SELECT on the table",
+        dag="m_perm",
     ),
 ]
 MYSQL_SYNCED_CASES = [  # expect: what the task log must say; hint: what the warehouse must hold
@@ -891,8 +912,29 @@ def mysql_task_runs(
     """Run each broken mysql source, and one good one, once through Airflow (dag.test), on a fresh database."""
     from tests.conftest import fresh_mysql_database
 
-    with fresh_mysql_database() as uri:
-        yield _run_mysql(uri, tmp_path_factory.mktemp("bad-inputs-mysql"), request)
+    with fresh_mysql_database() as uri, insert_only_user(uri) as login:
+        yield _run_mysql(uri, tmp_path_factory.mktemp("bad-inputs-mysql"), request, login)
+
+
+@contextmanager
+def insert_only_user(uri: str) -> Iterator[dict[str, str]]:
+    """A server user that sees the tables in the catalog (it may INSERT into them) but may not SELECT them."""
+    import pymysql
+
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    p = MySQLParams.from_uri(uri)
+    user, password = f"ws_noselect_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, autocommit=True)
+    with conn.cursor() as cursor:
+        cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+        cursor.execute(f"GRANT INSERT ON `{p.database}`.* TO '{user}'@'%'")
+    try:
+        yield {"login": user, "password": password}
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"DROP USER IF EXISTS '{user}'@'%'")
+        conn.close()
 
 
 def create_good_mysql_table(uri: str) -> None:
@@ -925,7 +967,7 @@ def create_messy_mysql_tables(uri: str) -> None:
     conn.close()
 
 
-def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcome:
+def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest, login: dict[str, str]) -> RunOutcome:
     import json
 
     from warehouse_sources.sources.mysql import MySQLParams
@@ -941,8 +983,10 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcom
         (sources / f"{case.dag}.yaml").write_text(
             f"name: {case.dag}\nkind: mysql\nconn_id: {case.dag}_my\ntables:\n  - {entry}\n"
         )
-    messy = "".join(f"  - {c.yaml.replace('DB', str(p.database))}\n" for c in MYSQL_TABLE_CASES + MYSQL_SYNCED_CASES)
-    (sources / "m_tab.yaml").write_text(f"name: m_tab\nkind: mysql\nconn_id: m_tab_my\ntables:\n{messy}")
+    messy = MYSQL_TABLE_CASES + MYSQL_SYNCED_CASES
+    for dag in dict.fromkeys(c.dag for c in messy):
+        tables = "".join(f"  - {c.yaml.replace('DB', str(p.database))}\n" for c in messy if c.dag == dag)
+        (sources / f"{dag}.yaml").write_text(f"name: {dag}\nkind: mysql\nconn_id: {dag}_my\ntables:\n{tables}")
     real = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": p.user, "schema": p.database}
     real |= {"password": p.password} if p.password else {}
     env = {
@@ -954,10 +998,11 @@ def _run_mysql(uri: str, tmp: Path, request: pytest.FixtureRequest) -> RunOutcom
         "AIRFLOW_CONN_M_PORT_MY": json.dumps(real | {"port": 1, "extra": {"connect_timeout": 5}}),
         "AIRFLOW_CONN_M_DB_MY": json.dumps(real | {"schema": "no_such_db"}),
         "AIRFLOW_CONN_M_TAB_MY": json.dumps(real),
+        "AIRFLOW_CONN_M_PERM_MY": json.dumps(real | login),
     }
     outcome = RunOutcome(warehouse=tmp / "warehouse")
     capman = request.config.pluginmanager.getplugin("capturemanager")
-    dag_ids = [f"sync_{case.dag}" for case in [good, *MYSQL_CONNECTION_CASES]] + ["sync_m_tab"]
+    dag_ids = [f"sync_{case.dag}" for case in [good, *MYSQL_CONNECTION_CASES]] + ["sync_m_tab", "sync_m_perm"]
     run_each_once(outcome, env, dag_ids, "m_port_a", capman)
     return outcome
 
