@@ -266,3 +266,35 @@ def test_parquet_nanoseconds_are_cut_to_the_microsecond(tmp_path: Path, warehous
         datetime(1970, 1, 1, 0, 0, 1, 1, tzinfo=UTC),
         datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
     ]
+
+
+# -- found by the bucket differential fuzzer -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        [{"id": 2, "v": 0}, {"id": 3, "v": -1}],  # DuckDB infers HUGEINT for 0 and -1 together
+        [{"id": 2, "v": None}],  # null on every line: no type of its own
+        [],  # a file without a line
+    ],
+    ids=["zero-and-minus-one", "all-null", "empty-file"],
+)
+def test_a_later_jsonl_file_fits_the_table(later: list[dict[str, object]], tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    plan = table_plan("t", "incremental", primary_key=["id"])
+    write_jsonl(folder / "t/a.jsonl", [{"id": 1, "v": 5}])
+    sync(url(folder), warehouse, plan, JSONL)
+    write_jsonl(folder / "t/b.jsonl", later)
+    assert sync(url(folder), warehouse, plan, JSONL).rows == len(later)
+    assert rows(warehouse, "t") == [{"id": 1, "v": 5}, *later]
+    assert delta_type(warehouse, "t", "v") == 'PrimitiveType("long")'
+
+
+def test_jsonl_integers_beyond_int64_fail_naming_the_fix(tmp_path: Path, warehouse: str) -> None:
+    folder = tmp_path / "b"
+    write_jsonl(folder / "t/a.jsonl", [{"v": -1}, {"v": 2**63}])
+    with pytest.raises(SyncFatalError, match=r"holds the integer 9223372036854775808.*BIGINT.*DECIMAL\(38,s\)"):
+        sync(url(folder), warehouse, table_plan("t"), JSONL)
+    sync(url(folder), warehouse, table_plan("t"), JSONL | {"columns": {"v": "DECIMAL(38,0)"}})
+    assert sorted(r["v"] for r in rows(warehouse, "t")) == [Decimal(-1), Decimal(2**63)]

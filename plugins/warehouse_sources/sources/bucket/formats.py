@@ -37,13 +37,19 @@ ARROW_NUMERIC = {"int8": "TINYINT", "int16": "SMALLINT", "int32": "INTEGER", "in
                  "uint8": "UTINYINT", "uint16": "USMALLINT", "uint32": "UINTEGER", "uint64": "UBIGINT",
                  "halffloat": "FLOAT", "float": "FLOAT", "double": "DOUBLE"}  # fmt: skip
 NESTED = ("STRUCT", "MAP", "JSON")
+# DuckDB infers HUGEINT for a JSON column holding 0 and -1 (UBIGINT and BIGINT joined); integers
+# in JSON lines are stored as BIGINT unless declared.
+WIDE_JSON_INTEGERS = ("HUGEINT", "UBIGINT")
 RENAMED_TWIN = re.compile(r"^(.+)_\d+$")  # DuckDB's name for a second column spelled like the first
 NULL = '"NULL"'  # DuckDB's type for a JSON field that is null on every line
 FileColumns = list[tuple[str, list[tuple[str, str]]]]  # per file (its rel): (column, DuckDB type)
 
 
-def files_sql(conn: Any, location: Location, spec: FileTable, rels: list[str], where: str) -> str:
-    """SELECT over the table's Parquet or JSON lines files `rels`, one exact type per column."""
+def files_sql(
+    conn: Any, location: Location, spec: FileTable, rels: list[str], where: str, known: dict[str, str] | None = None
+) -> str:
+    """SELECT over the table's Parquet or JSON lines files `rels`, one exact type per column. `known`:
+    the types every matched file gave (when `rels` are only the new ones), for columns null in all of `rels`."""
     paths = {rel: location.duckdb_path(rel) for rel in rels}
     if spec.format == "parquet":
         files = [(rel, parquet_columns(schema)) for rel, schema in scan.check_parquet_schemas(location, rels, where)]
@@ -55,7 +61,11 @@ def files_sql(conn: Any, location: Location, spec: FileTable, rels: list[str], w
         return grouped_sql("parquet", files, paths, casts, Reading(declared, {}))
     # JSON lines read a declared column as its type straight from the JSON text: no cast after.
     undeclared = {name: type_sql for name, type_sql in casts.items() if name not in declared}
-    return grouped_sql("jsonl", files, paths, undeclared, Reading(declared, jsonl_table_types(files, declared)))
+    for name in {n for _, columns in files for n, t in columns if t in WIDE_JSON_INTEGERS} - set(declared):
+        if undeclared.get(name, "HUGEINT") in WIDE_JSON_INTEGERS:
+            undeclared[name] = "BIGINT"  # checked as read: a value beyond int64 fails, naming the fix
+    types = (known or {}) | jsonl_table_types(files, declared, known or {})
+    return grouped_sql("jsonl", files, paths, undeclared, Reading(declared, types))
 
 
 def delta_dataset(uri: str, storage_options: dict[str, str] | None, where: str) -> Any:
@@ -92,6 +102,10 @@ def jsonl_columns(conn: Any, path: str, rel: str, where: str) -> list[tuple[str,
         f"compression={compression})"
     )
     columns = [(name, type_sql) for name, type_sql, *_ in conn.sql(sql).fetchall()]
+    if columns == [("json", "JSON")]:  # what DuckDB describes for a file without a line
+        lines = f"SELECT count(*) FROM read_json_objects({quote_literal(path)}, compression={compression})"
+        if conn.sql(lines).fetchall() == [(0,)]:
+            return []
     folded = {name.casefold() for name, _ in columns}
     if any((m := RENAMED_TWIN.match(name)) and m.group(1).casefold() in folded for name, _ in columns):
         keys = (
@@ -102,24 +116,25 @@ def jsonl_columns(conn: Any, path: str, rel: str, where: str) -> list[tuple[str,
     return columns
 
 
-def jsonl_table_types(files: FileColumns, declared: dict[str, str]) -> dict[str, str]:
+def jsonl_table_types(files: FileColumns, declared: dict[str, str], known: dict[str, str]) -> dict[str, str]:
     """Column -> the type read for it: declared; nested values as JSON text (the file's own); a
-    column whose files disagree on a non-numeric type as VARCHAR (the file's text); all-null ones
-    as VARCHAR. Numeric disagreements are unify.py's (each group reads its own type, then casts)."""
+    column whose files disagree on a non-numeric type as VARCHAR (the file's text); one null on
+    every line as its `known` type (what the other files give it), else VARCHAR. Numeric
+    disagreements are unify.py's (each group reads its own type, then casts)."""
     types: dict[str, str] = {}
     for _, columns in files:
         for name, type_sql in columns:
             type_sql = "JSON" if any(mark in type_sql for mark in NESTED) else type_sql
-            known = types.get(name)
+            seen = types.get(name)
             if type_sql == NULL:
                 types.setdefault(name, NULL)
-            elif known in (None, NULL, type_sql):
+            elif seen in (None, NULL, type_sql):
                 types[name] = type_sql
-            elif "JSON" in (known, type_sql):
+            elif "JSON" in (seen, type_sql):
                 types[name] = "JSON"
-            elif not (is_numeric(known or "") and is_numeric(type_sql)):
+            elif not (is_numeric(seen or "") and is_numeric(type_sql)):
                 types[name] = "VARCHAR"
-    return {name: declared.get(name, "VARCHAR" if t == NULL else t) for name, t in types.items()}
+    return {name: declared.get(name, known.get(name, "VARCHAR") if t == NULL else t) for name, t in types.items()}
 
 
 def grouped_sql(fmt: str, files: FileColumns, paths: dict[str, str], casts: dict[str, str], read: Reading) -> str:

@@ -59,6 +59,7 @@ class BucketReader:
         self._location: Location | None = None
         self._listed: dict[str, list[FileEntry]] = {}
         self._csv_columns: dict[str, list[tuple[str, str]]] = {}
+        self._types: dict[str, dict[str, str]] = {}  # per table: column types over every matched file
         self._delta: dict[str, Any] = {}
         self._s3_files: Any = None
         self._viewed: list[str] = []  # the files the view reads now (all pinned ones, or the new ones)
@@ -233,9 +234,12 @@ class BucketReader:
                 paths = {rel: location.duckdb_path(rel) for rel in rels}
                 inner = scan.csv_sql(spec, paths, self._csv_columns[spec.name])
             else:
-                inner = formats.files_sql(self._conn, location, spec, rels, where)
+                known = self._types.get(spec.name)
+                inner = formats.files_sql(self._conn, location, spec, rels, where, known)
             self._viewed = rels
             self._conn.execute(f"CREATE OR REPLACE TEMP VIEW {VIEW} AS {storable_select(self._conn, inner)}")
+            # The first view covers every matched file: its types stand for a later view of some of them.
+            self._types.setdefault(spec.name, {n: t for n, t, *_ in self._conn.sql(f"DESCRIBE {VIEW}").fetchall()})
         except Exception as exc:
             if _is_duckdb_or_arrow(exc):
                 raise self._file_error(spec, exc, rels) from None

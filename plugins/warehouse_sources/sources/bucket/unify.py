@@ -114,22 +114,26 @@ def twins_error(where: str, a: str, b: str, detail: str) -> BucketFileError:
 
 
 def exact_cast_sql(name: str, source: str, target: str, files: list[str]) -> str:
-    """`name` cast from `source` to `target`; an integer that the target (a float) would round fails
-    the read naming the column, the value and the files, instead of changing."""
+    """`name` cast from `source` to `target`; an integer that the target (a float, or a narrower
+    integer) would change fails the read naming the column, the value and the files."""
     ident = quote_ident(name)
     cast = f"CAST({ident} AS {target})"
-    if not (source in INT_RANGES and target in FLOATS):
+    if source not in INT_RANGES or not (target in FLOATS or target in INT_RANGES):
         return f"{cast} AS {ident}"
-    limit = EXACT_IN_DOUBLE if target == "DOUBLE" else 2**24
+    if target in FLOATS:
+        low, high = (-EXACT_IN_DOUBLE, EXACT_IN_DOUBLE) if target == "DOUBLE" else (-(2**24), 2**24)
+    else:
+        low, high = INT_RANGES[target]
+    if low <= INT_RANGES[source][0] and INT_RANGES[source][1] <= high:
+        return f"{cast} AS {ident}"
     shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
     before = f"column {name!r} holds the integer "
     after = (
-        f" and other files give the column type {target}, which cannot hold it exactly (files: {shown}). Declare "
-        "the column's type under columns: in the source YAML (DECIMAL(38,s) or VARCHAR keep it; DOUBLE accepts "
-        "rounding)"
+        f", and its type across the files is {target}, which cannot hold it exactly (files: {shown}). Declare the "
+        "column's type under columns: in the source YAML (DECIMAL(38,s) or VARCHAR keep it; DOUBLE accepts rounding)"
     )
     message = f"{quote_literal(before)} || CAST({ident} AS VARCHAR) || {quote_literal(after)}"
     return (
-        f"CASE WHEN {ident} IS NULL OR {ident} BETWEEN -{limit} AND {limit} THEN {cast} "
+        f"CASE WHEN {ident} IS NULL OR {ident} BETWEEN {low} AND {high} THEN {cast} "
         f"ELSE error({message}) END AS {ident}"
     )
