@@ -926,10 +926,10 @@ def insert_only_user(uri: str) -> Iterator[dict[str, str]]:
     p = MySQLParams.from_uri(uri)
     user, password = f"ws_noselect_{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     conn = pymysql.connect(host=p.host, port=p.port, user=p.user, password=p.password, autocommit=True)
-    with conn.cursor() as cursor:
-        cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
-        cursor.execute(f"GRANT INSERT ON `{p.database}`.* TO '{user}'@'%'")
     try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'")
+            cursor.execute(f"GRANT INSERT ON `{p.database}`.* TO '{user}'@'%'")
         yield {"login": user, "password": password}
     finally:
         with conn.cursor() as cursor:
