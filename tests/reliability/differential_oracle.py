@@ -128,6 +128,9 @@ class Model:
         keys = [r.key for r in exp.read if r.key is not None]
         if exp.whole or keys:
             self.cursor = max(keys + ([] if exp.whole or self.cursor is None else [self.cursor]), default=None)
+        # The writer runs, and applies a widening, whenever rows were read; an append-only table with a
+        # cursor also when none were (it records rows gone from the cursor value), so it widens then too.
+        if exp.whole or keys or (spec.method == "append_only" and self.cursor is not None):
             self.types = {c.name: expected_type(c.pg, self.as_text.get(c.name, False)) for c in spec.columns}
         canon = [self._canon(r, self.as_text) for r in rows]
         read = [self._canon(r, self.as_text) for r in exp.read]
