@@ -298,3 +298,16 @@ def test_jsonl_integers_beyond_int64_fail_naming_the_fix(tmp_path: Path, warehou
         sync(url(folder), warehouse, table_plan("t"), JSONL)
     sync(url(folder), warehouse, table_plan("t"), JSONL | {"columns": {"v": "DECIMAL(38,0)"}})
     assert sorted(r["v"] for r in rows(warehouse, "t")) == [Decimal(-1), Decimal(2**63)]
+
+
+def test_a_file_without_a_column_reads_it_in_the_tables_type(tmp_path: Path, warehouse: str) -> None:
+    """A file lacking a column whose files disagree (HUGEINT and BIGINT) read it as HUGEINT NULLs,
+    and the union turned the column into decimal(38,0) against the table's long."""
+    folder = tmp_path / "b"
+    plan = table_plan("t", "incremental", primary_key=["id"], replication_key="seq")
+    write_jsonl(folder / "t/a.jsonl", [{"id": 1, "seq": 0, "v": 0}, {"id": 2, "seq": 0, "v": -1}])
+    write_jsonl(folder / "t/b.jsonl", [{"id": 3, "seq": 0, "v": 0}])
+    sync(url(folder), warehouse, plan, JSONL)
+    write_jsonl(folder / "t/c.jsonl", [{"id": 4, "seq": 1}])
+    assert sync(url(folder), warehouse, plan, JSONL).rows == 4
+    assert [r["v"] for r in rows(warehouse, "t")] == [0, -1, 0, None]

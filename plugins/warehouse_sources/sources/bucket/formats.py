@@ -147,7 +147,7 @@ def grouped_sql(fmt: str, files: FileColumns, paths: dict[str, str], casts: dict
         groups.setdefault((compression_of(rel) or "none", signature), []).append(rel)
     parts = []
     for (compression, signature), rels in groups.items():
-        function = _function(fmt, [paths[r] for r in rels], compression, read.types | dict(signature))
+        function = _function(fmt, [paths[r] for r in rels], compression, read.types | casts | dict(signature))
         replaced = [_cast(name, source, casts[name], rels, read.declared) for name, source in signature]
         kept = [sql for sql in replaced if sql]
         parts.append(f"SELECT * REPLACE ({', '.join(kept)}) FROM {function}" if kept else f"SELECT * FROM {function}")
