@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
     from deltalake import DeltaTable
 
-# delta-rs's MERGE peaks at about 3.5x its change set's Arrow size (bench/: 250k rows of ~2 KB,
+# At 100k rows of the bench's shape both paths cost the same CPU and memory (bench/README.md);
+# below, memory is faster. delta-rs's MERGE peaks at about 3.5x its change set's Arrow size (bench/: 250k rows of ~2 KB,
 # ~500 MB, peaked near 1.7 GB): 64 MB of changes stays under the full sync's own peak (~260 MB).
 # 100k rows of the bench's `charges` shape are ~20 MB.
 IN_MEMORY_ROWS = 100_000
