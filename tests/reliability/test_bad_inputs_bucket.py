@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.integration.bucket_support import parquet_bytes, write_csv, write_parquet
+from tests.reliability.bad_inputs_bucket_types import TYPE_CASES, write_type_cases
 from tests.reliability.test_bad_inputs import (
     RunOutcome,
     TaskCase,
@@ -157,7 +158,7 @@ SETTING_CASES = [
     ),
 ]
 
-ALL_CASES = [*FILE_CASES, *CONNECTION_CASES, *SETTING_CASES]
+ALL_CASES = [*FILE_CASES, *TYPE_CASES, *CONNECTION_CASES, *SETTING_CASES]
 GOOD_TASKS = [("b_files", "f_good"), ("b_s3", "s_good")]
 
 
@@ -187,6 +188,7 @@ def _write_files(s3_server: Any, folder: Path, prefix: str) -> None:
     (folder / "ev/1.jsonl").write_text('{"id": 1}\n{"id": 2}\n{"id": \n')
     write_csv(folder / "orders/a.csv", "id,v\n1,a\n")
     write_csv(folder / "orders/b.csv", "id,v\n2,b\n3,c,extra\n4,d\n")
+    write_type_cases(folder)
     objects = {
         "good/a.csv": b"id,v\n1,one\n2,two\n",
         "orders/a.csv": b"id,v\n8,y\n",
