@@ -19,8 +19,10 @@ from tests.unit.web import test_teams
 
 # The web tests' fixtures (Airflow's API app over the demo sources) and their two teams.
 web_env, client, admin = web_fixtures.web_env, web_fixtures.client, web_fixtures.admin
+airflow_state_restored = web_fixtures.airflow_state_restored
 multi_team, teams, _headers = test_teams.multi_team, test_teams.teams, test_teams._headers
 
+pytestmark = pytest.mark.usefixtures("airflow_state_restored")
 P = "/warehouse-sources/api"
 ORIGIN = "http://testserver"
 

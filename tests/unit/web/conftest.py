@@ -61,3 +61,28 @@ def admin(client: Any) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def viewer(client: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {token('viewer', 'viewer')}"}
+
+
+@pytest.fixture(scope="module")
+def airflow_state_restored(client: Any) -> Iterator[None]:
+    """Leave Airflow's DB (shared by the modules of a session) as the module found it: the DAGs'
+    paused flags, the `warehouse_sources.*` Variables and no new DAG runs."""
+    from airflow.models.dag import DagModel
+    from airflow.models.dagrun import DagRun
+    from airflow.models.variable import Variable
+    from airflow.utils.session import create_session
+    from sqlalchemy import delete, func, select, update
+
+    prefix = "warehouse_sources."
+    with create_session() as session:
+        paused = dict(session.execute(select(DagModel.dag_id, DagModel.is_paused)).all())
+        variables = {v.key: v.val for v in session.scalars(select(Variable).where(Variable.key.startswith(prefix)))}
+        last_run = session.scalar(select(func.max(DagRun.id))) or 0
+    yield
+    with create_session() as session:
+        session.execute(delete(DagRun).where(DagRun.id > last_run))
+        for dag_id, was_paused in paused.items():
+            session.execute(update(DagModel).where(DagModel.dag_id == dag_id).values(is_paused=was_paused))
+        session.execute(delete(Variable).where(Variable.key.startswith(prefix)))
+    for key, value in variables.items():
+        Variable.set(key, value)

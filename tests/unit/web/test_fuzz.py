@@ -13,6 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
+pytestmark = pytest.mark.usefixtures("airflow_state_restored")
+
 
 @pytest.fixture(scope="module")
 def operations(client: Any, admin: dict[str, str]) -> list[Any]:

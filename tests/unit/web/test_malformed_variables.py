@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("airflow_state_restored")
 P = "/warehouse-sources/api"
 BAD = {
     "warehouse_sources.billing": "not json {",

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("airflow_state_restored")
 P = "/warehouse-sources/api"
 SAME_ORIGIN = {"Origin": "http://testserver", "Content-Type": "application/json"}
 STATE_CHANGES = [

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("airflow_state_restored")
 P = "/warehouse-sources/api"
 BILLING_ACTIONS = [
     ("GET", f"{P}/sources/billing", None),
@@ -48,6 +49,7 @@ def teams(client: Any, web_env: dict[str, Path]) -> Iterator[None]:
             session.add(bundle)
             session.flush()
             session.execute(update(DagModel).where(DagModel.dag_id == dag_id).values(bundle_name=bundle.name))
+    _forget_team_names()
     for table in ("billing_plans", "crm_deals", "events"):
         _write_delta(web_env["warehouse"] / table)
     (web_env["sources"] / "billing_copy.yaml").write_text((web_env["sources"] / "billing.yaml").read_text())
@@ -60,6 +62,14 @@ def teams(client: Any, web_env: dict[str, Path]) -> Iterator[None]:
         for team in ("blue", "red"):
             session.delete(session.get(DagBundleModel, f"bundle_{team}"))
             session.query(Team).filter_by(name=team).delete()
+    _forget_team_names()
+
+
+def _forget_team_names() -> None:
+    """Airflow caches each DAG's team for a while; this module changes them under it."""
+    from airflow.models.dag import clear_team_name_cache
+
+    clear_team_name_cache()
 
 
 def _write_delta(path: Path) -> None:
