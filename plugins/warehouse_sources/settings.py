@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+from warehouse_sources.config.durations import parse_retention
 
 SECTION = "warehouse_sources"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_VIEWS_DIR = REPO_ROOT / "include" / "views"
+DEFAULT_RETENTION = "7d"
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,8 @@ class Settings:
     warehouse_uri: str
     warehouse_conn_id: str | None
     views_dir: Path = DEFAULT_VIEWS_DIR
+    # How far back time travel reaches: table maintenance keeps every data file a version inside it reads.
+    retention: timedelta = timedelta(days=7)
 
 
 def _airflow_home() -> Path:
@@ -44,4 +50,5 @@ def load_settings() -> Settings:
         warehouse_uri=warehouse_uri.rstrip("/") if "://" in warehouse_uri else str(Path(warehouse_uri).expanduser()),
         warehouse_conn_id=_get("warehouse_conn_id"),
         views_dir=Path(views_dir).expanduser() if views_dir else DEFAULT_VIEWS_DIR,
+        retention=parse_retention(_get("retention") or DEFAULT_RETENTION),
     )

@@ -117,6 +117,7 @@ class TableSyncOperator(BaseOperator):
             storage_options=_warehouse_options(settings),
             full_refresh=full_refresh,
             run_id=run_id,
+            retention=settings.retention,
         )
         with self._connect() as reader:
             result = sync_table(reader, request, self.log)

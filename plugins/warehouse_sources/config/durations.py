@@ -27,6 +27,17 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is too long a duration; at most {timedelta.max.days} days") from None
 
 
+def parse_retention(text: str) -> timedelta:
+    """The `retention` setting (`7d`, `1h`, `0m`): how far back time travel reaches."""
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"[warehouse_sources] retention (AIRFLOW__WAREHOUSE_SOURCES__RETENTION): {exc}; "
+            "'0m' keeps only the current version's files, the default '7d' a week of versions"
+        ) from None
+
+
 def parse_lookback(value: str | int) -> timedelta | int:
     """A lookback as the engine uses it: a bounded timedelta (time keys) or int (integer keys)."""
     if isinstance(value, int):

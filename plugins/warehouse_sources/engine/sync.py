@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine import checks
@@ -11,6 +11,7 @@ from warehouse_sources.engine.faults import fatal_cause
 from warehouse_sources.engine.progress import Log, SyncHooks
 from warehouse_sources.engine.reads import Read, cursor_read, previous_state
 from warehouse_sources.engine.writer import SyncResult, Writer
+from warehouse_sources.errors import ConcurrentSyncError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
 from warehouse_sources.warehouse.state import SyncState, encode_cursor
@@ -28,6 +29,8 @@ class SyncRequest:
     storage_options: dict[str, str] | None = None
     full_refresh: bool = False
     run_id: str = ""
+    # Time travel window kept by the maintenance that follows a committed sync; None skips it.
+    retention: timedelta | None = None
 
 
 def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks | None = None) -> SyncResult:
@@ -37,13 +40,47 @@ def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: Sync
     statement the source refuses) come out as `SyncFatalError`; the rest stay as raised.
     """
     try:
-        return _sync(reader, request, log, hooks or SyncHooks())
+        result = _sync_past_maintenance(reader, request, log, hooks or SyncHooks())
     except Exception as exc:
         classify = getattr(reader, "error_sqlstate", None)  # optional: a kind whose driver errors lack .sqlstate
         fatal = fatal_cause(exc, request.table, classify(exc) if classify else None)
         if fatal is None:
             raise
         raise fatal from exc
+    if result.write != "none" and request.retention is not None:
+        _maintain(request, log)
+    return result
+
+
+def _sync_past_maintenance(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:
+    """`_sync`, run once more when its commit lost to a maintenance commit alone (a compaction
+    removed files its MERGE read; no other sync committed): maintenance never fails a sync."""
+    from warehouse_sources.warehouse.upkeep import last_sync_version
+
+    uri = delta.table_uri(request.warehouse_uri, request.table.synced_name)
+    before = last_sync_version(uri, request.storage_options)
+    try:
+        return _sync(reader, request, log, hooks)
+    except ConcurrentSyncError:
+        if last_sync_version(uri, request.storage_options) != before:
+            raise
+        log.info("%s: table maintenance committed while this sync ran; syncing again", request.table.synced_name)
+        return _sync(reader, request, log, hooks)
+
+
+def _maintain(request: SyncRequest, log: Log) -> None:
+    """The table's maintenance when due, after its sync committed: logged, never failing the sync
+    (what it could not do now, the next run's maintenance does)."""
+    from warehouse_sources.warehouse.upkeep import maintain
+
+    uri = delta.table_uri(request.warehouse_uri, request.table.synced_name)
+    assert request.retention is not None
+    try:
+        done = maintain(uri, request.retention, request.storage_options)
+    except Exception as exc:  # the sync's commit stands; maintenance is retried after the next one
+        log.warning("%s: table maintenance failed and runs again after the next sync: %s", uri, exc)
+        return
+    log.info("%s: maintenance (retention %s): %s", request.table.synced_name, request.retention, done.summary())
 
 
 def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:

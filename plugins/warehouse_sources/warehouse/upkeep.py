@@ -1,0 +1,187 @@
+"""Automatic table maintenance after a sync commit: compaction, clean-up and the Delta log.
+
+Each step runs only when due and is its own atomic commit: compaction bin-packs the small files
+(delta-rs OPTIMIZE, target TARGET_FILE_SIZE, rows never change); clean-up deletes the data files
+that the `retention` window no longer needs (delta-rs VACUUM in its tombstone mode: only files a
+commit removed longer ago than the window, so every version inside it stays readable, and never
+an uncommitted file a running sync is writing); a checkpoint bounds how much of the log a reader
+replays, and log entries older than the window (plus LOG_MARGIN) go. A step that loses a commit
+race to a sync is skipped and runs again after the next sync; it never fails the sync.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, _writer_properties, open_table
+from warehouse_sources.warehouse.state import STATE_KEY
+from warehouse_sources.warehouse.storage import filesystem
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+    Options = dict[str, str] | None
+
+# A file under a quarter of the target counts as small; compaction runs once this many pile up,
+# so an append-only table keeps at most about 2 x MIN_SMALL_FILES live files however many runs.
+SMALL_FILE_BYTES = TARGET_FILE_SIZE // 4
+MIN_SMALL_FILES = 8
+CHECKPOINT_EVERY = 10
+# Log entries outlive the data window by this much: the newest sync commit (which carries the
+# cursor) is always far younger, and `as_of` at the window's start still finds its version.
+LOG_MARGIN = timedelta(days=1)
+MAINTENANCE_KEY = "warehouse_sources.maintenance"
+MAINTENANCE_OPERATIONS = ("OPTIMIZE", "VACUUM END", "SET TBLPROPERTIES")
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What one maintenance pass did (all zero when nothing was due)."""
+
+    compacted: int = 0
+    compacted_into: int = 0
+    removed: tuple[str, ...] = ()
+    checkpoint: int | None = None
+    deferred: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        parts = []
+        if self.compacted:
+            parts.append(f"compacted {self.compacted} small files into {self.compacted_into}")
+        if self.removed:
+            parts.append(f"removed {len(self.removed)} data files outside the retention window")
+        if self.checkpoint is not None:
+            parts.append(f"checkpoint at version {self.checkpoint}, old log entries cleaned")
+        parts += [f"{step} deferred to the next run (a sync committed meanwhile)" for step in self.deferred]
+        return "; ".join(parts) or "nothing due"
+
+
+def retention_hours(window: timedelta) -> int:
+    """delta-rs takes whole hours: a window is rounded up, so no file goes before its time."""
+    return math.ceil(window.total_seconds() / 3600)
+
+
+def maintain(uri: str, retention: timedelta, storage_options: Options = None) -> Upkeep:
+    """Run what is due on the table at `uri`: log first (at the sync commit just made), then data."""
+    from deltalake import DeltaTable
+
+    deferred: list[str] = []
+    table = DeltaTable(uri, storage_options=storage_options)
+    checkpoint = _race(deferred, "log clean-up", _log_upkeep, table, uri, retention, storage_options)
+    table = DeltaTable(uri, storage_options=storage_options)
+    compacted = _race(deferred, "compaction", compact_if_due, table) or (0, 0)
+    table = DeltaTable(uri, storage_options=storage_options)
+    removed = _race(deferred, "clean-up", clean_up_if_due, table, uri, retention, storage_options) or ()
+    return Upkeep(compacted[0], compacted[1], tuple(removed), checkpoint, tuple(deferred))
+
+
+def _race(deferred: list[str], step: str, action: Any, *args: Any) -> Any:
+    """`action(*args)`, or None (the step named in `deferred`) when a concurrent commit won."""
+    from deltalake.exceptions import CommitFailedError
+
+    try:
+        return action(*args)
+    except CommitFailedError:
+        deferred.append(step)
+        return None
+
+
+def _maintenance_commit(step: str) -> Any:
+    from deltalake import CommitProperties
+
+    return CommitProperties(custom_metadata={MAINTENANCE_KEY: step})
+
+
+def compact_if_due(table: DeltaTable) -> tuple[int, int] | None:
+    """Bin-pack the small files when MIN_SMALL_FILES have piled up: (files removed, files added)."""
+    sizes = table.get_add_actions(flatten=True).column("size_bytes").to_pylist()
+    if sum(1 for size in sizes if size < SMALL_FILE_BYTES) < MIN_SMALL_FILES:
+        return None
+    metrics = table.optimize.compact(
+        target_size=TARGET_FILE_SIZE,
+        writer_properties=_writer_properties(),
+        commit_properties=_maintenance_commit("compaction"),
+    )
+    return int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])
+
+
+def clean_up_if_due(table: DeltaTable, uri: str, retention: timedelta, storage_options: Options) -> list[str]:
+    """Delete the data files that commits removed longer ago than `retention`, when any is still on
+    disk (a vacuum adds two log entries, so it runs only when it has something to delete)."""
+    hours = retention_hours(retention)
+    expired = table.vacuum(retention_hours=hours, dry_run=True, enforce_retention_duration=False)
+    on_disk = _data_files(uri, storage_options)
+    if not any(_name(path) in on_disk for path in expired):
+        return []
+    return table.vacuum(
+        retention_hours=hours,
+        dry_run=False,
+        enforce_retention_duration=False,
+        commit_properties=_maintenance_commit("clean-up"),
+    )
+
+
+def _name(path: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _data_files(uri: str, storage_options: Options) -> set[str]:
+    from pyarrow import fs
+
+    store, root = filesystem(uri, storage_options)
+    infos = store.get_file_info(fs.FileSelector(root, allow_not_found=True))
+    return {info.base_name for info in infos if info.type == fs.FileType.File}
+
+
+def _log_upkeep(table: DeltaTable, uri: str, retention: timedelta, storage_options: Options) -> int | None:
+    """Match the table's tombstone and log retention to the window; checkpoint and drop log entries
+    older than the window plus LOG_MARGIN every CHECKPOINT_EVERY versions."""
+    _set_retention(table, retention)
+    version = table.version()
+    last = last_checkpoint(uri, storage_options)
+    if last is not None and version - last < CHECKPOINT_EVERY:
+        return None
+    table.create_checkpoint()
+    table.cleanup_metadata()
+    return version
+
+
+def _set_retention(table: DeltaTable, retention: timedelta) -> None:
+    hours = retention_hours(retention)
+    wanted = {
+        "delta.deletedFileRetentionDuration": f"interval {hours} hours",
+        "delta.logRetentionDuration": f"interval {hours + retention_hours(LOG_MARGIN)} hours",
+    }
+    current = table.metadata().configuration
+    if any(current.get(key) != value for key, value in wanted.items()):
+        table.alter.set_table_properties(wanted, commit_properties=_maintenance_commit("retention"))
+        table.update_incremental()
+
+
+def last_checkpoint(uri: str, storage_options: Options) -> int | None:
+    """The version of the table's newest checkpoint, from `_delta_log/_last_checkpoint`."""
+    store, root = filesystem(uri, storage_options)
+    try:
+        with store.open_input_stream(f"{root}/_delta_log/_last_checkpoint") as stream:
+            return int(json.loads(stream.read())["version"])
+    except (FileNotFoundError, KeyError, ValueError):
+        return None
+    except OSError as exc:
+        if "not found" in str(exc).lower() or "does not exist" in str(exc).lower():
+            return None
+        raise
+
+
+def last_sync_version(uri: str, storage_options: Options = None, depth: int = 50) -> int | None:
+    """The version of the newest commit that carries a sync state (maintenance commits carry none)."""
+    table = open_table(uri, storage_options)
+    if table is None:
+        return None
+    for commit in table.history(depth):
+        if commit.get(STATE_KEY):
+            return int(commit["version"])
+    return None
