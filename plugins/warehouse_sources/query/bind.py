@@ -39,6 +39,7 @@ class Binder:
         self._as_of: set[str] = set()
         self._datasets: list[str] = []
         self.native: dict[str, list[str]] = {}  # name -> the data files DuckDB reads itself
+        self.tables_read: set[str] = set()  # warehouse tables read, through views and as_of too
 
     @property
     def allowed_files(self) -> list[str]:
@@ -73,11 +74,13 @@ class Binder:
                     "name (table_prefix + table, e.g. billing_charges), views by their file in views_dir"
                 )
             self._register(name, table)
+            self.tables_read.add(name)
         self._bound.add(name.lower())
 
     def _bind_as_of(self, call: AsOf) -> None:
         key_sql = AS_OF_KEY.format(prefix=AS_OF_PREFIX, table="$1", version=call.argument)
         ((key, when),) = self._conn.execute(f"SELECT {key_sql}, {call.argument}", [call.table]).fetchall()
+        self.tables_read.add(call.table)
         if key in self._as_of:
             return
         if not isinstance(when, (int, datetime, date)):

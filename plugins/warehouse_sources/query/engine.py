@@ -10,6 +10,7 @@ rows fetched as a stream and cut at the row cap, so a huge result is never mater
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,14 @@ class QueryEngine:
         self.limits = limits or QueryLimits()
         self._slots = threading.BoundedSemaphore(self.limits.max_concurrent)
 
-    def run(self, sql: str, max_rows: int | None = None) -> QueryResult:
-        """The result of `sql`, at most `max_rows` rows (default: the limits' row cap, never above it)."""
+    def run(
+        self, sql: str, max_rows: int | None = None, check_tables: Callable[[frozenset[str]], None] | None = None
+    ) -> QueryResult:
+        """The result of `sql`, at most `max_rows` rows (default: the limits' row cap, never above it).
+
+        `check_tables` is called with the names of the warehouse tables the query reads (through
+        views and `as_of` too) before anything runs; what it raises stops the query (REST: 403).
+        """
         if max_rows is not None and max_rows < 1:
             raise QueryError(f"the row limit must be at least 1, not {max_rows}")
         if not self._slots.acquire(blocking=False):
@@ -55,16 +62,18 @@ class QueryEngine:
                 "retry when one has finished"
             )
         try:
-            return self._run(sql, min(max_rows or self.limits.max_rows, self.limits.max_rows))
+            return self._run(sql, min(max_rows or self.limits.max_rows, self.limits.max_rows), check_tables)
         finally:
             self._slots.release()
 
-    def _run(self, sql: str, max_rows: int) -> QueryResult:
+    def _run(self, sql: str, max_rows: int, check_tables: Callable[[frozenset[str]], None] | None) -> QueryResult:
         conn = open_connection(self.limits)
         try:
             statement = check_statement(conn, sql)
             binder = Binder(conn, self.tables, load_views(self.views_dir))
             binder.bind(statement)
+            if check_tables is not None:
+                check_tables(frozenset(binder.tables_read))
             lock(conn, binder.allowed_files)
             return self._execute(conn, sql, max_rows, uses_as_of=bool(statement.as_of))
         finally:
