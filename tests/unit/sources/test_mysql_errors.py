@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncmy.errors
 import pymysql
 import pytest
 
@@ -28,6 +29,12 @@ PLAN = TablePlan(
         (pymysql.err.OperationalError(1205, "Lock wait timeout exceeded"), None),
         (pymysql.err.InterfaceError("(0, '')"), None),
         (OSError("connection reset"), None),
+        # asyncmy, the reader's driver, raises classes of its own with the same errno first
+        (asyncmy.errors.ProgrammingError(1142, "SELECT command denied to user 'r'@'h' for table `db`.`t`"), "42501"),
+        (asyncmy.errors.OperationalError(1356, "View 'db.v' references invalid table(s) or column(s)"), "42000"),
+        (asyncmy.errors.ProgrammingError(1146, "Table 'db.t' doesn't exist"), "42S02"),
+        (asyncmy.errors.OperationalError(2013, "Lost connection to MySQL server during query"), None),
+        (asyncmy.errors.InterfaceError("(0, '')"), None),
     ],
 )
 def test_errnos_a_retry_cannot_fix_get_a_sqlstate(exc: BaseException, sqlstate: str | None) -> None:

@@ -1,4 +1,4 @@
-"""MySQL/MariaDB source: catalog lookups, type mapping and a streaming reader over PyMySQL."""
+"""MySQL/MariaDB source: catalog lookups, type mapping and a streaming reader over asyncmy."""
 
 from __future__ import annotations
 

@@ -22,9 +22,21 @@ PERMANENT_ERRNOS = {
 
 
 def error_sqlstate(exc: BaseException) -> str | None:
-    """The SQLSTATE of a PyMySQL error a retry cannot fix, else None (retried as transient)."""
-    import pymysql
+    """The SQLSTATE of a driver error a retry cannot fix, else None (retried as transient).
 
-    if not isinstance(exc, pymysql.err.MySQLError) or not exc.args or not isinstance(exc.args[0], int):
+    The reader's driver is asyncmy, whose exception classes mirror PyMySQL's (errno first in
+    `args`) without sharing them; PyMySQL's are still sorted for code that connects with it."""
+    if not isinstance(exc, _driver_errors()) or not exc.args or not isinstance(exc.args[0], int):
         return None
     return PERMANENT_ERRNOS.get(exc.args[0])
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    import asyncmy.errors
+
+    classes: list[type[BaseException]] = [asyncmy.errors.MySQLError]
+    try:
+        import pymysql
+    except ImportError:  # only asyncmy is required
+        return tuple(classes)
+    return (*classes, pymysql.err.MySQLError)

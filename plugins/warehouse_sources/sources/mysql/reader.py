@@ -1,9 +1,9 @@
-"""Stream a MySQL or MariaDB table as Arrow batches through PyMySQL's unbuffered cursor.
+"""Stream a MySQL or MariaDB table as Arrow batches through asyncmy's unbuffered cursor.
 
 One connection per sync, one `START TRANSACTION WITH CONSISTENT SNAPSHOT` per cursor read, so
-the key bounds, the checks and the rows streamed see one state of the table (InnoDB). PyMySQL
-reads inside that snapshot; connectorx, ten times faster here, opens connections of its own
-(so it cannot share the snapshot) and panics on a zero date, so it is not used (README).
+the key bounds, the checks and the rows streamed see one state of the table (InnoDB). asyncmy
+(driver.py) parses rows in C inside that snapshot; connectorx opens connections of its own (so
+it cannot share the snapshot) and panics on a zero date, so it is not used (README).
 
 Rows come as the server's text, a bounded chunk at a time, and each column is cast by Arrow:
 chunks are sized from the previous one so a batch stays under `batch_bytes` and `batch_rows`.
@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.base import TableDescription, ValueNotes
 from warehouse_sources.sources.mysql.catalog import describe_table, similar_tables
+from warehouse_sources.sources.mysql.driver import Connection
 from warehouse_sources.sources.mysql.errors import error_sqlstate
 from warehouse_sources.sources.mysql.params import MySQLParams
 from warehouse_sources.sources.mysql.sql import cursor_literal, qualified, quote_ident, within_cursor_range
@@ -51,7 +52,7 @@ class MySQLReader:
         self._params = MySQLParams.from_uri(uri) if uri else MySQLParams(**params)
         self._batch_bytes = batch_bytes
         self._batch_rows = batch_rows
-        self._conn: Any = None
+        self._conn: Connection | None = None
         self._streaming: Any = None  # the unbuffered cursor of a read not consumed to its end
         self.value_notes: ValueNotes = ValueNotes()
 
@@ -60,34 +61,14 @@ class MySQLReader:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._abandon_stream()
+        unfinished = self._streaming is not None
+        self._streaming = None
         if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:  # already gone; nothing left to release
-                pass
+            self._conn.close(quit_first=not unfinished)
         self._conn = None
 
     def _connect(self) -> None:
-        import pymysql
-        from pymysql.converters import conversions
-
-        p = self._params
-        self._conn = pymysql.connect(
-            host=p.host,
-            port=p.port,
-            user=p.user,
-            password=p.password,
-            database=p.database,
-            connect_timeout=p.connect_timeout,
-            ssl_ca=p.ssl_ca,
-            ssl_cert=p.ssl_cert,
-            ssl_key=p.ssl_key,
-            charset="utf8mb4",
-            autocommit=True,
-            # Encoders only: values come back as the server's text, cast column-wise by Arrow.
-            conv={k: v for k, v in conversions.items() if not isinstance(k, int)},
-        )
+        self._conn = Connection(self._params)
         try:
             for statement in SESSION_SQL:
                 self.execute(statement)
@@ -95,20 +76,23 @@ class MySQLReader:
             self.__exit__()
             raise
 
+    @property
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the MySQL reader is not open: use it as a context manager")
+        return self._conn
+
     def execute(self, sql: str) -> None:
         """Run a statement that returns no rows."""
-        with self._conn.cursor() as cursor:
-            cursor.execute(sql)
+        self._connection.execute(sql)
 
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """Run a small query; values as Python objects (ints, Decimals, dates, datetimes, str)."""
-        from pymysql.converters import decoders
+        from asyncmy.converters import conversions
 
-        with self._conn.cursor() as cursor:
-            cursor.execute(sql)
-            types = [d[1] for d in cursor.description or ()]
-            found = cursor.fetchall()
-        return [tuple(_decode(v, decoders.get(t)) for v, t in zip(row, types, strict=True)) for row in found]
+        found, types = self._connection.fetch_all(sql)
+        decoders = [conversions.get(t) for t in types]
+        return [tuple(_decode(v, d) for v, d in zip(row, decoders, strict=True)) for row in found]
 
     def error_sqlstate(self, exc: BaseException) -> str | None:
         """How the engine sorts this driver's errors (`SourceReader`'s optional hook)."""
@@ -193,16 +177,14 @@ class MySQLReader:
         return pa.RecordBatchReader.from_batches(schema, self._batches(sql, schema))
 
     def _batches(self, sql: str, schema: pa.Schema) -> Iterator[pa.RecordBatch]:
-        import pymysql.cursors
-
         if self._streaming is not None:  # the engine reads one stream at a time; a second would end the snapshot
             raise RuntimeError("a read from this MySQL connection is still streaming")
-        cursor = self._conn.cursor(pymysql.cursors.SSCursor)
-        cursor.execute(sql)
+        conn = self._connection
+        cursor = conn.stream(sql)
         self._streaming = cursor
         size = min(FIRST_CHUNK_ROWS, self._batch_rows)
         while True:
-            rows = cursor.fetchmany(size)
+            rows = conn.fetchmany(cursor, size)
             if not rows:
                 break
             batch = rows_to_batch(rows, schema, self.value_notes)
@@ -210,20 +192,15 @@ class MySQLReader:
             per_row = max(1, batch.nbytes // batch.num_rows)
             size = max(1, min(self._batch_rows, self._batch_bytes // per_row))
         self._streaming = None
-        cursor.close()
+        conn.finish(cursor)
 
     def _abandon_stream(self) -> bool:
         """Drop a read not consumed to its end (closing the connection); True when there was one."""
         if self._streaming is None:
             return False
-        result = getattr(self._streaming, "_result", None)
-        if result is not None:  # else, when collected, it would try to drain a closed socket
-            result.unbuffered_active = False
         self._streaming = None
-        try:
-            self._conn.close()
-        except Exception:  # the socket is dropped either way
-            pass
+        if self._conn is not None:
+            self._conn.close(quit_first=False)
         self._conn = None
         return True
 
