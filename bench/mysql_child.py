@@ -41,6 +41,24 @@ def pymysql_raw(args: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "seconds": time.monotonic() - started}
 
 
+@contender("mysql_asyncmy_raw")
+def asyncmy_raw(args: dict[str, Any]) -> dict[str, Any]:
+    """asyncmy's unbuffered cursor drained through our driver wrapper (its own event loop, text
+    values, the socket read only while a fetch waits): the floor of our reader."""
+    from warehouse_sources.sources.mysql import MySQLParams
+    from warehouse_sources.sources.mysql.driver import Connection
+
+    started = time.monotonic()
+    conn = Connection(MySQLParams.from_uri(args["uri"]))
+    rows = 0
+    cursor = conn.stream(f"SELECT * FROM {args['table']}")
+    while chunk := conn.fetchmany(cursor, 10_000):
+        rows += len(chunk)
+    conn.finish(cursor)
+    conn.close()
+    return {"rows": rows, "seconds": time.monotonic() - started}
+
+
 @contender("mysql_dlt")
 def dlt_mysql(args: dict[str, Any]) -> dict[str, Any]:
     """dlt 1.x sql_table(backend=...) -> filesystem destination, table_format="delta"."""
@@ -78,10 +96,10 @@ def dlt_mysql(args: dict[str, Any]) -> dict[str, Any]:
 def _imports() -> None:
     """What a MySQL sync imports lazily, imported before the clock (every contender alike)."""
     _pandas_if_installed()
+    import asyncmy  # noqa: F401
     import deltalake  # noqa: F401
     import pyarrow  # noqa: F401
     import pyarrow.compute  # noqa: F401
-    import pymysql  # noqa: F401
 
     from warehouse_sources.engine.sync import sync_table  # noqa: F401
     from warehouse_sources.sources.mysql import MySQLReader  # noqa: F401
@@ -110,7 +128,7 @@ def ours(args: dict[str, Any]) -> dict[str, Any]:
 
 @contender("mysql_ours_read_only")
 def ours_read_only(args: dict[str, Any]) -> dict[str, Any]:
-    """Our reader alone (PyMySQL unbuffered + Arrow casts), batches drained and dropped: the read share."""
+    """Our reader alone (asyncmy unbuffered + Arrow casts), batches drained and dropped: the read share."""
     _imports()
     from warehouse_sources.sources.mysql import MySQLReader
 

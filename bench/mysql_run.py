@@ -33,7 +33,7 @@ from run import Row, fmt, render_markdown, render_text, run_child, run_repeated,
 run.CHILD = HERE / "mysql_child.py"  # run_child starts this script: child.py's harness with the MySQL contenders
 DEFAULT_SERVER = os.environ.get("WS_BENCH_MYSQL", "mysql://root@127.0.0.1:3306")
 UPDATES = INSERTS = 20_000
-FULL_VS_RAW = 2.0
+FULL_VS_RAW = 1.5
 RSS_LIMIT_MB, RSS_FLAT = run.RSS_LIMIT_MB, run.RSS_FLAT
 HEADER = ["contender", "rows", "seconds", "rows/s", "peak RSS MB", "vs raw", "CPU s"]  # CPU: the process's own
 
@@ -121,8 +121,10 @@ def contenders(opts: argparse.Namespace, uri: str, work: Path, logs: Path, setup
 
     print("full reads")
     results.append(raw_repeated(rep, uri, "charges", rows, logs))
-    results.append(run_repeated(rep, "pymysql_raw", "raw PyMySQL unbuffered, text values (driver floor)",
-                                "mysql_pymysql_raw", {**common, "table": "charges"}, logs, rows))  # fmt: skip
+    results.append(run_repeated(rep, "asyncmy_raw", "raw asyncmy unbuffered, text values (driver floor)",
+                                "mysql_asyncmy_raw", {**common, "table": "charges"}, logs, rows))  # fmt: skip
+    results.append(run_child("pymysql_raw", "raw PyMySQL unbuffered, text values (the driver before)",
+                             "mysql_pymysql_raw", {**common, "table": "charges"}, logs, rows))  # fmt: skip
     for backend in [] if opts.no_dlt else opts.dlt_backends.split(","):
         results.append(run_child(
             f"dlt_{backend}", f"dlt sql_table {backend} -> delta", "mysql_dlt",
@@ -170,7 +172,7 @@ def report(opts: argparse.Namespace, results: list[Row], setup: dict[str, Any]) 
         print(f"{c['result']:<4}  {c['target']}: {c['detail']}")
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     data = {"when": stamp, "rows": opts.rows, "machine": machine, "setup": setup,
-            "versions": {**versions(), "PyMySQL": metadata.version("PyMySQL")},
+            "versions": {**versions(), "asyncmy": metadata.version("asyncmy"), "PyMySQL": metadata.version("PyMySQL")},
             "contenders": [{**asdict(r), "rows_per_second": r.rate} for r in results], "targets": checks}  # fmt: skip
     markdown = "\n".join([
         f"# warehouse-sources MySQL benchmark, {stamp}", "",
