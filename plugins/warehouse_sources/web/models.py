@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
@@ -146,10 +146,27 @@ class WarehouseColumn(BaseModel):
 
 class WarehouseTable(BaseModel):
     name: str
-    source: str | None
-    version: int
-    columns: list[WarehouseColumn]
+    kind: Literal["table", "view"] = "table"
+    source: str | None = Field(description="the source that syncs the table; null for views and ownerless tables")
+    version: int | None = Field(description="the table's Delta version; null for a saved view")
+    columns: list[WarehouseColumn] = Field(description="a view's types are DuckDB's (BIGINT, DECIMAL(12,2), ...)")
 
 
 class WarehouseTables(BaseModel):
     tables: list[WarehouseTable]
+
+
+class QueryBody(Body):
+    sql: str = Field(min_length=1, description="one read-only statement (DESIGN §4.6)")
+    limit: int | None = Field(default=None, ge=1, description="rows returned at most; never above the row cap")
+
+
+class QueryColumn(BaseModel):
+    name: str
+    type: str = Field(description="DuckDB's type name: BIGINT, DECIMAL(12,2), TIMESTAMP WITH TIME ZONE, ...")
+
+
+class QueryAnswer(BaseModel):
+    columns: list[QueryColumn]
+    rows: list[list[Any]]
+    truncated: bool = Field(description="true when rows stopped at the limit or the row cap")

@@ -8,18 +8,22 @@ from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import APIRouter, Body, HTTPException
 
-from warehouse_sources.web import actions, status
+from warehouse_sources.web import actions, query, status
 from warehouse_sources.web.auth import authorize, is_admin, readable_dag_ids
 from warehouse_sources.web.catalog import Catalog, KnownSource, load_catalog
 from warehouse_sources.web.models import (
     DeleteAnswer,
     PauseAnswer,
+    QueryAnswer,
+    QueryBody,
     SourceDetail,
     SourceList,
     SyncAnswer,
     SyncBody,
     TableSwitchAnswer,
     TableSwitchBody,
+    WarehouseColumn,
+    WarehouseTable,
     WarehouseTables,
 )
 
@@ -142,4 +146,32 @@ def warehouse_tables(user: GetUserDep) -> WarehouseTables:
     owners = {t.synced_name: k.plan for k in catalog.sources.values() for t in k.plan.tables}
     readable = readable_dag_ids(user, sorted({p.dag_id for p in owners.values()}))
     visible = {n: p.name for n, p in owners.items() if p.dag_id in readable}
-    return list_tables(_warehouse_uri(), visible, owners, ownerless=is_admin(user))
+    tables = list_tables(_warehouse_uri(), visible, owners, ownerless=is_admin(user))
+    views = [WarehouseTable(name=name, kind="view", source=None, version=None,
+                            columns=[WarehouseColumn(name=c, type=t) for c, t in columns])
+             for name, columns in query.readable_views(user, catalog)]  # fmt: skip
+    return WarehouseTables(tables=tables.tables + views)
+
+
+QUERY_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "no valid token"},
+    400: {"description": "bad SQL, a statement a read-only query may not run, or a limit reached"},
+    403: {"description": "a table the user may not read (named)"},
+    429: {"description": "the API server's queries-at-once limit is reached; retry shortly"},
+}
+
+
+@router.post("/query", response_model=QueryAnswer, responses=QUERY_ERRORS)
+def run_query(body: QueryBody, user: GetUserDep) -> dict[str, Any]:
+    """Run one read-only SQL query over the warehouse (DESIGN §4.6), within the engine's limits.
+
+    A plain `def`: FastAPI runs it in a worker thread, so the API server's event loop stays free."""
+    from warehouse_sources.query.errors import QueryError, TooManyQueriesError
+
+    try:
+        result = query.engine().run(body.sql, body.limit, check_tables=query.table_check(user, _catalog()))
+    except TooManyQueriesError as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": "1"}) from None
+    except QueryError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return result.to_json()

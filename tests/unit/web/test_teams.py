@@ -26,9 +26,13 @@ BILLING_ACTIONS = [
 
 
 @pytest.fixture(scope="module", autouse=True)
-def multi_team() -> Iterator[None]:
+def multi_team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Teams on, and one saved view, over billing_plans (team blue's)."""
+    views = tmp_path_factory.mktemp("views")
+    (views / "plan_ids.sql").write_text("SELECT id FROM billing_plans\n")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("AIRFLOW__CORE__MULTI_TEAM", "True")
+        mp.setenv("AIRFLOW__WAREHOUSE_SOURCES__VIEWS_DIR", str(views))
         yield
 
 
@@ -99,10 +103,10 @@ def test_a_user_of_another_team_gets_403_on_every_route_of_the_source(
 def test_lists_show_only_the_teams_sources_and_tables(client: Any, teams: None) -> None:
     red = _headers("rosa", "red")
     assert [s["name"] for s in client.get(f"{P}/sources", headers=red).json()["sources"]] == ["crm"]
-    assert [t["name"] for t in client.get(f"{P}/tables", headers=red).json()["tables"]] == ["crm_deals"]
+    assert _names(client.get(f"{P}/tables", headers=red)) == ["crm_deals"]
     blue = _headers("bo", "blue")
     assert [s["name"] for s in client.get(f"{P}/sources", headers=blue).json()["sources"]] == ["billing"]
-    assert [t["name"] for t in client.get(f"{P}/tables", headers=blue).json()["tables"]] == ["billing_plans"]
+    assert _names(client.get(f"{P}/tables", headers=blue)) == ["billing_plans", "plan_ids"]
 
 
 def test_a_user_acts_on_their_own_teams_source(client: Any, teams: None) -> None:
@@ -128,8 +132,48 @@ def test_file_problems_are_shown_to_readers_of_the_dag_they_name(client: Any, te
 
 
 def test_tables_no_source_owns_are_for_admins_only(client: Any, teams: None) -> None:
-    assert "events" not in [
-        t["name"] for t in client.get(f"{P}/tables", headers=_headers("bo", "blue")).json()["tables"]
-    ]
-    tables = client.get(f"{P}/tables", headers=_headers("ada", "red", role="admin")).json()["tables"]
-    assert sorted(t["name"] for t in tables) == ["billing_plans", "crm_deals", "events"]
+    assert "events" not in _names(client.get(f"{P}/tables", headers=_headers("bo", "blue")))
+    tables = _names(client.get(f"{P}/tables", headers=_headers("ada", "red", role="admin")))
+    assert sorted(tables) == ["billing_plans", "crm_deals", "events", "plan_ids"]
+
+
+def _names(answer: Any) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [t["name"] for t in answer.json()["tables"]]
+
+
+def test_views_are_listed_with_their_columns_for_readers_of_their_tables(client: Any, teams: None) -> None:
+    blue = {t["name"]: t for t in client.get(f"{P}/tables", headers=_headers("bo", "blue")).json()["tables"]}
+    assert blue["plan_ids"] == {"name": "plan_ids", "kind": "view", "source": None, "version": None,
+                                "columns": [{"name": "id", "type": "BIGINT"}]}  # fmt: skip
+    assert blue["billing_plans"]["kind"] == "table"
+
+
+def _query(client: Any, headers: dict[str, str], sql: str) -> Any:
+    return client.post(f"{P}/query", json={"sql": sql}, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("sql", "table"),
+    [
+        ("SELECT * FROM billing_plans", "billing_plans"),
+        ("SELECT * FROM crm_deals JOIN billing_plans USING (id)", "billing_plans"),
+        ("SELECT * FROM plan_ids", "billing_plans"),  # a view follows the tables it reads
+        ("SELECT * FROM as_of('billing_plans', 0)", "billing_plans"),
+        ("SELECT * FROM events", "events"),  # no source owns it here: admins only
+    ],
+)
+def test_a_query_reading_a_table_of_another_team_is_403_naming_it(
+    client: Any, teams: None, sql: str, table: str
+) -> None:
+    answer = _query(client, _headers("rosa", "red"), sql)
+    assert answer.status_code == 403, answer.text
+    assert f"may not read table {table!r}" in answer.json()["detail"]
+
+
+def test_a_query_reads_the_users_own_tables_and_admins_read_all(client: Any, teams: None) -> None:
+    assert _query(client, _headers("rosa", "red"), "SELECT count(*) FROM crm_deals").json()["rows"] == [[2]]
+    assert _query(client, _headers("bo", "blue"), "SELECT count(*) FROM plan_ids").json()["rows"] == [[2]]
+    admin = _headers("ada", "red", role="admin")
+    answer = _query(client, admin, "SELECT count(*) FROM events JOIN billing_plans USING (id)")
+    assert answer.json()["rows"] == [[2]], answer.text
