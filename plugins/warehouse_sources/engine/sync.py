@@ -71,7 +71,7 @@ def _sync_past_maintenance(reader: SourceReader, request: SyncRequest, log: Log,
 def _maintain(request: SyncRequest, log: Log) -> None:
     """The table's maintenance when due, after its sync committed: logged, never failing the sync
     (what it could not do now, the next run's maintenance does)."""
-    from warehouse_sources.warehouse.upkeep import maintain
+    from warehouse_sources.warehouse.upkeep import maintain, retention_hours
 
     uri = delta.table_uri(request.warehouse_uri, request.table.synced_name)
     assert request.retention is not None
@@ -80,7 +80,8 @@ def _maintain(request: SyncRequest, log: Log) -> None:
     except Exception as exc:  # the sync's commit stands; maintenance is retried after the next one
         log.warning("%s: table maintenance failed and runs again after the next sync: %s", uri, exc)
         return
-    log.info("%s: maintenance (retention %s): %s", request.table.synced_name, request.retention, done.summary())
+    hours = retention_hours(request.retention)
+    log.info("%s: maintenance (retention %d h): %s", request.table.synced_name, hours, done.summary())
 
 
 def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:

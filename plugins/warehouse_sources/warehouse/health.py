@@ -22,7 +22,7 @@ HISTORY_DEPTH = 200
 class TableHealth:
     """`bytes_on_disk` counts every file under the table's folder (data of every version kept,
     and the log); `live_bytes` only the current version's data files. `last_maintenance` is None
-    when none ran in the last HISTORY_DEPTH commits."""
+    when neither the last HISTORY_DEPTH commits nor a checkpoint show one."""
 
     uri: str
     version: int
@@ -53,8 +53,17 @@ def table_health(uri: str, storage_options: Options = None) -> TableHealth:
         live_files=len(sizes),
         live_bytes=sum(sizes),
         versions_kept=table.version() - min(commits) + 1 if commits else 1,
-        last_maintenance=_last_maintenance(table),
+        last_maintenance=_latest(
+            _last_maintenance(table), *(i.mtime for i in infos if i.base_name == "_last_checkpoint")
+        ),
     )
+
+
+def _latest(*moments: datetime | None) -> datetime | None:
+    """The newest of the moments known (a maintenance commit, or the checkpoint that maintenance
+    wrote: with a short retention the log no longer holds the commits of the last maintenance)."""
+    known = [m if m.tzinfo else m.replace(tzinfo=UTC) for m in moments if m is not None]
+    return max(known, default=None)
 
 
 def _last_maintenance(table: DeltaTable) -> datetime | None:

@@ -5,7 +5,8 @@ Each step runs only when due and is its own atomic commit: compaction bin-packs 
 that the `retention` window no longer needs (delta-rs VACUUM in its tombstone mode: only files a
 commit removed longer ago than the window, so every version inside it stays readable, and never
 an uncommitted file a running sync is writing); a checkpoint bounds how much of the log a reader
-replays, and log entries older than the window (plus LOG_MARGIN) go. A step that loses a commit
+replays, log entries older than the window (plus LOG_MARGIN) go, and so do data files no version
+lists that are older than that (what a killed sync or compaction left). A step that loses a commit
 race to a sync is skipped and runs again after the next sync; it never fails the sync.
 """
 
@@ -31,9 +32,12 @@ if TYPE_CHECKING:
 SMALL_FILE_BYTES = TARGET_FILE_SIZE // 4
 MIN_SMALL_FILES = 8
 CHECKPOINT_EVERY = 10
-# Log entries outlive the data window by this much: the newest sync commit (which carries the
-# cursor) is always far younger, and `as_of` at the window's start still finds its version.
-LOG_MARGIN = timedelta(days=1)
+# Log entries and tombstones outlive the window by as much as the window, up to LOG_MARGIN: `as_of`
+# at the window's start still finds its version, and clean-up finds every file it may delete before
+# a checkpoint forgets its tombstone. Retention 0 keeps neither. Data files that no version lists
+# are swept only past ORPHAN_AGE beyond the window: a long sync's uncommitted files are that young.
+LOG_MARGIN = timedelta(hours=1)
+ORPHAN_AGE = timedelta(days=1)
 MAINTENANCE_KEY = "warehouse_sources.maintenance"
 MAINTENANCE_OPERATIONS = ("OPTIMIZE", "VACUUM END", "SET TBLPROPERTIES")
 
@@ -66,17 +70,20 @@ def retention_hours(window: timedelta) -> int:
 
 
 def maintain(uri: str, retention: timedelta, storage_options: Options = None) -> Upkeep:
-    """Run what is due on the table at `uri`: log first (at the sync commit just made), then data."""
+    """Run what is due on the table at `uri`. Clean-up runs before the checkpoint: a checkpoint
+    forgets tombstones past their retention, and a file whose tombstone is forgotten is no longer
+    one that clean-up finds (the orphan sweep at checkpoints takes those a day later)."""
     from deltalake import DeltaTable
 
     deferred: list[str] = []
     table = DeltaTable(uri, storage_options=storage_options)
-    checkpoint = _race(deferred, "log clean-up", _log_upkeep, table, uri, retention, storage_options)
-    table = DeltaTable(uri, storage_options=storage_options)
     compacted = _race(deferred, "compaction", compact_if_due, table) or (0, 0)
     table = DeltaTable(uri, storage_options=storage_options)
-    removed = _race(deferred, "clean-up", clean_up_if_due, table, uri, retention, storage_options) or ()
-    return Upkeep(compacted[0], compacted[1], tuple(removed), checkpoint, tuple(deferred))
+    removed = _race(deferred, "clean-up", clean_up_if_due, table, uri, retention, storage_options) or []
+    table = DeltaTable(uri, storage_options=storage_options)
+    logged = _race(deferred, "log clean-up", _log_upkeep, table, uri, retention, storage_options)
+    checkpoint, orphans = logged or (None, [])
+    return Upkeep(compacted[0], compacted[1], tuple(removed + orphans), checkpoint, tuple(deferred))
 
 
 def _race(deferred: list[str], step: str, action: Any, *args: Any) -> Any:
@@ -137,24 +144,50 @@ def _data_files(uri: str, storage_options: Options) -> set[str]:
     return {info.base_name for info in infos if info.type == fs.FileType.File}
 
 
-def _log_upkeep(table: DeltaTable, uri: str, retention: timedelta, storage_options: Options) -> int | None:
-    """Match the table's tombstone and log retention to the window; checkpoint and drop log entries
-    older than the window plus LOG_MARGIN every CHECKPOINT_EVERY versions."""
+def _log_upkeep(
+    table: DeltaTable, uri: str, retention: timedelta, storage_options: Options
+) -> tuple[int, list[str]] | None:
+    """Match the table's tombstone and log retention to the window; every CHECKPOINT_EVERY versions
+    checkpoint at the newest sync commit and drop the log entries before it older than the log's
+    window (so the commit that carries the cursor always stays), and sweep the orphans."""
+    from deltalake import DeltaTable
+
     _set_retention(table, retention)
-    version = table.version()
+    synced = last_sync_version(uri, storage_options)
     last = last_checkpoint(uri, storage_options)
-    if last is not None and version - last < CHECKPOINT_EVERY:
+    if synced is None or (last is not None and synced - last < CHECKPOINT_EVERY):
         return None
-    table.create_checkpoint()
-    table.cleanup_metadata()
-    return version
+    at_sync = DeltaTable(uri, version=synced, storage_options=storage_options)
+    at_sync.create_checkpoint()
+    at_sync.cleanup_metadata()
+    return synced, sweep_orphans(DeltaTable(uri, storage_options=storage_options), retention)
+
+
+def sweep_orphans(table: DeltaTable, retention: timedelta) -> list[str]:
+    """Delete data files no version lists that are older than the window plus LOG_MARGIN: what a
+    sync or a compaction killed before its commit left, and files whose tombstone a checkpoint
+    already forgot. The margin keeps the files of a sync still writing (uncommitted, so listed
+    nowhere) safe however small the window."""
+    hours = retention_hours(retention + ORPHAN_AGE)
+    if not table.vacuum(retention_hours=hours, dry_run=True, enforce_retention_duration=False, full=True):
+        return []
+    return table.vacuum(
+        retention_hours=hours,
+        dry_run=False,
+        enforce_retention_duration=False,
+        full=True,
+        commit_properties=_maintenance_commit("orphan sweep"),
+    )
 
 
 def _set_retention(table: DeltaTable, retention: timedelta) -> None:
-    hours = retention_hours(retention)
+    """The table's own retention settings, from the window. delta-rs would otherwise clean the log
+    by itself at the checkpoints it makes every 100 commits, maybe past the newest sync commit."""
+    kept = f"interval {retention_hours(retention + min(retention, LOG_MARGIN))} hours"
     wanted = {
-        "delta.deletedFileRetentionDuration": f"interval {hours} hours",
-        "delta.logRetentionDuration": f"interval {hours + retention_hours(LOG_MARGIN)} hours",
+        "delta.deletedFileRetentionDuration": kept,
+        "delta.logRetentionDuration": kept,
+        "delta.enableExpiredLogCleanup": "false",
     }
     current = table.metadata().configuration
     if any(current.get(key) != value for key, value in wanted.items()):

@@ -141,3 +141,15 @@ def test_a_sync_that_started_before_a_compaction_commits_after_it(tmp_path: Path
         outcome = "conflict"
     assert outcome == "committed"
     assert ids_of(open_(where)) == [*range(0, 9), 100]
+
+
+def test_retention_zero_leaves_only_the_current_files_across_checkpoints(where: Where) -> None:
+    """Each merge removes the file it rewrites; a checkpoint forgets expired tombstones, so clean-up
+    must have deleted their files first (they were left on disk for good when it ran after)."""
+    first_sync(where, range(0, 5))
+    for run in range(1, 2 * upkeep.CHECKPOINT_EVERY + 3):
+        delta.merge(where[0], open_(where), batch(range(run % 5, run % 5 + 1), f"v{run}"), ("id",), state(run))
+        upkeep.maintain(where[0], timedelta(0), where[1])
+        health = table_health(*where)
+        assert health.files_on_disk == health.live_files, f"run {run}"
+    assert upkeep.last_checkpoint(*where) is not None
