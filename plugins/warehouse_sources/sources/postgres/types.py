@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from warehouse_sources.sources.base import ValueNotes
 from warehouse_sources.sources.postgres.sql import quote_ident
+from warehouse_sources.sources.values import FIRST_DAY, FIRST_US, LAST_DAY, LAST_US
 from warehouse_sources.warehouse.state import KeyKind
 
 if TYPE_CHECKING:
@@ -52,9 +53,6 @@ CURSOR_TYPES: dict[str, KeyKind] = {
 }
 CURSOR_TYPE_NAMES = ("smallint", "integer", "bigint", "date", "timestamp", "timestamp with time zone")
 MAX_DECIMAL_PRECISION = 38
-# Years 1-9999, relative to 1970-01-01, in days and in microseconds.
-FIRST_DAY, LAST_DAY = -719_162, 2_932_896
-FIRST_US, LAST_US = FIRST_DAY * 86_400_000_000, (LAST_DAY + 1) * 86_400_000_000 - 1
 
 
 @dataclass(frozen=True)
