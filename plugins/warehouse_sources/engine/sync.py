@@ -53,19 +53,19 @@ def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: Sync
 
 
 def _sync_past_maintenance(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:
-    """`_sync`, run once more when its commit lost to a maintenance commit alone (a compaction
+    """`_sync`, run once more when its commit lost to maintenance commits alone (a compaction
     removed files its MERGE read; no other sync committed): maintenance never fails a sync."""
-    from warehouse_sources.warehouse.upkeep import last_sync_version
+    from warehouse_sources.warehouse.upkeep import only_maintenance_since
 
-    uri = delta.table_uri(request.warehouse_uri, request.table.synced_name)
-    before = last_sync_version(uri, request.storage_options)
+    started: list[int] = []  # the table's version the sync read, when the table exists
     try:
-        return _sync(reader, request, log, hooks)
+        return _sync(reader, request, log, hooks, started)
     except ConcurrentSyncError:
-        if last_sync_version(uri, request.storage_options) != before:
+        uri = delta.table_uri(request.warehouse_uri, request.table.synced_name)
+        if not started or not only_maintenance_since(uri, started[0], request.storage_options):
             raise
         log.info("%s: table maintenance committed while this sync ran; syncing again", request.table.synced_name)
-        return _sync(reader, request, log, hooks)
+        return _sync(reader, request, log, hooks, [])
 
 
 def _maintain(request: SyncRequest, log: Log) -> None:
@@ -84,7 +84,7 @@ def _maintain(request: SyncRequest, log: Log) -> None:
     log.info("%s: maintenance (retention %d h): %s", request.table.synced_name, hours, done.summary())
 
 
-def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks) -> SyncResult:
+def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks, started: list[int]) -> SyncResult:
     plan = request.table
     found = reader.describe(plan.schema, plan.table)
     similar = reader.similar_tables(plan.schema, plan.table) if found is None else []
@@ -93,6 +93,7 @@ def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks
     keys = checks.merge_keys(desc, plan) if plan.method == "incremental" else ()
     uri = delta.table_uri(request.warehouse_uri, plan.synced_name)
     table = delta.open_table(uri, request.storage_options)
+    started += [table.version()] if table is not None else []
     previous = previous_state(table, plan, key_kind, request.full_refresh, log)
     synced_at = datetime.now(UTC)
     base = SyncState(method=plan.method, key_kind=key_kind, synced_at=synced_at.isoformat(), run_id=request.run_id)

@@ -32,9 +32,9 @@ if TYPE_CHECKING:
 SMALL_FILE_BYTES = TARGET_FILE_SIZE // 4
 MIN_SMALL_FILES = 8
 CHECKPOINT_EVERY = 10
-# Log entries and tombstones outlive the window by as much as the window, up to LOG_MARGIN: `as_of`
-# at the window's start still finds its version, and clean-up finds every file it may delete before
-# a checkpoint forgets its tombstone. Retention 0 keeps neither. Data files that no version lists
+# Log entries outlive the window by as much as the window, up to LOG_MARGIN (`as_of` at the window's
+# start still finds its version; retention 0 keeps none), tombstones by LOG_MARGIN (clean-up finds
+# every file it may delete before a checkpoint forgets its tombstone). Data files that no version lists
 # are swept only past ORPHAN_AGE beyond the window: a long sync's uncommitted files are that young.
 LOG_MARGIN = timedelta(hours=1)
 ORPHAN_AGE = timedelta(days=1)
@@ -153,9 +153,11 @@ def _log_upkeep(
     from deltalake import DeltaTable
 
     _set_retention(table, retention)
-    synced = last_sync_version(uri, storage_options)
     last = last_checkpoint(uri, storage_options)
-    if synced is None or (last is not None and synced - last < CHECKPOINT_EVERY):
+    if last is not None and table.version() - last < CHECKPOINT_EVERY:
+        return None
+    synced = last_sync_version(uri, storage_options)
+    if synced is None or (last is not None and synced <= last):
         return None
     at_sync = DeltaTable(uri, version=synced, storage_options=storage_options)
     at_sync.create_checkpoint()
@@ -183,10 +185,12 @@ def sweep_orphans(table: DeltaTable, retention: timedelta) -> list[str]:
 def _set_retention(table: DeltaTable, retention: timedelta) -> None:
     """The table's own retention settings, from the window. delta-rs would otherwise clean the log
     by itself at the checkpoints it makes every 100 commits, maybe past the newest sync commit."""
-    kept = f"interval {retention_hours(retention + min(retention, LOG_MARGIN))} hours"
+    log = f"interval {retention_hours(retention + min(retention, LOG_MARGIN))} hours"
     wanted = {
-        "delta.deletedFileRetentionDuration": kept,
-        "delta.logRetentionDuration": kept,
+        # Clean-up deletes by its own window; a checkpoint must not forget a tombstone before then,
+        # even one that clean-up missed by a millisecond (retention 0, the same timestamp).
+        "delta.deletedFileRetentionDuration": f"interval {retention_hours(retention + LOG_MARGIN)} hours",
+        "delta.logRetentionDuration": log,
         "delta.enableExpiredLogCleanup": "false",
     }
     current = table.metadata().configuration
@@ -218,3 +222,11 @@ def last_sync_version(uri: str, storage_options: Options = None, depth: int = 50
         if commit.get(STATE_KEY):
             return int(commit["version"])
     return None
+
+
+def only_maintenance_since(uri: str, version: int, storage_options: Options = None) -> bool:
+    """Whether every commit after `version` is maintenance (none carries a sync state)."""
+    table = open_table(uri, storage_options)
+    if table is None or table.version() <= version:
+        return False
+    return not any(commit.get(STATE_KEY) for commit in table.history(table.version() - version))
