@@ -93,10 +93,13 @@ class TableStatus(BaseModel):
     method: str
     replication_key: str | None
     cursor: str | int | None
-    last_synced: datetime | None
-    rows_last_run: int | None
+    last_synced: datetime | None = Field(
+        description="when the table's task last succeeded (a run that found nothing new counts)"
+    )
+    rows_last_run: int | None = Field(description="rows the table's task reported in `last_run`")
     rows_total: int | None
-    state: str | None = Field(description="the table's task state in the latest run")
+    state: str | None = Field(description="the table's task state in `last_run`")
+    last_run: RunRef | None = Field(default=None, description="the source's latest run: `state` and `rows_last_run`'s")
     last_error: ErrorRef | None
     history: list[RunPoint] = Field(description="rows and duration of the last 20 runs, oldest first")
 

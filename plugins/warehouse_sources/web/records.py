@@ -113,6 +113,7 @@ class TaskRow:
     task_id: str
     state: str | None
     try_number: int
+    ended: datetime | None = None
 
 
 def task_states(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str, str], TaskRow]:
@@ -123,10 +124,10 @@ def task_states(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tupl
     pairs = list(pairs)
     if not pairs:
         return {}
-    query = select(TI.dag_id, TI.run_id, TI.task_id, TI.state, TI.try_number).where(
+    query = select(TI.dag_id, TI.run_id, TI.task_id, TI.state, TI.try_number, TI.end_date).where(
         tuple_(TI.dag_id, TI.run_id).in_(pairs), TI.map_index == -1
     )
-    return {(r.dag_id, r.run_id, r.task_id): TaskRow(r.dag_id, r.run_id, r.task_id, r.state, r.try_number)
+    return {(r.dag_id, r.run_id, r.task_id): TaskRow(r.dag_id, r.run_id, r.task_id, r.state, r.try_number, r.end_date)
             for r in session.execute(query)}  # fmt: skip
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -142,29 +143,44 @@ def _history(dag_id: str, task_id: str, runs: list[records.RunRow], tasks: dict[
     return points
 
 
+def _last_synced(dag_id: str, task_id: str, runs: list[records.RunRow],
+                 tasks: dict[Any, records.TaskRow]) -> datetime | None:  # fmt: skip
+    """When the table's task last succeeded among `runs`: a run that read or committed nothing
+    is a successful sync too, though it leaves the table's Delta state as it was."""
+    for run in reversed(runs):
+        task = tasks.get((dag_id, run.run_id, task_id))
+        if task is not None and task.state == "success":
+            return task.ended or run.ended
+    return None
+
+
 def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, runs: list[records.RunRow],
                  tasks: dict[Any, records.TaskRow], returns: dict[Any, Any],
                  errors: dict[tuple[str, str, str], str]) -> TableStatus:  # fmt: skip
+    """State and rows of the latest run (one run for both); last synced from the task's last success,
+    or, when that is older than the recent runs, from the sync state the table's last commit holds."""
     from warehouse_sources.warehouse.delta import table_uri
     from warehouse_sources.warehouse.state import encode_cursor
     from warehouse_sources.web.tablestats import table_stats
 
     dag_id = f"sync_{table.source_name}"
     history = _history(dag_id, table.synced_name, runs, tasks, returns)
-    last_return = next((returns[(dag_id, r.run_id, table.synced_name)] for r in reversed(runs)
-                        if isinstance(returns.get((dag_id, r.run_id, table.synced_name)), dict)), None)  # fmt: skip
-    expected = last_return.get("version") if last_return else None
+    committed = next((returns[(dag_id, r.run_id, table.synced_name)] for r in reversed(runs)
+                      if isinstance(returns.get((dag_id, r.run_id, table.synced_name)), dict)), None)  # fmt: skip
+    expected = committed.get("version") if committed else None
     stats = table_stats(table_uri(warehouse_uri, table.synced_name), expected if isinstance(expected, int) else None)
     enabled, origin = toggles.enabled(table.synced_name, table.enabled)
     switch = toggles.tables.get(table.synced_name)
     latest = runs[-1] if runs else None
     state = history[-1].state if history else None
+    last_synced = _last_synced(dag_id, table.synced_name, runs, tasks) or stats.synced_at
     return TableStatus(
         synced_name=table.synced_name, schema_name=table.schema, table=table.table, enabled=enabled,
         enabled_origin=origin, switched_by=switch.by if switch else None, switched_at=switch.at if switch else None,
         method=table.method, replication_key=table.replication_key,
-        cursor=encode_cursor(stats.state.cursor) if stats.state else None, last_synced=stats.synced_at,
-        rows_last_run=last_return.get("rows") if last_return else None, rows_total=stats.rows, state=state,
+        cursor=encode_cursor(stats.state.cursor) if stats.state else None, last_synced=last_synced,
+        rows_last_run=history[-1].rows if history else None, rows_total=stats.rows, state=state,
+        last_run=_run_ref(latest),
         last_error=_error(dag_id, latest, table.synced_name, errors) if latest and state == "failed" else None,
         history=history,
     )  # fmt: skip
