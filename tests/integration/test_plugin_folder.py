@@ -55,7 +55,7 @@ def _ours(plugins: list[dict[str, object]]) -> list[dict[str, object]]:
 
 def _check(plugin: dict[str, object]) -> None:
     assert [a["url_prefix"] for a in plugin["fastapi_apps"]] == ["/warehouse-sources"]  # type: ignore[attr-defined]
-    assert [(r["name"], r["destination"]) for r in plugin["react_apps"]] == [("Sources", "nav")]  # type: ignore[attr-defined]
+    assert [(r["name"], r["destination"]) for r in plugin["react_apps"]] == [("Sources", "nav"), ("Query", "nav")]  # type: ignore[attr-defined]
 
 
 def test_plugins_folder_is_this_repos_plugins_and_the_package_is_installed_too() -> None:

@@ -5,21 +5,17 @@ Screenshots (light and dark, 1280x800 and 390 px wide) go to tests/artifacts/ (R
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.integration.web_stack import PASSWORD, Stack, airflow_stack
+from tests.integration.web_stack import Stack, airflow_stack, shoot, signed_in_page
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 RUN_TIMEOUT_MS = 180_000
 
 
@@ -35,26 +31,10 @@ def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: scripts/test.sh installs Debian's chromium (apt-get install chromium)")
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        tab = browser.new_page(viewport={"width": 1280, "height": 800})
-        tab.set_default_timeout(90_000)  # a loaded 2-core CI box: Airflow's UI and API answer slowly
-        tab.goto(stack.base + "/")
-        tab.locator("input").first.fill("admin")
-        tab.locator("input[type=password]").fill(PASSWORD)
-        tab.keyboard.press("Enter")
+    with signed_in_page(stack) as tab:
         tab.get_by_role("link", name="Sources").click()
         tab.get_by_role("heading", name="Sources").wait_for()
         yield tab
-        browser.close()
 
 
 def card(page: Any, name: str) -> Any:
@@ -78,18 +58,6 @@ def delta_rows(stack: Stack, table: str) -> int:
     return DeltaTable(str(stack.warehouse / table)).to_pyarrow_table().num_rows
 
 
-def shoot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for scheme in ("light", "dark"):
-        page.emulate_media(color_scheme=scheme)
-        for width, height in ((1280, 800), (390, 844)):
-            page.set_viewport_size({"width": width, "height": height})
-            page.wait_for_timeout(300)
-            page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}-{width}.png"), full_page=True)
-    page.emulate_media(color_scheme="light")
-    page.set_viewport_size({"width": 1280, "height": 800})
-
-
 def test_unpause_follows_the_run_and_shows_what_the_warehouse_holds(page: Any, stack: Stack) -> None:
     from warehouse_sources.warehouse.delta import open_table, read_state
 
@@ -98,6 +66,11 @@ def test_unpause_follows_the_run_and_shows_what_the_warehouse_holds(page: Any, s
     card(page, "crm").get_by_text("hourly").wait_for(timeout=60_000)
     billing.get_by_role("button", name="Unpause").click()  # the scheduler starts the due run at once
     wait_status(page, "billing", "Running")
+    for action in ("Sync now", "Resync", "Delete"):  # no way into a 409 while the run is active
+        button = billing.get_by_role("button", name=action, exact=True)
+        assert button.is_disabled(), action
+        assert button.locator("xpath=..").get_attribute("title") == "A run is queued or running: wait for it to finish"
+    expect_gone(billing.get_by_test_id("action-message"))  # "Unpaused" spoke of the paused state
     wait_status(page, "billing", "Completed")
     assert latest_run(stack, "sync_billing")["state"] == "success"
     billing.get_by_role("button", name="billing").click()
@@ -111,7 +84,29 @@ def test_unpause_follows_the_run_and_shows_what_the_warehouse_holds(page: Any, s
             from warehouse_sources.warehouse.state import encode_cursor
 
             assert str(encode_cursor(state.cursor)) in text, (table, text)
+    page.set_viewport_size({"width": 390, "height": 844})
+    cursor = page.get_by_test_id("table-billing_charges").get_by_test_id("cursor")
+    assert cursor.evaluate("e => e.parentElement.scrollWidth <= e.parentElement.clientWidth"), "cursor cut at 390 px"
+    page.set_viewport_size({"width": 1280, "height": 800})
     shoot(page, "sources-after-first-sync")
+
+
+def expect_gone(locator: Any, timeout_ms: int = 15_000) -> None:
+    from playwright.sync_api import expect
+
+    expect(locator).to_have_count(0, timeout=timeout_ms)
+
+
+def test_each_synced_table_links_to_the_query_page(page: Any, stack: Stack) -> None:
+    link = page.get_by_test_id("table-billing_plans").get_by_role("link", name="Query")
+    assert "plugin/query?sql=SELECT%20*%20FROM%20billing_plans%20LIMIT%20100" in (link.get_attribute("href") or "")
+    link.click()
+    page.get_by_role("heading", name="Query").wait_for()
+    assert page.get_by_label("SQL").input_value() == "SELECT * FROM billing_plans LIMIT 100"
+    page.get_by_role("link", name="Sources").click()
+    page.get_by_role("heading", name="Sources").wait_for()
+    card(page, "billing").get_by_role("button", name="billing").click()
+    page.get_by_test_id("table-billing_plans").wait_for()
 
 
 def test_a_switched_off_table_is_skipped_by_the_next_sync_now(page: Any, stack: Stack) -> None:
@@ -138,6 +133,7 @@ def test_resync_of_one_table_rebuilds_it_after_a_confirmation(page: Any, stack: 
     dialog = page.get_by_role("alertdialog")
     assert "billing_refunds" in dialog.inner_text()
     dialog.get_by_role("button", name="Resync").click()
+    card(page, "billing").get_by_text("Resync of billing_refunds queued").wait_for(timeout=30_000)
     wait_status(page, "billing", "Running")
     wait_status(page, "billing", "Completed")
     run = latest_run(stack, "sync_billing")
@@ -207,6 +203,20 @@ def test_delete_names_every_table_then_drops_them(page: Any, stack: Stack) -> No
     shoot(page, "sources-delete-confirmation")
     dialog.get_by_role("button", name="Delete billing").click()
     billing.wait_for(state="detached", timeout=30_000)
+    notice = page.get_by_test_id("page-notice").inner_text()
+    assert notice.startswith("Deleted billing: dropped ") and "billing_charges" in notice, notice
+    assert "its source file was removed" in notice, notice
     assert not (stack.sources / "billing.yaml").exists()
     assert not any((stack.warehouse / t).exists() for t in ("billing_customers", "billing_charges", "billing_plans"))
     assert card(page, "crm").is_visible()
+
+
+@pytest.mark.parametrize("name", ["billing", "no_such_source"])
+def test_a_link_to_a_deleted_or_unknown_source_says_so(page: Any, stack: Stack, name: str) -> None:
+    page.goto(f"{stack.base}/plugin/sources?source={name}")
+    missing = page.get_by_test_id("missing-source")
+    missing.wait_for()
+    assert f"No source named {name}" in missing.inner_text()
+    assert card(page, "crm").is_visible()
+    if name == "billing":
+        shoot(page, "sources-missing-source")

@@ -144,3 +144,58 @@ def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
                 process.kill()
             log.close()
         _drop(pg_server, list(names.values()))
+
+
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextmanager
+def signed_in_page(stack: Stack) -> Iterator[Any]:
+    """Debian's chromium (Playwright drives it), signed in to Airflow's UI as admin, at 1280x800."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        raise RuntimeError(f"{CHROMIUM} is missing: scripts/test.sh installs it (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        tab = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+        tab.set_default_timeout(90_000)  # a loaded 2-core CI box: Airflow's UI and API answer slowly
+        tab.goto(stack.base + "/")
+        tab.locator("input").first.fill("admin")
+        tab.locator("input[type=password]").fill(PASSWORD)
+        tab.keyboard.press("Enter")
+        tab.get_by_role("link", name="Sources").wait_for()
+        try:
+            yield tab
+        finally:
+            browser.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    """Full-page screenshots in tests/artifacts/ (git-ignored): light and dark, 1280 and 390 px wide."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        for width, height in ((1280, 800), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(ARTIFACTS / f"{name}-{scheme}-{width}.png"), full_page=True)
+    page.emulate_media(color_scheme="light")
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+
+def first_sync(stack: Stack, name: str, timeout_s: float = 180) -> None:
+    """Unpause `name` (the scheduler starts its due run at once) and wait until a run succeeded."""
+    stack.api("POST", f"/warehouse-sources/api/sources/{name}/unpause", {})
+    deadline = time.monotonic() + timeout_s
+    while True:
+        runs = stack.api("GET", f"/api/v2/dags/sync_{name}/dagRuns?order_by=-run_after&limit=1")["dag_runs"]
+        if runs and runs[0]["state"] == "success":
+            return
+        assert not runs or runs[0]["state"] != "failed", f"the first sync of {name} failed"
+        assert time.monotonic() < deadline, f"the first sync of {name} did not finish in {timeout_s:g} s"
+        time.sleep(2)

@@ -1,4 +1,4 @@
-"""The Airflow plugin: the Sources page (a React app in the nav) and its REST API (a FastAPI app).
+"""The Airflow plugin: the Sources and Query pages (React apps in the nav) and their REST API (a FastAPI app).
 
 Registered through the `airflow.plugins` entry point, and also found when Airflow's
 `plugins_folder` is this repo's `plugins/` (through `plugins/warehouse_sources_plugin.py`).
@@ -17,6 +17,7 @@ from airflow.plugins_manager import AirflowPlugin
 
 PLUGIN_NAME = "warehouse_sources"
 PAGE_ROUTE = "sources"
+QUERY_ROUTE = "query"  # the Sources page links to plugin/query?sql=... (web/ui/src/api.ts)
 
 
 class _FastAPIApps:
@@ -34,18 +35,27 @@ class _FastAPIApps:
 
 def _react_apps() -> list[dict[str, Any]]:
     # Relative: Airflow's UI resolves it against its base URL, so a sub-path deployment works too.
+    # Top level: Airflow's nav folds two or more other plugin entries into a "Plugins" menu.
     return [
         {
             "name": "Sources",
             "bundle_url": "warehouse-sources/static/sources-page.js",
             "destination": "nav",
             "url_route": PAGE_ROUTE,
-        }
+            "nav_top_level": True,
+        },
+        {
+            "name": "Query",
+            "bundle_url": "warehouse-sources/static/query-page.js",
+            "destination": "nav",
+            "url_route": QUERY_ROUTE,
+            "nav_top_level": True,
+        },
     ]
 
 
 class WarehouseSourcesPlugin(AirflowPlugin):
-    """Registers the Sources page and the `/warehouse-sources` REST API with Airflow."""
+    """Registers the Sources and Query pages and the `/warehouse-sources` REST API with Airflow."""
 
     name = PLUGIN_NAME
     fastapi_apps = _FastAPIApps()

@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from fastapi.responses import JSONResponse
 
 URL_PREFIX = "/warehouse-sources"
-BUNDLE = Path(__file__).parent / "ui" / "dist" / "sources-page.js"
-BUNDLE_ROUTE = "/static/sources-page.js"
+BUNDLES = Path(__file__).parent / "ui" / "dist"
+PAGES = ("sources", "query")  # one bundle each: <page>-page.js (ui/vite.config.ts)
 
 
 async def _conflict(request: Request, exc: Exception) -> JSONResponse:
@@ -29,7 +29,6 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 def create_app() -> FastAPI:
     """A new app: routes, the 401 guard, errors as `{"detail": ...}`, and the page's bundle."""
     from fastapi import FastAPI
-    from fastapi.responses import FileResponse
 
     from warehouse_sources.web.actions import Conflict, NotFound
     from warehouse_sources.web.auth import require_user
@@ -47,13 +46,22 @@ def create_app() -> FastAPI:
     app.add_exception_handler(NotFound, _not_found)
     app.include_router(router)
 
-    @app.get(BUNDLE_ROUTE, include_in_schema=False)
-    def bundle() -> FileResponse:
-        """The Sources page's React bundle (Airflow's UI loads it for the nav entry)."""
-        return FileResponse(BUNDLE, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+    for page in PAGES:
+        _serve_bundle(app, page)
 
     _warm_catalog()
     return app
+
+
+def _serve_bundle(app: FastAPI, page: str) -> None:
+    """`/static/<page>-page.js`: a page's React bundle (Airflow's UI loads it for the nav entry)."""
+    from fastapi.responses import FileResponse
+
+    path = BUNDLES / f"{page}-page.js"
+
+    @app.get(f"/static/{page}-page.js", include_in_schema=False, name=f"{page}_bundle")
+    def bundle() -> FileResponse:
+        return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 def _warm_catalog() -> None:

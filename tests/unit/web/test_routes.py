@@ -256,8 +256,9 @@ def _write_delta(path: Path) -> None:
     write_deltalake(str(path), pa.table({"id": [1, 2]}))
 
 
-def test_the_page_bundle_is_served_to_signed_in_users(client: Any, admin: dict[str, str]) -> None:
-    url = "/warehouse-sources/static/sources-page.js"
+@pytest.mark.parametrize("page", ["sources", "query"])
+def test_the_page_bundle_is_served_to_signed_in_users(client: Any, admin: dict[str, str], page: str) -> None:
+    url = f"/warehouse-sources/static/{page}-page.js"
     assert client.get(url).status_code == 401
     answer = client.get(url, headers=admin)
     assert answer.status_code == 200 and "javascript" in answer.headers["content-type"]

@@ -1,19 +1,24 @@
 import { Alert, Badge, Box, Button, Flex, HStack, Link, SimpleGrid, Spinner, Text } from "@chakra-ui/react";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
-import { api, airflowUrl, type SourceDetail, type SourceSummary } from "./api";
+import { api, airflowUrl, type DeleteAnswer, type SourceDetail, type SourceSummary } from "./api";
 import { Confirm } from "./Confirm";
 import { exact, relative } from "./format";
 import { StatusBadge } from "./StatusBadge";
 import { TablesPanel } from "./TablesPanel";
 import { usePoll } from "./usePoll";
+import { BUSY_REASON, Why } from "./Why";
 
 interface Props {
   source: SourceSummary;
   open: boolean;
   onToggle: () => void;
   onChanged: () => void;
+  onDeleted: (answer: DeleteAnswer) => void;
 }
+
+/** How long an action's message stays when the state it speaks of does not change first. */
+const MESSAGE_MS = 8000;
 
 type Pending = "resync" | "delete" | null;
 
@@ -28,9 +33,11 @@ const Stat = ({ label, value, title }: { label: string; value: React.ReactNode; 
   </Box>
 );
 
-const Detail = ({ name, running, busy, act }: { name: string; running: boolean; busy: boolean; act: (f: () => Promise<unknown>) => void }) => {
+type Act = (f: () => Promise<unknown>, done?: string) => void;
+
+const Detail = ({ name, running, busy, act }: { name: string; running: boolean; busy: boolean; act: Act }) => {
   const { data, error, refresh } = usePoll<SourceDetail>(() => api.detail(name), running ? 2000 : 10000, name);
-  const run = useCallback((f: () => Promise<unknown>) => act(() => f().finally(refresh)), [act, refresh]);
+  const run = useCallback((f: () => Promise<unknown>, done?: string) => act(() => f().finally(refresh), done), [act, refresh]);
   if (error) return <Text color="fg.error">{error}</Text>;
   if (!data) return <Spinner size="sm" />;
   return (
@@ -38,39 +45,53 @@ const Detail = ({ name, running, busy, act }: { name: string; running: boolean; 
       busy={busy}
       detail={data}
       onSwitch={(table, enabled) => run(() => api.switchTable(name, table, enabled))}
-      onSync={(table, full) => run(() => api.sync(name, [table], full))}
+      onSync={(table, full) => run(() => api.sync(name, [table], full), `${full ? "Resync" : "Sync"} of ${table} queued`)}
+      running={running}
     />
   );
 };
 
-export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
+export const SourceCard = ({ source, open, onToggle, onChanged, onDeleted }: Props) => {
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
+  // `status`: the source's status when the action was taken, the state the message speaks of.
+  const [message, setMessage] = useState<{ ok: boolean; text: string; status: string } | null>(null);
   const [tables, setTables] = useState<string[]>([]);
   const deleted = source.deleted !== null;
   const running = source.status === "Running";
+  const runReason = running ? BUSY_REASON : null;
+
+  // A message speaks of the state it was given in: it goes when that changes, or after a while.
+  // A run it queued starting ("Running") is what a "queued" message announced, not a change past it.
+  useEffect(() => {
+    setMessage((m) => (m && m.status !== source.status && source.status !== "Running" ? null : m));
+  }, [source.status]);
+  useEffect(() => {
+    if (!message) return;
+    const timer = setTimeout(() => setMessage(null), MESSAGE_MS);
+    return () => clearTimeout(timer);
+  }, [message]);
 
   const act = useCallback(
     (f: () => Promise<unknown>, done?: string) => {
       setBusy(true);
       setMessage(null);
       f()
-        .then(() => done && setMessage({ ok: true, text: done }))
-        .catch((e: unknown) => setMessage({ ok: false, text: e instanceof Error ? e.message : String(e) }))
+        .then(() => done && setMessage({ ok: true, status: source.status, text: done }))
+        .catch((e: unknown) => setMessage({ ok: false, status: source.status, text: e instanceof Error ? e.message : String(e) }))
         .finally(() => {
           setBusy(false);
           onChanged();
         });
     },
-    [onChanged],
+    [onChanged, source.status],
   );
 
   const askDelete = () => {
     api.detail(source.name).then((d) => {
       setTables(d.tables.map((t) => t.synced_name));
       setPending("delete");
-    }, (e: unknown) => setMessage({ ok: false, text: String(e) }));
+    }, (e: unknown) => setMessage({ ok: false, status: source.status, text: String(e) }));
   };
 
   return (
@@ -88,12 +109,16 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
           <Box h="16px" w="16px">{running ? <Spinner aria-label="sync running" size="xs" /> : null}</Box>
         </HStack>
         <HStack gap={2} wrap="wrap">
-          <Button disabled={busy || deleted || source.paused} onClick={() => act(() => api.sync(source.name), "Sync queued")} size="sm">
-            Sync now
-          </Button>
-          <Button disabled={busy || deleted || source.paused} onClick={() => setPending("resync")} size="sm" variant="outline">
-            Resync
-          </Button>
+          <Why reason={runReason ?? (source.paused ? "Paused: unpause the source to sync it" : null)}>
+            <Button disabled={busy || deleted || source.paused || running} onClick={() => act(() => api.sync(source.name), "Sync queued")} size="sm">
+              Sync now
+            </Button>
+          </Why>
+          <Why reason={runReason ?? (source.paused ? "Paused: unpause the source to resync it" : null)}>
+            <Button disabled={busy || deleted || source.paused || running} onClick={() => setPending("resync")} size="sm" variant="outline">
+              Resync
+            </Button>
+          </Why>
           <Button
             disabled={busy || deleted}
             onClick={() => act(() => api.pause(source.name, !source.paused), source.paused ? "Unpaused" : "Paused")}
@@ -103,9 +128,17 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
             {source.paused ? "Unpause" : "Pause"}
           </Button>
           {/* A delete that stopped midway stays deletable: a second delete finishes it. */}
-          <Button colorPalette="red" disabled={busy || (deleted && source.deleted?.finished !== false)} onClick={askDelete} size="sm" variant="outline">
-            Delete
-          </Button>
+          <Why reason={runReason}>
+            <Button
+              colorPalette="red"
+              disabled={busy || running || (deleted && source.deleted?.finished !== false)}
+              onClick={askDelete}
+              size="sm"
+              variant="outline"
+            >
+              Delete
+            </Button>
+          </Why>
         </HStack>
       </Flex>
       <SimpleGrid columns={{ base: 2, md: 3, lg: 6 }} gap={3} mt={3}>
@@ -138,7 +171,7 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
         </Alert.Root>
       ) : null}
       {message ? (
-        <Text aria-live="polite" color={message.ok ? "fg.success" : "fg.error"} fontSize="sm" mt={1}>
+        <Text aria-live="polite" color={message.ok ? "fg.success" : "fg.error"} data-testid="action-message" fontSize="sm" mt={1}>
           {message.text}
         </Text>
       ) : null}
@@ -160,7 +193,7 @@ export const SourceCard = ({ source, open, onToggle, onChanged }: Props) => {
           onCancel={() => setPending(null)}
           onConfirm={() => {
             setPending(null);
-            act(() => api.remove(source.name), "Deleted");
+            act(() => api.remove(source.name).then(onDeleted));
           }}
           title={`Delete ${source.name}? Its DAG stops being scheduled and these synced tables are dropped with their state:`}
         />

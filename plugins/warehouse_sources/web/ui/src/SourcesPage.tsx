@@ -1,7 +1,7 @@
-import { Box, Heading, HStack, Spinner, Stack, Text } from "@chakra-ui/react";
+import { Alert, Box, CloseButton, Heading, HStack, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useEffect, useState } from "react";
 
-import { api, type SourceList } from "./api";
+import { api, type DeleteAnswer, type SourceList } from "./api";
 import { SourceCard } from "./SourceCard";
 import { usePoll } from "./usePoll";
 
@@ -10,6 +10,7 @@ const linkedSource = (): string | null => new URLSearchParams(globalThis.locatio
 export const SourcesPage = () => {
   const [open, setOpen] = useState<Set<string>>(() => new Set(linkedSource() ? [linkedSource() as string] : []));
   const [fast, setFast] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
   const { data, error, refresh } = usePoll<SourceList>(api.list, fast ? 2000 : 10000, "list");
   const running = data?.sources.some((s) => s.status === "Running") ?? false;
 
@@ -30,6 +31,13 @@ export const SourcesPage = () => {
     setFast(true);
     refresh();
   };
+  const deleted = (answer: DeleteAnswer) => {
+    const tables = answer.dropped.length ? `dropped ${answer.dropped.join(", ")}` : "no synced table to drop";
+    const file = answer.file_removed ? "its source file was removed" : (answer.note ?? "");
+    setNotice(`Deleted ${answer.name}: ${tables}; ${file}.`);
+  };
+  const linked = linkedSource();
+  const missing = linked && data && !data.sources.some((s) => s.name === linked) ? linked : null;
 
   return (
     <Box p={{ base: 2, md: 4 }}>
@@ -38,6 +46,21 @@ export const SourcesPage = () => {
         <Box h="20px" w="20px">{running ? <Spinner size="sm" /> : null}</Box>
       </HStack>
       {error ? <Text color="fg.error" role="alert">{error}</Text> : null}
+      {notice ? (
+        <Alert.Root data-testid="page-notice" mb={3} status="success">
+          <Alert.Indicator />
+          <Alert.Title flex="1">{notice}</Alert.Title>
+          <CloseButton aria-label="Dismiss" onClick={() => setNotice(null)} size="sm" />
+        </Alert.Root>
+      ) : null}
+      {missing ? (
+        <Alert.Root data-testid="missing-source" mb={3} status="warning">
+          <Alert.Indicator />
+          <Alert.Title>
+            No source named {missing}: it was deleted, renamed or never existed (or you may not read it). These are the sources you can see.
+          </Alert.Title>
+        </Alert.Root>
+      ) : null}
       {data?.warnings.map((w) => (
         <Text color="fg.warning" fontSize="sm" key={w}>
           {w}
@@ -47,7 +70,14 @@ export const SourcesPage = () => {
       {data && data.sources.length === 0 ? <Text>No sources yet: add a YAML file to sources_dir.</Text> : null}
       <Stack gap={3}>
         {data?.sources.map((source) => (
-          <SourceCard key={source.name} onChanged={changed} onToggle={() => toggle(source.name)} open={open.has(source.name)} source={source} />
+          <SourceCard
+            key={source.name}
+            onChanged={changed}
+            onDeleted={deleted}
+            onToggle={() => toggle(source.name)}
+            open={open.has(source.name)}
+            source={source}
+          />
         ))}
       </Stack>
     </Box>

@@ -1,30 +1,34 @@
 import { Box, Button, Code, HStack, Link, SimpleGrid, Stack, Switch, Text } from "@chakra-ui/react";
 import { useState } from "react";
 
-import { airflowUrl, type SourceDetail, type TableStatus } from "./api";
+import { airflowUrl, queryPageUrl, type SourceDetail, sqlName, type TableStatus } from "./api";
 import { Confirm } from "./Confirm";
 import { count, exact, relative } from "./format";
 import { RunChart } from "./RunChart";
+import { BUSY_REASON, Why } from "./Why";
 
 interface Props {
   detail: SourceDetail;
   busy: boolean;
+  running: boolean;
   onSwitch: (table: string, enabled: boolean) => void;
   onSync: (table: string, fullRefresh: boolean) => void;
 }
 
-const Field = ({ label, children }: { label: string; children: React.ReactNode }) => (
+const Field = ({ label, children, wrap = false }: { label: string; children: React.ReactNode; wrap?: boolean }) => (
   <Box minW={0}>
     <Text color="fg.muted" fontSize="xs">
       {label}
     </Text>
-    <Box fontSize="sm" truncate>
+    <Box fontSize="sm" truncate={!wrap} wordBreak={wrap ? "break-all" : undefined}>
       {children}
     </Box>
   </Box>
 );
 
-const TableRow = ({ table, busy, locked, onSwitch, onSync }: { table: TableStatus; busy: boolean; locked: boolean } & Omit<Props, "detail" | "busy">) => {
+type RowProps = { table: TableStatus; busy: boolean; locked: boolean } & Omit<Props, "detail" | "busy">;
+
+const TableRow = ({ table, busy, locked, running, onSwitch, onSync }: RowProps) => {
   const [confirming, setConfirming] = useState(false);
   const switchedBy = table.enabled_origin === "ui" ? `switched by ${table.switched_by} ${relative(table.switched_at)}` : "from the source file";
   return (
@@ -50,20 +54,29 @@ const TableRow = ({ table, busy, locked, onSwitch, onSync }: { table: TableStatu
           </Box>
         </HStack>
         <HStack flexShrink={0}>
-          <Button disabled={busy || locked || !table.enabled} onClick={() => onSync(table.synced_name, false)} size="xs" variant="outline">
-            Sync
-          </Button>
-          <Button disabled={busy || locked || !table.enabled} onClick={() => setConfirming(true)} size="xs" variant="outline">
-            Resync
-          </Button>
+          {table.rows_total !== null ? (
+            <Link color="fg.info" fontSize="sm" href={queryPageUrl(`SELECT * FROM ${sqlName(table.synced_name)} LIMIT 100`)}>
+              Query
+            </Link>
+          ) : null}
+          <Why reason={running ? BUSY_REASON : null}>
+            <Button disabled={busy || locked || running || !table.enabled} onClick={() => onSync(table.synced_name, false)} size="xs" variant="outline">
+              Sync
+            </Button>
+          </Why>
+          <Why reason={running ? BUSY_REASON : null}>
+            <Button disabled={busy || locked || running || !table.enabled} onClick={() => setConfirming(true)} size="xs" variant="outline">
+              Resync
+            </Button>
+          </Why>
         </HStack>
       </Stack>
-      <SimpleGrid columns={{ base: 2, md: 4, xl: 7 }} gap={3} mt={2}>
+      <SimpleGrid columns={{ base: 2, md: 3, xl: 6 }} gap={3} mt={2}>
         <Field label="Method">{table.method}</Field>
-        <Field label="Replication key / cursor">
+        <Field label="Replication key / cursor" wrap>
           {table.replication_key ? (
-            <span title={String(table.cursor ?? "")}>
-              {table.replication_key} · {table.cursor ?? "—"}
+            <span data-testid="cursor">
+              {table.replication_key} · <Code size="sm" userSelect="all">{table.cursor ?? "—"}</Code>
             </span>
           ) : (
             "—"
@@ -72,13 +85,24 @@ const TableRow = ({ table, busy, locked, onSwitch, onSync }: { table: TableStatu
         <Field label="Last synced">
           <span title={exact(table.last_synced)}>{relative(table.last_synced)}</span>
         </Field>
+        <Field label="Last run">
+          {table.last_run ? (
+            <Link color="fg.info" href={airflowUrl(table.last_run.url)} title={exact(table.last_run.started)}>
+              {table.state ?? "not started"} · {relative(table.last_run.started)}
+            </Link>
+          ) : (
+            "—"
+          )}
+        </Field>
         <Field label="Rows last run">{count(table.rows_last_run)}</Field>
         <Field label="Rows in table">{count(table.rows_total)}</Field>
-        <Field label="Last run">{table.state ?? "—"}</Field>
-        <Field label="Rows and duration, last 20 runs">
-          <RunChart points={table.history} />
-        </Field>
       </SimpleGrid>
+      <Box mt={2}>
+        <Text color="fg.muted" fontSize="xs">
+          Rows (bars) and seconds (line), last {table.history.length || 20} runs, oldest left
+        </Text>
+        <RunChart points={table.history} />
+      </Box>
       {table.last_error ? (
         <Text color="fg.error" fontSize="sm" mt={1}>
           <Link href={airflowUrl(table.last_error.url)}>{table.last_error.message}</Link>
@@ -100,12 +124,12 @@ const TableRow = ({ table, busy, locked, onSwitch, onSync }: { table: TableStatu
   );
 };
 
-export const TablesPanel = ({ detail, busy, onSwitch, onSync }: Props) => {
+export const TablesPanel = ({ detail, busy, running, onSwitch, onSync }: Props) => {
   const locked = detail.deleted !== null;
   return (
     <Box mt={3}>
       {detail.tables.map((table) => (
-        <TableRow busy={busy} key={table.synced_name} locked={locked} onSwitch={onSwitch} onSync={onSync} table={table} />
+        <TableRow busy={busy} key={table.synced_name} locked={locked} onSwitch={onSwitch} onSync={onSync} running={running} table={table} />
       ))}
     </Box>
   );

@@ -43,9 +43,12 @@ export interface TableStatus {
   rows_last_run: number | null;
   rows_total: number | null;
   state: string | null;
+  last_run: RunRef | null;
   last_error: ErrorRef | null;
   history: RunPoint[];
 }
+
+export interface DeleteAnswer { name: string; dropped: string[]; file_removed: boolean; note: string | null }
 
 export interface SourceDetail extends SourceSummary { source_file: string; tables: TableStatus[] }
 export interface SourceList { sources: SourceSummary[]; warnings: string[] }
@@ -86,7 +89,26 @@ export const api = {
   sync: (name: string, tables?: string[], fullRefresh = false) =>
     request<{ dag_run_id: string }>("POST", `${source(name)}/sync`, { full_refresh: fullRefresh, ...(tables ? { tables } : {}) }),
   pause: (name: string, paused: boolean) => request<{ paused: boolean }>("POST", `${source(name)}/${paused ? "pause" : "unpause"}`),
-  remove: (name: string) => request<{ dropped: string[]; file_removed: boolean; note: string | null }>("DELETE", source(name)),
+  remove: (name: string) => request<DeleteAnswer>("DELETE", source(name)),
   switchTable: (name: string, table: string, enabled: boolean) =>
     request<{ enabled: boolean }>("PATCH", `${source(name)}/tables/${encodeURIComponent(table)}`, { enabled }),
 };
+
+export interface QueryColumn { name: string; type: string }
+export interface QueryResult { columns: QueryColumn[]; rows: unknown[][]; truncated: boolean }
+export interface WarehouseTable { name: string; kind: "table" | "view"; source: string | null; version: number | null; columns: QueryColumn[] }
+
+export const queryApi = {
+  tables: () => request<{ tables: WarehouseTable[] }>("GET", "tables"),
+  run: (sql: string) => request<QueryResult>("POST", "query", { sql }),
+};
+
+const SIMPLE_NAME = /^[a-z_][a-z0-9_]*$/;
+const RESERVED = new Set(["all", "and", "as", "by", "case", "from", "group", "join", "limit", "order", "select", "table", "to", "user", "where", "with"]);
+
+/** A table name as SQL needs it: bare when it is a plain lower-case name, else double-quoted. */
+export const sqlName = (name: string): string =>
+  SIMPLE_NAME.test(name) && !RESERVED.has(name) ? name : `"${name.replaceAll('"', '""')}"`;
+
+/** The Query page (react_apps url_route "query") with `sql` in its URL, so it opens ready to run. */
+export const queryPageUrl = (sql: string): string => airflowUrl(`plugin/query?sql=${encodeURIComponent(sql)}`);
