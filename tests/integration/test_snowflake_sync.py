@@ -332,7 +332,8 @@ def test_a_number_with_a_scale_is_a_key_with_an_exact_decimal_cursor(
     run(sf_db, "INSERT INTO ANALYTICS.LEDGER VALUES (3, 10.50, 'tie'), (4, 10.51, 'c')")
     second = sync(sf_db, warehouse, ledger)
     assert second.cursor == "10.51"
-    assert sync(sf_db, warehouse, ledger).rows == (1 if method == "incremental" else 0)
+    third = sync(sf_db, warehouse, ledger)  # incremental re-reads the row at the cursor, stored as it is
+    assert (third.rows, third.write) == (0, "none")
     rows = synced_rows(warehouse, "LEDGER")
     assert sorted(r["ID"] for r in rows) == [1, 2, 3, 4]
     assert {r["ID"]: r["SEQ"] for r in rows}[4] == Decimal("10.51")

@@ -302,7 +302,8 @@ def test_no_secret_of_a_bucket_connection_reaches_the_logs(bucket_task_runs: Buc
 
 
 def test_a_schema_conflict_leaves_the_table_at_its_previous_version(bucket_task_runs: BucketRunOutcome) -> None:
-    assert bucket_task_runs.conflict_version == (0, 0)
+    before, after = bucket_task_runs.conflict_version  # the good run may add a maintenance commit
+    assert before >= 0 and after == before
 
 
 def test_the_good_bucket_tables_still_sync_and_the_warehouse_is_otherwise_unchanged(

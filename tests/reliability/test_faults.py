@@ -8,6 +8,8 @@ clears. Files a failed run wrote are in no version; `vacuum_table` (Delta full v
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -140,10 +142,14 @@ def test_source_connection_killed_mid_read(pg_db: str, warehouse: str, method: s
     )
 
 
-def test_source_server_stopped_between_runs(tmp_path: Path, warehouse: str, reliability) -> None:
+def test_source_server_stopped_between_runs(warehouse: str, reliability) -> None:
     from include.demo import embedded_pg
 
-    datadir = tmp_path / "pg"
+    # Not under pytest's tmp folder: as root the server runs as another OS user, who must reach it,
+    # and any pytest session starting meanwhile makes that folder's root private again.
+    home = Path(tempfile.mkdtemp(prefix="ws-faults-pg-"))
+    home.chmod(0o755)
+    datadir = home / "pg"
     server = embedded_pg.start(datadir)
     try:
         sql(server, "CREATE DATABASE src")
@@ -186,6 +192,7 @@ def test_source_server_stopped_between_runs(tmp_path: Path, warehouse: str, reli
             )
     finally:
         embedded_pg.stop(datadir)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def test_warehouse_disk_full_mid_write(pg_db: str, tmp_path: Path, reliability) -> None:
