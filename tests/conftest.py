@@ -164,6 +164,18 @@ _FAST = REPO / "tests" / "unit"
 _NOT_FAST = _FAST / "web"  # builds an Airflow API app over a migrated metadata DB
 
 
+# The longest files (minutes each, RELIABILITY.md's slowest tests) start first: scripts/test.sh
+# hands whole files to its two workers, so one started last would be the run's tail alone.
+_LONGEST_FIRST = (
+    "reliability/test_kill_trials.py",
+    "reliability/test_bad_inputs_bucket.py",
+    "reliability/test_bad_inputs.py",
+    "reliability/test_differential.py",
+    "integration/test_query_demo.py",
+    "integration/test_web_e2e.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Tiers by folder: everything outside tests/unit (and tests/unit/web) is `integration`, so
     `make test-fast` (`-m "not integration"`) runs the pure unit tests and needs no service."""
@@ -171,3 +183,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         path = Path(str(item.path)).resolve()
         if not path.is_relative_to(_FAST) or path.is_relative_to(_NOT_FAST):
             item.add_marker(pytest.mark.integration)
+    items.sort(key=_start_rank)  # stable: the order within a file and among the others stays
+
+
+def _start_rank(item: pytest.Item) -> int:
+    path = Path(str(item.path)).resolve().relative_to(REPO / "tests").as_posix()
+    return _LONGEST_FIRST.index(path) if path in _LONGEST_FIRST else len(_LONGEST_FIRST)
