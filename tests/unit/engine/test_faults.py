@@ -72,3 +72,16 @@ def test_permission_denied_says_what_to_grant() -> None:
 @pytest.mark.parametrize("sqlstate", ["22003", "23505", "42P01", "0A000"])
 def test_data_and_rule_sqlstates_fail_for_good(sqlstate: str) -> None:
     assert isinstance(fatal_cause(DriverError("rejected", sqlstate), PLAN), SourceDataError)
+
+
+def test_snowflake_connector_errors_are_sorted_by_their_own_sqlstate() -> None:
+    """The Snowflake connector's errors carry the server's SQLSTATE, so the kind needs no classifier
+    of its own: a missing grant or object fails at once, a dropped connection is retried."""
+    from snowflake.connector.errors import OperationalError, ProgrammingError
+
+    refused = ProgrammingError(msg="SQL access control error: Insufficient privileges", errno=3001, sqlstate="42501")
+    missing = ProgrammingError(msg="Object 'CHARGES' does not exist", errno=2003, sqlstate="42S02")
+    dropped = OperationalError(msg="Could not connect to Snowflake backend", errno=250001, sqlstate="08001")
+    assert "grant SELECT" in str(fatal_cause(refused, PLAN))
+    assert isinstance(fatal_cause(missing, PLAN), SourceDataError)
+    assert fatal_cause(dropped, PLAN) is None
