@@ -196,7 +196,7 @@ def test_source_server_stopped_between_runs(warehouse: str, reliability) -> None
 
 
 def test_warehouse_disk_full_mid_write(pg_db: str, tmp_path: Path, reliability) -> None:
-    """A full_table reload bigger than the free space: a 16 MB file fits, the next write fails."""
+    """A full_table reload bigger than the free space: a data file or two fit, a later write fails."""
     columns = ["id", "payload"]
     table_plan = PLANS["full_table"]
     with small_filesystem(tmp_path, size_mb=64) as disk:
@@ -205,7 +205,7 @@ def test_warehouse_disk_full_mid_write(pg_db: str, tmp_path: Path, reliability) 
         seed(pg_db, 50_000)
         sync(pg_db, warehouse, table_plan)
         before = snapshot(table_uri, columns)
-        # ~21 MB of Parquet for 500k rows; 18 MB free: one full 16 MB file fits, the second does not.
+        # ~21 MB of Parquet for 500k rows; 18 MB free: the first data files (TARGET_FILE_SIZE) fit, not all.
         sql(
             pg_db,
             "INSERT INTO big SELECT g, md5(g::text) || md5((g + 1)::text), now() FROM generate_series(50001, 500000) g",
@@ -217,7 +217,7 @@ def test_warehouse_disk_full_mid_write(pg_db: str, tmp_path: Path, reliability) 
         error = caught.value
         assert NO_SPACE.search(str(error)), f"the original cause is kept in the message: {error!r}"
         assert snapshot(table_uri, columns) == before
-        # Usually the first 16 MB file is finished before the second fails and is left behind; when
+        # Usually a finished data file is left behind by the write that failed after it; when
         # delta-rs aborts its writers first (they run in parallel), nothing is: both are fine.
         left_behind = orphan_files(table_uri)
 
