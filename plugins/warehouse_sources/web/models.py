@@ -98,6 +98,14 @@ class TableStatus(BaseModel):
     )
     rows_last_run: int | None = Field(description="rows the table's task reported in `last_run`")
     rows_total: int | None
+    bytes_on_disk: int | None = Field(
+        default=None, description="every file under the table's folder: all versions kept and the log"
+    )
+    live_files: int | None = Field(default=None, description="data files of the table's current version")
+    versions_kept: int | None = Field(default=None, description="versions time travel can still reach")
+    last_maintenance: datetime | None = Field(
+        default=None, description="the last compaction or clean-up; null for never"
+    )
     state: str | None = Field(description="the table's task state in `last_run`")
     last_run: RunRef | None = Field(default=None, description="the source's latest run: `state` and `rows_last_run`'s")
     last_error: ErrorRef | None

@@ -161,14 +161,16 @@ def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, r
     or, when that is older than the recent runs, from the sync state the table's last commit holds."""
     from warehouse_sources.warehouse.delta import table_uri
     from warehouse_sources.warehouse.state import encode_cursor
-    from warehouse_sources.web.tablestats import table_stats
+    from warehouse_sources.web.tablestats import table_health, table_stats
 
     dag_id = f"sync_{table.source_name}"
     history = _history(dag_id, table.synced_name, runs, tasks, returns)
     committed = next((returns[(dag_id, r.run_id, table.synced_name)] for r in reversed(runs)
                       if isinstance(returns.get((dag_id, r.run_id, table.synced_name)), dict)), None)  # fmt: skip
     expected = committed.get("version") if committed else None
-    stats = table_stats(table_uri(warehouse_uri, table.synced_name), expected if isinstance(expected, int) else None)
+    uri = table_uri(warehouse_uri, table.synced_name)
+    stats = table_stats(uri, expected if isinstance(expected, int) else None)
+    health = table_health(uri)
     enabled, origin = toggles.enabled(table.synced_name, table.enabled)
     switch = toggles.tables.get(table.synced_name)
     latest = runs[-1] if runs else None
@@ -180,6 +182,9 @@ def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, r
         method=table.method, replication_key=table.replication_key,
         cursor=encode_cursor(stats.state.cursor) if stats.state else None, last_synced=last_synced,
         rows_last_run=history[-1].rows if history else None, rows_total=stats.rows, state=state,
+        bytes_on_disk=health.bytes_on_disk if health else None, live_files=health.live_files if health else None,
+        versions_kept=health.versions_kept if health else None,
+        last_maintenance=health.last_maintenance if health else None,
         last_run=_run_ref(latest),
         last_error=_error(dag_id, latest, table.synced_name, errors) if latest and state == "failed" else None,
         history=history,

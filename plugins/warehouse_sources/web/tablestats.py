@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from warehouse_sources.warehouse.health import TableHealth
 from warehouse_sources.warehouse.state import SyncState
 
 log = logging.getLogger(__name__)
@@ -77,3 +78,22 @@ def table_stats(uri: str, expected_version: int | None = None) -> TableStats:
 def forget(uri: str) -> None:
     with _lock:
         _cache.pop(uri, None)
+
+
+def table_health(uri: str) -> TableHealth | None:
+    """Size on disk, live files, versions kept and last maintenance of the table at `uri`, or None
+    when there is no table. Reading them lists the table's whole folder, so they are kept per
+    newest commit file (maintenance commits too), like the warehouse catalog's columns."""
+    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
+    from warehouse_sources.warehouse import health
+    from warehouse_sources.web.warehouse_catalog import by_commit, latest_commit
+
+    options = configured_storage_options()
+    try:
+        commit = latest_commit(uri, options)
+        if commit is None:
+            return None
+        return by_commit("health", uri, commit, lambda: health.table_health(uri, options))
+    except OSError as exc:  # a broken log: the page shows no figures, not a 500
+        log.warning("cannot read the health of the warehouse table at %s: %s", uri, str(exc).splitlines()[0])
+        return None

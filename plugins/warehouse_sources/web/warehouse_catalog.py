@@ -8,12 +8,28 @@ tables that committed since the last one (and lists the logs of the rest).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from warehouse_sources.web.models import WarehouseColumn, WarehouseTable, WarehouseTables
 
+T = TypeVar("T")
 _lock = threading.Lock()
-_cache: dict[str, tuple[tuple[object, ...], WarehouseTable]] = {}
+_cache: dict[tuple[str, str], tuple[tuple[object, ...], object]] = {}
+
+
+def by_commit(kind: str, folder: str, commit: tuple[object, ...], compute: Callable[[], T | None]) -> T | None:
+    """What `compute` says of the table at `folder`, kept per `kind` until its newest commit file
+    changes (see latest_commit); a None answer (no table) is not kept."""
+    with _lock:
+        hit = _cache.get((kind, folder))
+    if hit is not None and hit[0] == commit:
+        return hit[1]  # type: ignore[return-value]
+    value = compute()
+    if value is not None:
+        with _lock:
+            _cache[(kind, folder)] = (commit, value)
+    return value
 
 
 def latest_commit(folder: str, storage_options: dict[str, str] | None) -> tuple[object, ...] | None:
@@ -49,12 +65,12 @@ def type_name(data_type: Any) -> str:
 def _described(
     folder: str, name: str, commit: tuple[object, ...], storage_options: dict[str, str] | None
 ) -> WarehouseTable | None:
+    return by_commit("columns", folder, commit, lambda: _describe(folder, name, storage_options))
+
+
+def _describe(folder: str, name: str, storage_options: dict[str, str] | None) -> WarehouseTable | None:
     from warehouse_sources.warehouse.delta import open_table
 
-    with _lock:
-        hit = _cache.get(folder)
-    if hit is not None and hit[0] == commit:
-        return hit[1]
     table = open_table(folder, storage_options)
     if table is None:
         return None
@@ -62,10 +78,7 @@ def _described(
 
     schema = pa.schema(table.schema().to_arrow())  # delta-rs hands over an arro3 schema
     columns = [WarehouseColumn(name=f.name, type=type_name(f.type)) for f in schema]
-    described = WarehouseTable(name=name, source=None, version=table.version(), columns=columns)
-    with _lock:
-        _cache[folder] = (commit, described)
-    return described
+    return WarehouseTable(name=name, source=None, version=table.version(), columns=columns)
 
 
 def list_tables(

@@ -271,7 +271,7 @@ def test_the_tables_route_names_column_types_as_arrow_does(
     from decimal import Decimal
 
     import pyarrow as pa
-    from deltalake import write_deltalake
+    from deltalake import DeltaTable, write_deltalake
 
     data = pa.table({"id": pa.array([1], pa.int64()), "amount": pa.array([Decimal("2.50")], pa.decimal128(12, 2))})
     write_deltalake(str(web_env["warehouse"] / "crm_activities"), data)
@@ -279,3 +279,14 @@ def test_the_tables_route_names_column_types_as_arrow_does(
     assert tables["crm_activities"]["source"] == "crm"
     assert tables["crm_activities"]["columns"] == [{"name": "id", "type": "int64"},
                                                    {"name": "amount", "type": "decimal(12,2)"}]  # fmt: skip
+
+    # the Sources page's per-table upkeep figures, and they follow a maintenance commit
+    folder = web_env["warehouse"] / "crm_activities"
+    on_disk = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    table = _flow_tables(client.get(f"{P}/sources/crm", headers=admin).json())["crm_activities"]
+    assert (table["bytes_on_disk"], table["live_files"], table["versions_kept"]) == (on_disk, 1, 1)
+    assert table["last_maintenance"] is None
+    write_deltalake(str(folder), data, mode="append")
+    DeltaTable(str(folder)).optimize.compact()
+    table = _flow_tables(client.get(f"{P}/sources/crm", headers=admin).json())["crm_activities"]
+    assert (table["live_files"], table["versions_kept"]) == (1, 3) and table["last_maintenance"] is not None

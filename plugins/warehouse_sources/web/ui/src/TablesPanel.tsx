@@ -3,7 +3,7 @@ import { useState } from "react";
 
 import { airflowUrl, queryPageUrl, type SourceDetail, sqlName, type TableStatus } from "./api";
 import { Confirm } from "./Confirm";
-import { count, exact, relative } from "./format";
+import { count, exact, relative, size } from "./format";
 import { RunChart } from "./RunChart";
 import { BUSY_REASON, Why } from "./Why";
 
@@ -96,6 +96,16 @@ const TableRow = ({ table, busy, locked, running, onSwitch, onSync }: RowProps) 
         </Field>
         <Field label="Rows last run">{count(table.rows_last_run)}</Field>
         <Field label="Rows in table">{count(table.rows_total)}</Field>
+        <Field label="Size on disk">{size(table.bytes_on_disk)}</Field>
+        <Field label="Live files">{count(table.live_files)}</Field>
+        <Field label="Versions kept">{count(table.versions_kept)}</Field>
+        <Field label="Last maintenance">
+          {table.bytes_on_disk === null ? (
+            "—"
+          ) : (
+            <span title={exact(table.last_maintenance)}>{table.last_maintenance ? relative(table.last_maintenance) : "never"}</span>
+          )}
+        </Field>
       </SimpleGrid>
       <Box mt={2}>
         <Text color="fg.muted" fontSize="xs">

@@ -42,6 +42,10 @@ export interface TableStatus {
   last_synced: string | null;
   rows_last_run: number | null;
   rows_total: number | null;
+  bytes_on_disk: number | null;
+  live_files: number | null;
+  versions_kept: number | null;
+  last_maintenance: string | null;
   state: string | null;
   last_run: RunRef | null;
   last_error: ErrorRef | null;

@@ -12,4 +12,17 @@ export const exact = (iso: string | null): string => (iso ? new Date(iso).toLoca
 
 export const count = (value: number | null): string => (value === null ? "—" : value.toLocaleString());
 
+/** Bytes as "4.6 MB" (powers of 1000, one decimal from kB up); a dash when unknown. */
+export const size = (bytes: number | null): string => {
+  if (bytes === null) return "—";
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+};
+
 export const firstLine = (text: string): string => text.split("\n", 1)[0];
