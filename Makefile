@@ -19,7 +19,7 @@ touch:
 test:
 	scripts/test.sh
 
-# The fast tier for your own loop: pure unit tests, no service, no lint, no UI build (about 15 s).
+# The fast tier for your own loop: pure unit tests, no service, no lint, no UI build (under a minute).
 test-fast:
 	scripts/bootstrap.sh
 	$(VENV)/bin/pytest -m "not integration" -q

@@ -21,9 +21,10 @@ from warehouse_sources.warehouse.state import SyncState
 Where = tuple[str, dict[str, str] | None]
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.integration)])
 def where(request: pytest.FixtureRequest, tmp_path: Path) -> Where:
-    """A table's uri and storage options, on local disk and on moto's S3 server."""
+    """A table's uri and storage options, on local disk and on moto's S3 server (a service: not in
+    the fast tier)."""
     if request.param == "local":
         return str(tmp_path / "t"), None
     root, options = request.getfixturevalue("s3_warehouse")
