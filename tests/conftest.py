@@ -192,3 +192,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _start_rank(item: pytest.Item) -> int:
     path = Path(str(item.path)).resolve().relative_to(REPO / "tests").as_posix()
     return _LONGEST_FIRST.index(path) if path in _LONGEST_FIRST else len(_LONGEST_FIRST)
+
+
+# RELIABILITY.md (tests/reliability/report.py). These hooks live here because under pytest-xdist
+# the controller collects nothing and so never loads tests/reliability/conftest.py.
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    from tests.reliability import report as reliability_report
+
+    reliability_report.test_time(report)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    from tests.reliability import report as reliability_report
+
+    reliability_report.node_down(node)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from tests.reliability import report as reliability_report
+
+    reliability_report.session_finished(session, exitstatus)
