@@ -79,19 +79,36 @@ class FuzzKind:
     describe: Callable[[Any], str] = lambda spec: ""  # more about the table for a failure report
 
 
+def fuzz_seed(request: pytest.FixtureRequest) -> int:
+    """The run's seed: `--hypothesis-seed`, else `WS_FUZZ_SEED`, else one drawn for the session."""
+    return int(request.config.getoption("hypothesis_seed", None) or os.environ.get("WS_FUZZ_SEED") or RUN_SEED)
+
+
+def examples(seed: int) -> Callable[[Callable[[st.DataObject], None]], Callable[[], None]]:
+    """EXAMPLES hypothesis examples of a function of `data`, replayable from `seed`."""
+
+    def wrap(test: Callable[[st.DataObject], None]) -> Callable[[], None]:
+        configured = settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            print_blob=True,
+            suppress_health_check=list(HealthCheck),
+        )
+        return hypothesis_seed(seed)(configured(given(data=st.data())(test)))  # type: ignore[no-any-return]
+
+    return wrap
+
+
 def fuzz_method(kind: FuzzKind, method: str, reliability: Any, request: pytest.FixtureRequest) -> None:
     """Run EXAMPLES generated tables of `method` and record the run; a mismatch fails with its script."""
     unknown = kind.off - set(kind.features)
     assert not unknown, f"unknown features {sorted(unknown)}; known: {kind.features}"
-    seed = int(request.config.getoption("hypothesis_seed", None) or os.environ.get("WS_FUZZ_SEED") or RUN_SEED)
+    seed = fuzz_seed(request)
     print(f"{kind.name} differential fuzzer, {method}: seed {seed} (replay: WS_FUZZ_SEED={seed}), {EXAMPLES} tables")
     counts: Counter[str] = Counter()
 
-    @hypothesis_seed(seed)
-    @settings(
-        max_examples=EXAMPLES, deadline=None, database=None, print_blob=True, suppress_health_check=list(HealthCheck)
-    )
-    @given(data=st.data())
+    @examples(seed)
     def fuzz(data: st.DataObject) -> None:
         spec = data.draw(kind.table_specs(method, kind.off), label="table")
         with (

@@ -18,8 +18,6 @@ The seed is printed and recorded in RELIABILITY.md; `WS_FUZZ_SEED=<seed>` replay
 from __future__ import annotations
 
 import logging
-import os
-import random
 import re
 import tempfile
 from collections import Counter
@@ -27,8 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from tests.integration.bucket_support import sync, table_plan
@@ -43,12 +39,11 @@ from tests.reliability.differential_bucket import (
     value,
     write,
 )
+from tests.reliability.differential_runner import EXAMPLES, examples, fuzz_seed
 from warehouse_sources.errors import SyncFatalError
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = int(os.environ.get("WS_FUZZ_EXAMPLES") or 25)  # tables per method
-RUN_SEED = random.getrandbits(32)
 SECTION = "Differential fuzzer"
 FUZZ_LOG = logging.getLogger("warehouse_sources.tests.fuzz_bucket")
 FUZZ_LOG.propagate = False
@@ -61,15 +56,11 @@ FAR = re.compile(r"(\d+) values of column '(.+)' \(outside years 1-9999\)")
 def test_bucket_tables_equal_their_files_under_the_methods_guarantee(
     method: str, reliability: Any, request: pytest.FixtureRequest
 ) -> None:
-    seed = int(request.config.getoption("hypothesis_seed", None) or os.environ.get("WS_FUZZ_SEED") or RUN_SEED)
+    seed = fuzz_seed(request)
     print(f"bucket differential fuzzer, {method}: seed {seed} (replay: WS_FUZZ_SEED={seed}), {EXAMPLES} tables")
     counts: Counter[str] = Counter()
 
-    @hypothesis_seed(seed)
-    @settings(
-        max_examples=EXAMPLES, deadline=None, database=None, print_blob=True, suppress_health_check=list(HealthCheck)
-    )
-    @given(data=st.data())
+    @examples(seed)
     def fuzz(data: st.DataObject) -> None:
         spec = data.draw(specs(method), label="table")
         with tempfile.TemporaryDirectory(prefix="ws-fuzz-bucket-") as tmp:
