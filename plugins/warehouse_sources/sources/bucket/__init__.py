@@ -1,8 +1,25 @@
-"""Bucket sources (`kind: s3`): files in S3, R2, GCS or MinIO, or a local folder, read with DuckDB."""
+"""Bucket sources (`kind: s3`): files in S3, R2, GCS or MinIO, or a local folder, read with DuckDB.
+
+Its names are imported on first use (PEP 562), so the kind's registry entry (kind.py) imports no driver.
+"""
 
 from __future__ import annotations
 
-from warehouse_sources.sources.bucket.reader import BucketReader
-from warehouse_sources.sources.bucket.spec import FileTable
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from warehouse_sources.sources.bucket.reader import BucketReader
+    from warehouse_sources.sources.bucket.spec import FileTable
 
 __all__ = ["BucketReader", "FileTable"]
+_HOMES = {
+    "BucketReader": "warehouse_sources.sources.bucket.reader",
+    "FileTable": "warehouse_sources.sources.bucket.spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(_HOMES[name]), name)
