@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.airflow.toggles import Deletion, SourceToggles, Switch, dump_toggles, variable_key
+from warehouse_sources.shared.toggles import Deletion, SourceToggles, Switch, dump_toggles, variable_key
 from warehouse_sources.web import records
 from warehouse_sources.web.catalog import KnownSource
 from warehouse_sources.web.models import SyncBody

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.airflow.toggles import ERROR_XCOM_KEY, VARIABLE_PREFIX, SourceToggles, load_toggles
+from warehouse_sources.shared.toggles import ERROR_XCOM_KEY, VARIABLE_PREFIX, SourceToggles, load_toggles
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

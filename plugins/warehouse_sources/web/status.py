@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from warehouse_sources.airflow.toggles import SourceToggles
+from warehouse_sources.shared.toggles import SourceToggles
 from warehouse_sources.web import records
 from warehouse_sources.web.catalog import Catalog, KnownSource
 from warehouse_sources.web.models import (

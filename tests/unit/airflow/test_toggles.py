@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from warehouse_sources.airflow import toggles
-from warehouse_sources.airflow.toggles import Deletion, SourceToggles, Switch
+from warehouse_sources.shared.toggles import ERROR_XCOM_KEY, Deletion, SourceToggles, Switch, dump_toggles, load_toggles
 
 
 def test_the_ui_switch_overrides_the_yaml_both_ways() -> None:
@@ -21,8 +21,8 @@ def test_the_ui_switch_overrides_the_yaml_both_ways() -> None:
 
 def test_stored_shape_round_trips() -> None:
     stored = SourceToggles(tables={"a": Switch(False, "ann", "t1")}, deleted=Deletion("deleted", "ann", "t2", True))
-    assert toggles.load_toggles(toggles.dump_toggles(stored)) == stored
-    assert toggles.load_toggles(None) == SourceToggles()
+    assert load_toggles(dump_toggles(stored)) == stored
+    assert load_toggles(None) == SourceToggles()
 
 
 def test_skip_reason_names_who_and_when() -> None:
@@ -78,10 +78,10 @@ def test_a_failure_leaves_its_first_line_as_an_xcom(monkeypatch: pytest.MonkeyPa
     ti = SimpleNamespace(xcom_push=lambda key, value: pushed.update({key: value}))
     with pytest.raises(RuntimeError):
         operator.execute({"dag_run": SimpleNamespace(conf={}, run_id="r"), "ti": ti})
-    assert pushed == {toggles.ERROR_XCOM_KEY: "cannot reach the source"}
+    assert pushed == {ERROR_XCOM_KEY: "cannot reach the source"}
 
 
 def test_a_task_reads_the_switch_through_the_task_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     stored = SourceToggles().with_switch("s_a", Switch(False, "ann", "t"))
-    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_SOURCES.S", toggles.dump_toggles(stored))
+    monkeypatch.setenv("AIRFLOW_VAR_WAREHOUSE_SOURCES.S", dump_toggles(stored))
     assert toggles.read_for_task("s") == stored
