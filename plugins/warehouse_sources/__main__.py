@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 
 def _schema_text() -> str:
-    from warehouse_sources.config.models import SourceConfig
+    from warehouse_sources.config.kinds import source_json_schema
 
-    schema = SourceConfig.model_json_schema()
+    schema = source_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "warehouse-sources source file"
     return json.dumps(schema, indent=2, sort_keys=True) + "\n"

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from warehouse_sources.config.kinds import parse_source
 from warehouse_sources.config.models import SourceConfig
 from warehouse_sources.plan import SourcePlan, TablePlan, plan_source, schedule_of
 
@@ -35,7 +36,7 @@ def make_source(**overrides: Any) -> SourceConfig:
             {"name": "public.x", "synced_name": "Custom_Name"},
         ],
     }
-    return SourceConfig.model_validate(data | overrides)
+    return parse_source(data | overrides)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from warehouse_sources.config.discovery import source_paths
+from warehouse_sources.config.kinds import parse_source
 from warehouse_sources.config.models import SourceConfig
 from warehouse_sources.config.names import SOURCE_NAME, SYNCED_NAME, reserved_name_reason
 
@@ -180,7 +181,7 @@ def load_source_file(path: Path) -> tuple[SourceConfig | None, list[str]]:
     if problems:
         return None, problems
     try:
-        source = SourceConfig.model_validate(data)
+        source = parse_source(data)
     except ValidationError as exc:
         return None, _validation_problems(path, exc)
     problems = _table_name_problems(path, source)

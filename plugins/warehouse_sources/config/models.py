@@ -1,23 +1,21 @@
 """Pydantic models of the source YAML contract (DESIGN §4.1): what every kind shares.
 
-A source file is one member of a union discriminated on `kind` (config/kinds.py): the fields every
-kind shares live in `SourceConfig` and `TableConfig` here, and each kind's model adds or narrows its
-own (config/database_models.py, config/bucket_models.py). `SourceConfig.model_validate(data)`
-returns the model of data's kind, so callers never pick one. Every field carries a description:
-the JSON Schema for editors is generated from these models.
+A source file is one member of a union discriminated on `kind`: the fields every kind shares live
+in `SourceConfig` and `TableConfig` here, and each kind's model adds or narrows its own
+(config/database_models.py, config/bucket_models.py). Which kinds exist is the registry's business
+(warehouse_sources/registry.py); config/kinds.py `parse_source(data)` picks the model of data's
+kind. Every field carries a description: the JSON Schema for editors is generated from these models.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal, Self, cast
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    TypeAdapter,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -32,9 +30,6 @@ from warehouse_sources.config.names import (
     split_table_name,
 )
 from warehouse_sources.config.schedules import CRON_PRESETS, MANUAL, check_schedule
-
-SourceKind = Literal["postgres", "mysql", "snowflake", "s3"]
-SOURCE_KINDS: tuple[SourceKind, ...] = ("postgres", "mysql", "snowflake", "s3")
 
 STRICT_MODEL = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -109,27 +104,18 @@ class TableConfig(BaseModel):
         return value
 
 
-def _known_kind(value: object) -> object:
-    """One message listing the kinds (each kind's model redefines `kind`, so only the base runs this)."""
-    if value not in SOURCE_KINDS:
-        raise ValueError(f"{value!r} is not a source kind; write one of: {', '.join(map(repr, SOURCE_KINDS))}")
-    return value
-
-
 TableName = Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class SourceConfig(BaseModel):
-    """Fields every source kind shares; `model_validate` dispatches to the model of `kind`."""
+    """Fields every source kind shares; each kind's model narrows `kind` to its name."""
 
     model_config = STRICT_MODEL
     table_form: ClassVar[str | None] = None
     """How each table must be named when the kind has no default schema (e.g. 'database.table')."""
 
     name: str = Field(description="[a-z][a-z0-9_]*, unique; the DAG id is sync_<name>")
-    kind: Annotated[SourceKind, BeforeValidator(_known_kind)] = Field(
-        description=f"source kind: {' | '.join(SOURCE_KINDS)}"
-    )
+    kind: str = Field(description="source kind (warehouse_sources/registry.py lists them)")
     conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
         description="Airflow connection that holds host and credentials"
     )
@@ -141,25 +127,13 @@ class SourceConfig(BaseModel):
     table_prefix: str = Field("", description="prepended to each table name to form the synced table name")
     tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
 
+    @field_validator("kind")
     @classmethod
-    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Self:
-        """Validate `obj` with the model of its `kind`; an unknown or missing kind fails on `kind`
-        (the shared fields are still checked, so every problem is reported at once)."""
-        from warehouse_sources.config.kinds import SOURCE_MODELS
-
-        model = SOURCE_MODELS.get(obj.get("kind")) if cls is SourceConfig and isinstance(obj, dict) else None
-        if model is None:
-            return super().model_validate(obj, *args, **kwargs)
-        return cast(Self, model.model_validate(obj, *args, **kwargs))
-
-    @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """The schema of `cls`; for `SourceConfig` itself, of every kind (a oneOf on `kind`)."""
+    def _through_a_kind_model(cls, value: str) -> str:
+        """The shared base alone would let any kind through: a source is validated by its kind's model."""
         if cls is SourceConfig:
-            from warehouse_sources.config.kinds import AnySource
-
-            return TypeAdapter(AnySource).json_schema(*args, **kwargs)
-        return super().model_json_schema(*args, **kwargs)
+            raise ValueError(f"{value!r}: validate a source file with config.kinds.parse_source (its kind's model)")
+        return value
 
     @field_validator("name")
     @classmethod

@@ -17,9 +17,11 @@ from warehouse_sources.config.database_models import (
     SnowflakeTableConfig,
 )
 from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_duration, parse_lookback
-from warehouse_sources.config.models import SOURCE_KINDS, SourceConfig, TableConfig
+from warehouse_sources.config.kinds import parse_source, source_json_schema
+from warehouse_sources.config.models import SourceConfig, TableConfig
 from warehouse_sources.config.names import split_table_name
 from warehouse_sources.config.schedules import CRON_PRESETS
+from warehouse_sources.registry import kind_names
 
 
 def source(**overrides: Any) -> dict[str, Any]:
@@ -74,7 +76,7 @@ def test_split_table_name() -> None:
 
 
 def test_synced_name_is_prefix_plus_table_with_schema_dropped_and_case_kept() -> None:
-    config = SourceConfig.model_validate(
+    config = parse_source(
         source(table_prefix="billing_", tables=[{"name": "Sales.Charges"}, {"name": "x", "synced_name": "Own"}])
     )
     assert config.synced_name(config.tables[0]) == "billing_Charges"
@@ -85,7 +87,7 @@ def test_synced_name_is_prefix_plus_table_with_schema_dropped_and_case_kept() ->
 
 
 def test_minimal_source_gets_defaults() -> None:
-    config = SourceConfig.model_validate(source())
+    config = parse_source(source())
     assert config.schedule == "24h"
     assert config.table_prefix == ""
     table = config.tables[0]
@@ -93,7 +95,7 @@ def test_minimal_source_gets_defaults() -> None:
 
 
 def test_models_are_frozen() -> None:
-    config = SourceConfig.model_validate(source())
+    config = parse_source(source())
     with pytest.raises(ValidationError):
         config.name = "other"  # type: ignore[misc]
 
@@ -101,13 +103,13 @@ def test_models_are_frozen() -> None:
 @pytest.mark.parametrize("name", ["Billing", "1db", "db-1", "_db", "a" * 64, ""])
 def test_bad_source_names_are_refused(name: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(name=name))
+        parse_source(source(name=name))
     assert ("name",) in errors_of(exc)
 
 
 @pytest.mark.parametrize("name", ["a", "billing_db", "db2", "a" * 63])
 def test_good_source_names(name: str) -> None:
-    assert SourceConfig.model_validate(source(name=name)).name == name
+    assert parse_source(source(name=name)).name == name
 
 
 AIRFLOW_PRESETS = ["@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"]
@@ -119,7 +121,7 @@ AIRFLOW_PRESETS = ["@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@y
     + ["0 0 29 2 *", "0 0 L * *", "0 6 * * 1#1"],
 )
 def test_valid_schedules(schedule: str) -> None:
-    assert SourceConfig.model_validate(source(schedule=schedule)).schedule == schedule
+    assert parse_source(source(schedule=schedule)).schedule == schedule
 
 
 def test_the_presets_are_airflows() -> None:
@@ -132,13 +134,13 @@ def test_the_presets_are_airflows() -> None:
 
 
 def test_null_schedule_means_manual() -> None:
-    assert SourceConfig.model_validate(source(schedule=None)).schedule == "manual"
+    assert parse_source(source(schedule=None)).schedule == "manual"
 
 
 @pytest.mark.parametrize("schedule", ["2h", "1d", "every day", "61 * * * *", "* * *", "@Daily", "@reboot", "Manual"])
 def test_invalid_schedules_name_the_value_and_what_is_accepted(schedule: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(schedule=schedule))
+        parse_source(source(schedule=schedule))
     message = errors_of(exc)[("schedule",)]
     assert repr(schedule) in message
     assert "6h" in message and "@daily" in message and "'manual'" in message and "5-field cron" in message
@@ -147,7 +149,7 @@ def test_invalid_schedules_name_the_value_and_what_is_accepted(schedule: str) ->
 @pytest.mark.parametrize("schedule", ["0 0 31 2 *", "0 0 30 2 *", "30 4 31 4,6,9,11 *"])
 def test_crons_that_never_fire_are_refused(schedule: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(schedule=schedule))
+        parse_source(source(schedule=schedule))
     message = errors_of(exc)[("schedule",)]
     assert message.startswith(f"{schedule!r} never fires: no date matches it within 5 years")
     assert "fix the day or month" in message
@@ -156,7 +158,7 @@ def test_crons_that_never_fire_are_refused(schedule: str) -> None:
 @pytest.mark.parametrize("schedule", ["*/10 * * * * *", "0 0 3 * * * 2030"])
 def test_crons_with_a_seconds_or_year_field_are_refused(schedule: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(schedule=schedule))
+        parse_source(source(schedule=schedule))
     message = errors_of(exc)[("schedule",)]
     assert f"has {len(schedule.split())} fields; a seconds (or year) field is not supported" in message
     assert "minute hour day-of-month month day-of-week" in message
@@ -165,21 +167,21 @@ def test_crons_with_a_seconds_or_year_field_are_refused(schedule: str) -> None:
 @pytest.mark.parametrize(("schedule", "hint"), [("@once", "write 'manual'"), ("@continuous", "'5m'")])
 def test_airflow_schedules_that_are_no_sync_frequency_are_refused(schedule: str, hint: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(schedule=schedule))
+        parse_source(source(schedule=schedule))
     message = errors_of(exc)[("schedule",)]
     assert message.startswith(repr(schedule)) and hint in message
 
 
 def test_unknown_kind_is_refused() -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(kind="oracle"))
+        parse_source(source(kind="oracle"))
     assert ("kind",) in errors_of(exc)
 
 
 @pytest.mark.parametrize("kind", ["oracle", "Postgres", None, 3])
 def test_unknown_kind_is_one_message_listing_the_kinds_beside_the_other_problems(kind: object) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(kind=kind, name="Bad"))
+        parse_source(source(kind=kind, name="Bad"))
     errors = errors_of(exc)
     assert set(errors) == {("kind",), ("name",)}
     assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: 'postgres', 'mysql', 'snowflake', 's3'"
@@ -189,7 +191,7 @@ def test_missing_kind_is_required() -> None:
     data = source()
     del data["kind"]
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(data)
+        parse_source(data)
     assert errors_of(exc) == {("kind",): "Field required"}
 
 
@@ -202,17 +204,17 @@ def test_missing_kind_is_required() -> None:
     ],
 )
 def test_each_kind_validates_to_its_own_model(kind: str, model: type, table_model: type) -> None:
-    config = SourceConfig.model_validate(source(kind=kind, tables=[{"name": "S.T"}]))
+    config = parse_source(source(kind=kind, tables=[{"name": "S.T"}]))
     assert type(config) is model and type(config.tables[0]) is table_model
     assert isinstance(config, SourceConfig) and config.kind == kind
 
 
 def test_snowflake_tables_keep_their_case_and_must_name_their_schema() -> None:
-    config = SourceConfig.model_validate(source(kind="snowflake", tables=[{"name": "ANALYTICS.Mixed_Case"}]))
+    config = parse_source(source(kind="snowflake", tables=[{"name": "ANALYTICS.Mixed_Case"}]))
     assert config.tables[0].name == "ANALYTICS.Mixed_Case"
     assert config.synced_name(config.tables[0]) == "Mixed_Case"
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(kind="snowflake", tables=[{"name": "A.B"}, {"name": "ORDERS"}]))
+        parse_source(source(kind="snowflake", tables=[{"name": "A.B"}, {"name": "ORDERS"}]))
     message = errors_of(exc)[("tables",)]
     assert "tables[1].name 'ORDERS'" in message and "SCHEMA.TABLE" in message and "A.B" not in message
 
@@ -224,13 +226,13 @@ def test_a_kind_model_refuses_another_kinds_value() -> None:
 
 
 def test_mysql_kind_is_accepted_with_database_qualified_tables() -> None:
-    config = SourceConfig.model_validate(source(kind="mysql", tables=[{"name": "shop.Orders"}]))
+    config = parse_source(source(kind="mysql", tables=[{"name": "shop.Orders"}]))
     assert config.kind == "mysql" and split_table_name(config.tables[0].name) == ("shop", "Orders")
 
 
 def test_mysql_tables_must_name_their_database() -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(kind="mysql", tables=[{"name": "shop.a"}, {"name": "orders"}]))
+        parse_source(source(kind="mysql", tables=[{"name": "shop.a"}, {"name": "orders"}]))
     message = errors_of(exc)[("tables",)]
     assert "tables[1].name 'orders'" in message and "database.table" in message and "shop.a" not in message
 
@@ -238,33 +240,33 @@ def test_mysql_tables_must_name_their_database() -> None:
 def test_unknown_keys_are_refused_at_both_levels() -> None:
     data = source(colour="red", tables=[{"name": "t", "colour": "blue"}])
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(data)
+        parse_source(data)
     kinds = {tuple(e["loc"]): e["type"] for e in exc.value.errors()}
     assert kinds == {("colour",): "extra_forbidden", ("tables", 0, "colour"): "extra_forbidden"}
 
 
 def test_tables_must_not_be_empty() -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(tables=[]))
+        parse_source(source(tables=[]))
     assert ("tables",) in errors_of(exc)
 
 
 @pytest.mark.parametrize("prefix", ["billing_", "B_", "_x"])
 def test_good_table_prefixes(prefix: str) -> None:
-    assert SourceConfig.model_validate(source(table_prefix=prefix)).table_prefix == prefix
+    assert parse_source(source(table_prefix=prefix)).table_prefix == prefix
 
 
 @pytest.mark.parametrize("prefix", ["1x", "a-b", "a b", "a;"])
 def test_bad_table_prefixes(prefix: str) -> None:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(source(table_prefix=prefix))
+        parse_source(source(table_prefix=prefix))
     assert ("table_prefix",) in errors_of(exc)
 
 
 def test_all_errors_are_reported_at_once() -> None:
     data = source(name="Bad", schedule="nope", tables=[{"name": "t", "sync": "incremental"}])
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(data)
+        parse_source(data)
     assert set(errors_of(exc)) == {("name",), ("schedule",), ("tables", 0, "replication_key")}
 
 
@@ -393,7 +395,7 @@ def test_primary_key_entries_must_not_be_empty() -> None:
 
 
 def test_json_schema_describes_every_field_of_every_kind() -> None:
-    schema = SourceConfig.model_json_schema()
+    schema = source_json_schema()
     models = schema["$defs"]
     assert {"PostgresSource", "MysqlSource", "SnowflakeSource", "TableConfig", "SnowflakeTableConfig"} <= set(models)
     for model_name, model in models.items():
@@ -403,11 +405,11 @@ def test_json_schema_describes_every_field_of_every_kind() -> None:
 
 
 def test_json_schema_is_a_union_discriminated_on_kind() -> None:
-    schema = SourceConfig.model_json_schema()
+    schema = source_json_schema()
     mapping = schema["discriminator"]["mapping"]
-    assert set(mapping) == set(SOURCE_KINDS)
-    assert [m["$ref"] for m in schema["oneOf"]] == [mapping[kind] for kind in SOURCE_KINDS]
-    for kind in SOURCE_KINDS:
+    assert set(mapping) == set(kind_names())
+    assert [m["$ref"] for m in schema["oneOf"]] == [mapping[kind] for kind in kind_names()]
+    for kind in kind_names():
         member = schema["$defs"][mapping[kind].rsplit("/", 1)[1]]
         assert member["properties"]["kind"]["const"] == kind and "kind" in member["required"]
 
@@ -415,7 +417,7 @@ def test_json_schema_is_a_union_discriminated_on_kind() -> None:
 def test_json_schema_is_valid_and_checks_files_the_way_the_models_do() -> None:
     """Editors validate with the schema alone: it must be a valid 2020-12 schema, accept every
     kind's good file and refuse an unknown kind or key (oneOf: exactly one member matches)."""
-    schema = SourceConfig.model_json_schema()
+    schema = source_json_schema()
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema)
     good = [
@@ -425,8 +427,15 @@ def test_json_schema_is_valid_and_checks_files_the_way_the_models_do() -> None:
     ]
     for data in good:
         assert list(validator.iter_errors(data)) == [], data
-        SourceConfig.model_validate(data)
+        parse_source(data)
     for data in (source(kind="oracle"), source(colour="red"), source(kind="snowflake", warehouse="X")):
         assert list(validator.iter_errors(data)), data
         with pytest.raises(ValidationError):
-            SourceConfig.model_validate(data)
+            parse_source(data)
+
+
+def test_the_shared_base_alone_refuses_to_validate_a_source_naming_the_parse_function() -> None:
+    """Validating the base would let any kind through with none of its own fields checked."""
+    with pytest.raises(ValidationError) as exc:
+        SourceConfig.model_validate(source())
+    assert "config.kinds.parse_source" in errors_of(exc)[("kind",)]

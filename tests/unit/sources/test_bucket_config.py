@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from warehouse_sources.config.bucket_models import S3Source
-from warehouse_sources.config.models import SourceConfig
+from warehouse_sources.config.kinds import parse_source
 from warehouse_sources.plan import plan_source
 
 
@@ -19,12 +19,12 @@ def source(**tables: Any) -> dict[str, Any]:
 
 def errors(data: dict[str, Any]) -> dict[tuple[Any, ...], str]:
     with pytest.raises(ValidationError) as exc:
-        SourceConfig.model_validate(data)
+        parse_source(data)
     return {e["loc"]: e["msg"].removeprefix("Value error, ") for e in exc.value.errors()}
 
 
 def test_the_design_example_validates_and_plans_reader_options() -> None:
-    config = SourceConfig.model_validate(
+    config = parse_source(
         {
             "name": "exports",
             "kind": "s3",
@@ -57,7 +57,7 @@ def test_the_design_example_validates_and_plans_reader_options() -> None:
 
 
 def test_file_urls_need_no_connection() -> None:
-    config = SourceConfig.model_validate(source() | {"url": "file:///srv/exports/"})
+    config = parse_source(source() | {"url": "file:///srv/exports/"})
     assert config.conn_id == ""
 
 
@@ -103,5 +103,5 @@ def test_options_that_do_not_fit_the_table(table: dict[str, Any], message: str) 
 
 
 def test_append_only_and_incremental_need_no_replication_key() -> None:
-    config = SourceConfig.model_validate(source(sync="incremental", primary_key=["id"], on_file_change="reload"))
+    config = parse_source(source(sync="incremental", primary_key=["id"], on_file_change="reload"))
     assert config.tables[0].replication_key is None
