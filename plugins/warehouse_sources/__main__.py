@@ -68,9 +68,9 @@ def vacuum(apply: bool, retention_hours: int, warehouse_uri: str | None) -> int:
 
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    from warehouse_sources.airflow.warehouse_storage import warehouse_storage_options
     from warehouse_sources.errors import WarehouseSourcesError
     from warehouse_sources.settings import load_settings
+    from warehouse_sources.shared.warehouse_storage import warehouse_storage_options
     from warehouse_sources.warehouse.maintenance import vacuum_warehouse
 
     settings = load_settings()
@@ -103,11 +103,11 @@ def query(sql: str | None, output: str, max_rows: int | None, warehouse_uri: str
 
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    from warehouse_sources.airflow.warehouse_storage import warehouse_storage_options
     from warehouse_sources.errors import WarehouseSourcesError
     from warehouse_sources.query.engine import QueryEngine
     from warehouse_sources.query.result import as_csv, as_table
     from warehouse_sources.settings import load_settings
+    from warehouse_sources.shared.warehouse_storage import warehouse_storage_options
 
     settings = load_settings()
     if warehouse_uri is not None:

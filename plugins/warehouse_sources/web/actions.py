@@ -133,7 +133,7 @@ def _drop(uri: str) -> None:
         return
     from pyarrow import fs
 
-    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
+    from warehouse_sources.shared.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.storage import filesystem as warehouse_filesystem
 
     filesystem, path = warehouse_filesystem(uri, configured_storage_options())

@@ -40,9 +40,9 @@ def _limits() -> Any:
 
 def engine() -> QueryEngine:
     """This process's engine for the configured warehouse, views and limits."""
-    from warehouse_sources.airflow.warehouse_storage import warehouse_storage_options
     from warehouse_sources.query.engine import QueryEngine
     from warehouse_sources.settings import load_settings
+    from warehouse_sources.shared.warehouse_storage import warehouse_storage_options
 
     settings = load_settings()
     options = warehouse_storage_options(settings)

@@ -42,7 +42,7 @@ _cache: dict[str, tuple[float, TableStats]] = {}
 
 
 def _read(uri: str) -> TableStats:
-    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
+    from warehouse_sources.shared.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.delta import open_table, read_state
 
     try:
@@ -84,7 +84,7 @@ def table_health(uri: str) -> TableHealth | None:
     """Size on disk, live files, versions kept and last maintenance of the table at `uri`, or None
     when there is no table. Reading them lists the table's whole folder, so they are kept per
     newest commit file (maintenance commits too), like the warehouse catalog's columns."""
-    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
+    from warehouse_sources.shared.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse import health
     from warehouse_sources.web.warehouse_catalog import by_commit, latest_commit
 

@@ -87,7 +87,7 @@ def list_tables(
     """Tables of readable sources, and tables no valid source owns when `ownerless` (admins)."""
     from pathlib import Path
 
-    from warehouse_sources.airflow.warehouse_storage import configured_storage_options
+    from warehouse_sources.shared.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.maintenance import warehouse_folders
 
     tables = []

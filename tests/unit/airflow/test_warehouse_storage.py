@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from warehouse_sources.airflow.warehouse_storage import s3_access, warehouse_storage_options
 from warehouse_sources.errors import WarehouseAccessError, WarehouseUnreachableError
 from warehouse_sources.settings import Settings
+from warehouse_sources.shared.warehouse_storage import s3_access, warehouse_storage_options
 from warehouse_sources.warehouse.storage import S3Access, access_error, redact
 
 
