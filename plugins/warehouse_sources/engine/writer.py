@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,8 @@ class Writer:
     synced_at: datetime
     log: Log
     hooks: SyncHooks
+    # The maintained table's time travel window: its first write carries the window's properties.
+    retention: timedelta | None = None
 
     def __call__(self, read: Read) -> SyncResult:
         import pyarrow as pa
@@ -109,7 +111,7 @@ class Writer:
         (possible only when the cursor did not move) and committed nothing."""
         try:
             if read.write == "overwrite":
-                delta.overwrite(self.uri, self.table, data, read.state, self.storage_options)
+                delta.overwrite(self.uri, self.table, data, read.state, self.storage_options, self._properties())
             elif read.write == "append":
                 assert self.table is not None
                 delta.append(self.uri, self.table, data, read.state)
@@ -124,6 +126,12 @@ class Writer:
             if stream.error is not None:
                 raise stream.error from None
             raise
+
+    def _properties(self) -> dict[str, str] | None:
+        """A maintained table's retention settings, set by the write that creates it."""
+        from warehouse_sources.warehouse.upkeep import retention_properties
+
+        return retention_properties(self.retention) if self.retention is not None and self.table is None else None
 
     def _text_columns(self, read: Read) -> frozenset[str]:
         """Array columns the synced table already keeps as text: they stay text."""

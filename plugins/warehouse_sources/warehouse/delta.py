@@ -134,11 +134,18 @@ def _one_line(exc: BaseException) -> str:
 
 
 def overwrite(
-    uri: str, table: DeltaTable | None, data: pa.RecordBatchReader, state: SyncState, storage_options: Any = None
+    uri: str,
+    table: DeltaTable | None,
+    data: pa.RecordBatchReader,
+    state: SyncState,
+    storage_options: Any = None,
+    properties: dict[str, str] | None = None,
 ) -> None:
-    """Replace the table's contents and schema in one commit; readers see old or new, never half."""
+    """Replace the table's contents and schema in one commit; readers see old or new, never half.
+    A new table is created with `properties` (maintenance's retention settings) in that commit."""
     from deltalake import write_deltalake
 
+    configuration = {"delta.targetFileSize": str(TARGET_FILE_SIZE), **(properties or {})}
     _guarded(
         uri,
         write_deltalake,
@@ -146,7 +153,7 @@ def overwrite(
         data,
         mode="overwrite",
         schema_mode="overwrite",
-        configuration={"delta.targetFileSize": str(TARGET_FILE_SIZE)} if table is None else None,
+        configuration=configuration if table is None else None,
         storage_options=storage_options if table is None else None,
         target_file_size=TARGET_FILE_SIZE,
         writer_properties=_writer_properties(),

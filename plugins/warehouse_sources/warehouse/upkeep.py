@@ -182,11 +182,13 @@ def sweep_orphans(table: DeltaTable, retention: timedelta) -> list[str]:
     )
 
 
-def _set_retention(table: DeltaTable, retention: timedelta) -> None:
-    """The table's own retention settings, from the window. delta-rs would otherwise checkpoint
-    every 100 commits and clean the log there by itself, maybe past the newest sync commit."""
+def retention_properties(retention: timedelta) -> dict[str, str]:
+    """The table's own retention settings, from the window: a maintained table's first write
+    carries them (warehouse/delta.py), so its first sync needs no commit of maintenance's own.
+    delta-rs would otherwise checkpoint every 100 commits and clean the log there by itself, maybe
+    past the newest sync commit."""
     log = f"interval {retention_hours(retention + min(retention, LOG_MARGIN))} hours"
-    wanted = {
+    return {
         "delta.deletedFileRetentionDuration": f"interval {retention_hours(retention)} hours",
         "delta.logRetentionDuration": log,
         "delta.enableExpiredLogCleanup": "false",
@@ -195,6 +197,12 @@ def _set_retention(table: DeltaTable, retention: timedelta) -> None:
         # disk in 400 runs, for 1 live), and a forgotten tombstone's file is found by no clean-up.
         "delta.checkpointInterval": str(2**31 - 1),
     }
+
+
+def _set_retention(table: DeltaTable, retention: timedelta) -> None:
+    """Set the window's properties (retention_properties) where they differ: a table made before
+    they travelled with the first write, or whose `retention` setting changed."""
+    wanted = retention_properties(retention)
     current = table.metadata().configuration
     if any(current.get(key) != value for key, value in wanted.items()):
         table.alter.set_table_properties(wanted, commit_properties=_maintenance_commit("retention"))
