@@ -97,7 +97,9 @@ def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks
     previous = previous_state(table, plan, key_kind, request.full_refresh, log)
     synced_at = datetime.now(UTC)
     base = SyncState(method=plan.method, key_kind=key_kind, synced_at=synced_at.isoformat(), run_id=request.run_id)
-    write = Writer(reader, plan, request.storage_options, uri, desc, table, keys, synced_at, log, hooks)
+    write = Writer(
+        reader, plan, request.storage_options, uri, desc, table, keys, synced_at, log, hooks, request.retention
+    )
     if plan.method == "full_table":
         return write(Read("overwrite", "", base))
     reader.begin_snapshot()
