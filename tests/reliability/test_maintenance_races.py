@@ -67,3 +67,18 @@ def test_maintenance_after_each_sync_keeps_every_row_and_few_files(pg_db: str, w
     table = DeltaTable(f"{warehouse}/t")
     assert synced_rows(warehouse, "t") == source_rows(pg_db, "t")
     assert len(table.file_uris()) <= 2 * upkeep.MIN_SMALL_FILES
+
+
+def test_a_first_sync_carries_the_retention_settings_and_maintenance_adds_no_commit(pg_db: str, warehouse: str) -> None:
+    """The retention window's table properties travel with the first write: a first sync and its
+    maintenance leave the table at version 0, and the next sync's commit is version 1."""
+    sql(pg_db, SEED)
+    run_sync(pg_db, warehouse)
+    table = DeltaTable(f"{warehouse}/t")
+    assert table.version() == 0
+    assert table.metadata().configuration.items() >= upkeep.retention_properties(timedelta(0)).items()
+    change(pg_db, 1)
+    run_sync(pg_db, warehouse)
+    operations = [c["operation"] for c in sorted(DeltaTable(f"{warehouse}/t").history(), key=lambda c: c["version"])]
+    # At retention 0 the merge's replaced file goes at once (clean-up); no properties commit anywhere.
+    assert operations[:2] == ["WRITE", "MERGE"] and set(operations[2:]) <= {"VACUUM START", "VACUUM END"}
