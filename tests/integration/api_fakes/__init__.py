@@ -1,0 +1,1 @@
+"""Local HTTP servers that speak Stripe's and HubSpot's documented contracts over generated data."""
