@@ -289,7 +289,9 @@ def test_the_web_app_reads_and_drops_tables_of_the_s3_warehouse(
 ) -> None:
     """The Sources page's stats, the warehouse table list and a source's delete reach S3 with the
     connection's credentials (the web app has no other way to them)."""
-    from warehouse_sources.web import actions, tablestats
+    from warehouse_sources.shared.warehouse_storage import configured_storage_options
+    from warehouse_sources.warehouse.maintenance import drop_table
+    from warehouse_sources.web import tablestats
     from warehouse_sources.web.warehouse_catalog import list_tables
 
     warehouse, options = s3_server.fresh_prefix(), s3_server.options()
@@ -306,6 +308,6 @@ def test_the_web_app_reads_and_drops_tables_of_the_s3_warehouse(
     assert "id" in [c.name for c in listed.tables[0].columns]
     stats = tablestats.table_stats(uri, expected_version=0)
     assert (stats.version, stats.rows) == (0, 3000) and stats.state is not None
-    actions._drop(uri)
+    drop_table(uri, configured_storage_options())  # as a source's delete drops it
     tablestats.forget(uri)
     assert s3_server.keys(uri) == [] and delta.open_table(uri, options) is None

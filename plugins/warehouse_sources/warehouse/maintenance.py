@@ -6,10 +6,14 @@ period. The period protects a sync still writing: its files are not committed ye
 
 One table that cannot be opened (a damaged log, a folder whose first sync never committed) is
 reported with the reason and skipped; it never stops the other tables from being vacuumed.
+
+A deleted source's tables are dropped here too (`drop_table`): the web app decides when, this
+module removes the files.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,3 +103,27 @@ def vacuum_warehouse(
             yield TableVacuum(folder, skipped=_why_unreadable(folder, exc, storage_options))
         else:
             yield TableVacuum(folder, files=tuple(files))
+
+
+def is_linked_folder(uri: str) -> bool:
+    """A local table folder that is a symbolic link: dropping it would follow the link and could
+    remove files outside the warehouse, so callers refuse it before anything changes."""
+    return "://" not in uri and os.path.islink(uri)
+
+
+def drop_table(uri: str, storage_options: Options = None) -> None:
+    """Remove one synced table (data, log and the sync state its commits carry); a missing one is fine.
+
+    Raises OSError when a folder cannot be removed; check `is_linked_folder` first.
+    """
+    if "://" not in uri:
+        import shutil
+
+        if os.path.exists(uri):
+            shutil.rmtree(uri)
+        return
+    from pyarrow import fs
+
+    store, path = filesystem(uri, storage_options)
+    if store.get_file_info(path).type != fs.FileType.NotFound:
+        store.delete_dir(path)

@@ -123,24 +123,6 @@ def switch_table(session: Session, known: KnownSource, table: TablePlan, enabled
     return switch
 
 
-def _drop(uri: str) -> None:
-    """Remove one synced table (data, log and the state its commits carry); a missing one is fine."""
-    import shutil
-
-    if "://" not in uri:
-        if os.path.exists(uri):
-            shutil.rmtree(uri)
-        return
-    from pyarrow import fs
-
-    from warehouse_sources.shared.warehouse_storage import configured_storage_options
-    from warehouse_sources.warehouse.storage import filesystem as warehouse_filesystem
-
-    filesystem, path = warehouse_filesystem(uri, configured_storage_options())
-    if filesystem.get_file_info(path).type != fs.FileType.NotFound:
-        filesystem.delete_dir(path)
-
-
 def _remove_file(path: Path) -> bool:
     """Remove the source file when sources_dir is writable; False when it is not (git, image)."""
     if not os.access(path.parent, os.W_OK):
@@ -156,10 +138,10 @@ def _refuse_links(known: KnownSource, warehouse_uri: str) -> None:
     """409 before anything changes when a table folder is a symbolic link: dropping it would
     follow the link and could remove files outside the warehouse."""
     from warehouse_sources.warehouse.delta import table_uri
+    from warehouse_sources.warehouse.maintenance import is_linked_folder
 
     for table in known.plan.tables:
-        uri = table_uri(warehouse_uri, table.synced_name)
-        if "://" not in uri and os.path.islink(uri):
+        if is_linked_folder(table_uri(warehouse_uri, table.synced_name)):
             raise Conflict(
                 f"cannot delete source {known.plan.name!r}: the warehouse folder of table {table.synced_name!r} "
                 "is a symbolic link, and delete does not follow links (it could remove files outside the "
@@ -172,14 +154,17 @@ def _drop_tables(session: Session, known: KnownSource, warehouse_uri: str, marke
     """Drop every synced table; on a failure, record why in the marker and answer 409 (a retry finishes)."""
     from dataclasses import replace
 
+    from warehouse_sources.shared.warehouse_storage import configured_storage_options
     from warehouse_sources.warehouse.delta import table_uri
+    from warehouse_sources.warehouse.maintenance import drop_table
     from warehouse_sources.web import tablestats
 
     dropped = []
+    options = configured_storage_options()
     for table in known.plan.tables:
         uri = table_uri(warehouse_uri, table.synced_name)
         try:
-            _drop(uri)
+            drop_table(uri, options)
         except OSError as exc:
             reason = f"table {table.synced_name!r}: {exc.strerror or str(exc)[:200]}"
             save_toggles(session, known.plan.name, SourceToggles(toggles.tables, replace(marker, error=reason)))

@@ -11,7 +11,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from warehouse_sources.__main__ import main
-from warehouse_sources.warehouse.maintenance import TableVacuum, vacuum_warehouse
+from warehouse_sources.warehouse.maintenance import TableVacuum, drop_table, is_linked_folder, vacuum_warehouse
 
 
 def table_with_orphan(uri: Path) -> Path:
@@ -89,3 +89,17 @@ def test_the_command_exits_zero_when_every_table_was_vacuumed(
     table_with_orphan(tmp_path / "only")
     assert main(["vacuum", "--retention-hours", "0", "--warehouse", str(tmp_path)]) == 0
     assert capsys.readouterr().out == f"{tmp_path / 'only'}: would delete 1 files\n"
+
+
+def test_a_dropped_table_is_gone_with_its_log_and_a_missing_one_is_no_error(warehouse: Path) -> None:
+    drop_table(str(warehouse / "b_good"))
+    drop_table(str(warehouse / "never_synced"))
+    assert not (warehouse / "b_good").exists() and (warehouse / "a_corrupt" / "_delta_log").is_dir()
+
+
+def test_a_linked_table_folder_is_named_so_a_delete_can_refuse_it(warehouse: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    table_with_orphan(elsewhere)
+    (warehouse / "linked").symlink_to(elsewhere)
+    assert is_linked_folder(str(warehouse / "linked")) and not is_linked_folder(str(warehouse / "b_good"))
+    assert not is_linked_folder("s3://bucket/warehouse/linked")
