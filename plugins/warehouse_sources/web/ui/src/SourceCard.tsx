@@ -15,6 +15,7 @@ interface Props {
   onToggle: () => void;
   onChanged: () => void;
   onDeleted: (answer: DeleteAnswer) => void;
+  onEdit: () => void;
 }
 
 /** How long an action's message stays when the state it speaks of does not change first. */
@@ -51,7 +52,7 @@ const Detail = ({ name, running, busy, act }: { name: string; running: boolean; 
   );
 };
 
-export const SourceCard = ({ source, open, onToggle, onChanged, onDeleted }: Props) => {
+export const SourceCard = ({ source, open, onToggle, onChanged, onDeleted, onEdit }: Props) => {
   const [pending, setPending] = useState<Pending>(null);
   const [busy, setBusy] = useState(false);
   // `status`: the source's status when the action was taken, the state the message speaks of.
@@ -126,6 +127,9 @@ export const SourceCard = ({ source, open, onToggle, onChanged, onDeleted }: Pro
             variant="outline"
           >
             {source.paused ? "Unpause" : "Pause"}
+          </Button>
+          <Button disabled={busy || deleted} onClick={onEdit} size="sm" variant="outline">
+            Edit
           </Button>
           {/* A delete that stopped midway stays deletable: a second delete finishes it. */}
           <Why reason={runReason}>

@@ -1,7 +1,8 @@
-import { Alert, Box, CloseButton, Heading, HStack, Spinner, Stack, Text } from "@chakra-ui/react";
+import { Alert, Box, Button, CloseButton, Heading, HStack, Spinner, Stack, Text } from "@chakra-ui/react";
 import { useEffect, useState } from "react";
 
 import { api, type DeleteAnswer, type SourceList } from "./api";
+import { LinkWizard } from "./link/LinkWizard";
 import { SourceCard } from "./SourceCard";
 import { usePoll } from "./usePoll";
 
@@ -11,6 +12,8 @@ export const SourcesPage = () => {
   const [open, setOpen] = useState<Set<string>>(() => new Set(linkedSource() ? [linkedSource() as string] : []));
   const [fast, setFast] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  // The link form: "" links a new source, a name edits that source, null: closed.
+  const [linking, setLinking] = useState<string | null>(null);
   const { data, error, refresh } = usePoll<SourceList>(api.list, fast ? 2000 : 10000, "list");
   const running = data?.sources.some((s) => s.status === "Running") ?? false;
 
@@ -42,9 +45,26 @@ export const SourcesPage = () => {
   return (
     <Box p={{ base: 2, md: 4 }}>
       <HStack justify="space-between" mb={4}>
-        <Heading size="lg">Sources</Heading>
-        <Box h="20px" w="20px">{running ? <Spinner size="sm" /> : null}</Box>
+        <HStack gap={3}>
+          <Heading size="lg">Sources</Heading>
+          <Box h="20px" w="20px">{running ? <Spinner size="sm" /> : null}</Box>
+        </HStack>
+        <Button disabled={linking !== null} onClick={() => setLinking("")} size="sm">
+          Link a source
+        </Button>
       </HStack>
+      {linking !== null ? (
+        <LinkWizard
+          editing={linking || null}
+          key={linking}
+          onClose={() => setLinking(null)}
+          onDone={(text) => {
+            setLinking(null);
+            setNotice(text);
+            changed();
+          }}
+        />
+      ) : null}
       {error ? <Text color="fg.error" role="alert">{error}</Text> : null}
       {notice ? (
         <Alert.Root data-testid="page-notice" mb={3} status="success">
@@ -67,13 +87,17 @@ export const SourcesPage = () => {
         </Text>
       ))}
       {!data && !error ? <Spinner /> : null}
-      {data && data.sources.length === 0 ? <Text>No sources yet: add a YAML file to sources_dir.</Text> : null}
+      {data && data.sources.length === 0 ? <Text>No sources yet: link one, or add a YAML file to sources_dir.</Text> : null}
       <Stack gap={3}>
         {data?.sources.map((source) => (
           <SourceCard
             key={source.name}
             onChanged={changed}
             onDeleted={deleted}
+            onEdit={() => {
+              setLinking(source.name);
+              globalThis.scrollTo({ top: 0 });
+            }}
             onToggle={() => toggle(source.name)}
             open={open.has(source.name)}
             source={source}

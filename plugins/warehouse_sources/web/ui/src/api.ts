@@ -57,8 +57,13 @@ export interface DeleteAnswer { name: string; dropped: string[]; file_removed: b
 export interface SourceDetail extends SourceSummary { source_file: string; tables: TableStatus[] }
 export interface SourceList { sources: SourceSummary[]; warnings: string[] }
 
+/** A refused request: its status, the message to show, and the answer's JSON (422 field errors, a 409's YAML). */
 export class ApiError extends Error {
-  constructor(public status: number, message: string) {
+  constructor(
+    public status: number,
+    message: string,
+    public body: unknown = null,
+  ) {
     super(message);
   }
 }
@@ -69,9 +74,9 @@ export const airflowUrl = (path: string): string => new URL(path, document.baseU
 /** Every request that changes state is same-origin JSON (`{}` when there is nothing to send):
  * the plugin refuses any other such request made with the UI's cookie, as a form from another
  * site could send it. */
-const request = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+const send = async <T>(url: string, method: string, body?: unknown): Promise<T> => {
   const reads = method === "GET";
-  const response = await fetch(airflowUrl(`warehouse-sources/api/${path}`), {
+  const response = await fetch(url, {
     body: reads ? undefined : JSON.stringify(body ?? {}),
     credentials: "same-origin",
     headers: reads ? {} : { "Content-Type": "application/json" },
@@ -80,10 +85,18 @@ const request = async <T>(method: string, path: string, body?: unknown): Promise
   const data: unknown = await response.json().catch(() => ({}));
   if (!response.ok) {
     const detail = (data as { detail?: unknown }).detail;
-    throw new ApiError(response.status, typeof detail === "string" ? detail : JSON.stringify(detail ?? response.statusText));
+    throw new ApiError(response.status, typeof detail === "string" ? detail : JSON.stringify(detail ?? response.statusText), data);
   }
   return data as T;
 };
+
+/** The plugin's routes (`<prefix>/api/...`). */
+export const request = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  send<T>(airflowUrl(`warehouse-sources/api/${path}`), method, body);
+
+/** Airflow's own REST API (`/api/v2/...`): the UI's cookie authenticates it as it does the plugin's. */
+export const airflowRequest = <T>(method: string, path: string, body?: unknown): Promise<T> =>
+  send<T>(airflowUrl(`api/v2/${path}`), method, body);
 
 const source = (name: string): string => `sources/${encodeURIComponent(name)}`;
 
