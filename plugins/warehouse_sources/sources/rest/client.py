@@ -23,6 +23,7 @@ RETRY_BUDGET = 900.0  # seconds of waiting one reader may spend on retries
 BASE_WAIT = 0.5
 MAX_WAIT = 60.0
 TIMEOUT = 60.0
+CONNECT_ATTEMPTS = 3  # a host that refuses or does not resolve is a setup fault, not a busy API
 ErrorText = Callable[[Any], str]  # the API's error body -> its own message
 
 
@@ -77,6 +78,11 @@ class ApiClient:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TransportError as exc:
                 reason = f"{type(exc).__name__}: {self._redact(str(exc)) or 'no answer'}"
+                if isinstance(exc, httpx.ConnectError) and attempt + 1 >= CONNECT_ATTEMPTS:
+                    raise ApiUnavailableError(
+                        f"{self.service} API: cannot reach {self.base_url} after {attempt + 1} attempts ({reason}); "
+                        "check the connection's host (the API's base URL) and the network"
+                    ) from None
                 wait = self._backoff(attempt)
             else:
                 if response.status_code < 300:

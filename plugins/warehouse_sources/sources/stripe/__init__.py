@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 API_BASE = "https://api.stripe.com"
 
 
-def open_stripe(base_url: str | None, api_key: str, *, source: str = "", budget: float | None = None) -> RestReader:
+def open_stripe(
+    base_url: str | None, api_key: str, *, source: str = "", budget: float | None = None, options: object = None
+) -> RestReader:
     """A reader of a Stripe account (`base_url`: a proxy or a test server; None: Stripe's API)."""
     from warehouse_sources.sources.rest.client import RETRY_BUDGET, ApiClient
     from warehouse_sources.sources.rest.reader import RestReader

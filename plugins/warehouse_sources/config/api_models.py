@@ -1,0 +1,138 @@
+"""The API kinds' source models: `kind: stripe` and `kind: hubspot` (DESIGN §4.1, issue 21).
+
+Tables name the API's objects; the replication key is chosen per object (Stripe: `created` for
+append_only, `changed_at` for incremental; HubSpot: the object's last-modified property), so a
+table entry needs only `name` and `sync`. What each object offers is listed here as plain data
+(config cannot import sources/); tests/unit/sources/test_api_kinds.py checks it against the
+readers' own declarations.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from warehouse_sources.config.api_options import ApiOptions
+from warehouse_sources.config.models import SourceConfig, TableConfig, TableName
+
+ALL = ("full_table", "incremental", "append_only")
+ONCE = ("full_table", "append_only")
+STRIPE_OBJECTS: dict[str, tuple[str, ...]] = {
+    "charges": ALL, "customers": ALL, "invoices": ALL, "subscriptions": ALL, "products": ALL, "prices": ALL,
+    "refunds": ALL, "payment_intents": ALL, "balance_transactions": ONCE, "events": ONCE,
+}  # fmt: skip
+STRIPE_KEYS = {"incremental": "changed_at", "append_only": "created"}
+HUBSPOT_OBJECTS: dict[str, tuple[str, ...]] = {
+    "contacts": ALL, "companies": ALL, "deals": ALL, "tickets": ALL, "owners": ("full_table",),
+}  # fmt: skip
+HUBSPOT_KEYS = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate",
+                "tickets": "hs_lastmodifieddate"}  # fmt: skip
+
+
+class ApiTableConfig(TableConfig):
+    """One API object and how it syncs; the replication key is the object's own (set it only to confirm it)."""
+
+    service: ClassVar[str] = ""
+    objects: ClassVar[dict[str, tuple[str, ...]]] = {}
+
+    name: TableName = Field(description="the API's object name; synced table name = table_prefix + name")
+    primary_key: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="always the object's id; leave it out"
+    )
+
+    @classmethod
+    def default_key(cls, name: str, sync: str) -> str | None:
+        raise NotImplementedError
+
+    @model_validator(mode="before")
+    @classmethod
+    def _object_key(cls, data: Any) -> Any:
+        """Fill the object's replication key for the method, before the shared checks need it."""
+        if isinstance(data, dict) and data.get("replication_key") is None and isinstance(data.get("name"), str):
+            key = cls.default_key(data["name"], str(data.get("sync", "full_table")))
+            if key is not None:
+                return {**data, "replication_key": key}
+        return data
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_table(cls, value: str) -> str:
+        if value not in cls.objects:
+            raise ValueError(f"{value!r} is not a {cls.service} object this kind reads; write one of: "
+                             f"{', '.join(cls.objects)}")  # fmt: skip
+        return value
+
+    @field_validator("primary_key")
+    @classmethod
+    def _id_key(cls, value: list[str] | None) -> list[str] | None:
+        if value not in (None, ["id"]):
+            raise ValueError(f"{value!r}: {cls.service} objects merge on their id; remove primary_key")
+        return value
+
+    @model_validator(mode="after")
+    def _method_offered(self) -> ApiTableConfig:
+        offered = self.objects[self.name]
+        if self.sync not in offered:
+            raise ValueError(f"{self.name}: sync {self.sync} is not offered for this object; use "
+                             f"{' or '.join(offered)} (the README's table says why)")  # fmt: skip
+        expected = self.default_key(self.name, self.sync)
+        if self.replication_key != expected:
+            raise ValueError(f"{self.name}: replication_key is {expected!r} for sync {self.sync}; remove it")
+        return self
+
+
+class StripeTableConfig(ApiTableConfig):
+    service: ClassVar[str] = "Stripe"
+    objects: ClassVar[dict[str, tuple[str, ...]]] = STRIPE_OBJECTS
+
+    @classmethod
+    def default_key(cls, name: str, sync: str) -> str | None:
+        return STRIPE_KEYS.get(sync)
+
+
+class HubSpotTableConfig(ApiTableConfig):
+    service: ClassVar[str] = "HubSpot"
+    objects: ClassVar[dict[str, tuple[str, ...]]] = HUBSPOT_OBJECTS
+
+    properties: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="the properties to read as columns; default: every property of the object"
+    )
+
+    @classmethod
+    def default_key(cls, name: str, sync: str) -> str | None:
+        return None if sync == "full_table" else HUBSPOT_KEYS.get(name)
+
+
+class ApiSource(SourceConfig):
+    """Shared by the API kinds: objects, not schemas."""
+
+    conn_id: Annotated[str, Field(min_length=1, max_length=250)] = Field(
+        description="Airflow connection (type http or generic): password = the secret key or token; host, when "
+        "set, the API's base URL (a proxy or a test server)"
+    )
+
+    def schema_and_table(self, table: TableConfig) -> tuple[str, str]:
+        return "", table.name
+
+    def synced_name(self, table: TableConfig) -> str:
+        return table.synced_name or self.table_prefix + table.name
+
+
+class StripeSource(ApiSource):
+    """A Stripe account, read through its API."""
+
+    kind: Literal["stripe"] = Field(description="stripe: a Stripe account's objects")
+    # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
+    tables: list[StripeTableConfig] = Field(min_length=1, description="the objects to sync")  # type: ignore[assignment]
+
+
+class HubSpotSource(ApiSource):
+    """A HubSpot account's CRM objects, read with a private-app token."""
+
+    kind: Literal["hubspot"] = Field(description="hubspot: a HubSpot account's CRM objects")
+    tables: list[HubSpotTableConfig] = Field(min_length=1, description="the objects to sync")  # type: ignore[assignment]
+
+    def reader_options(self) -> ApiOptions:
+        chosen = {t.name: tuple(t.properties) for t in self.tables if t.properties}
+        return ApiOptions(properties=chosen)
