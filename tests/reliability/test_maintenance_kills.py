@@ -1,4 +1,5 @@
-"""SIGKILL of a process in the middle of table maintenance: compaction and clean-up.
+"""SIGKILL of a process in the middle of table maintenance: compaction and clean-up, on local disk
+and on S3 (moto's server).
 
 Each trial copies a prepared table, starts maintenance in a child process and kills it at a
 random moment after the child signals that the step begins (clean-up, which takes milliseconds,
@@ -8,9 +9,9 @@ reads at its version with every row, and the next maintenance pass finishes the 
 
 from __future__ import annotations
 
+import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,107 +22,133 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
+from pyarrow import fs
 
 from warehouse_sources.warehouse import upkeep
 from warehouse_sources.warehouse.health import table_health
+from warehouse_sources.warehouse.storage import filesystem
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 TRIALS = 12
+S3_TRIALS = 6  # each S3 trial takes ~8 s (copy, child, maintenance over HTTP) against ~3 s on local disk
+Where = tuple[str, dict[str, str] | None]  # a folder for the trials' tables, and its storage options
 CHILD = """
-import os, sys
+import json, os, sys
 from datetime import timedelta
 from deltalake import DeltaTable
+from pyarrow import fs
 from warehouse_sources.warehouse import upkeep
+from warehouse_sources.warehouse.storage import filesystem
 uri, step, marks = sys.argv[1:4]
+options = json.loads(os.environ["WS_TEST_OPTIONS"]) or None
+store, root = filesystem(uri, options)
 fd = os.open(marks, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
-table = DeltaTable(uri)
+table = DeltaTable(uri, storage_options=options)
 os.write(fd, b"start\\n")
 if step == "compaction":
     upkeep.compact_if_due(table)
 else:  # clean-up in a thread; this one kills the process once the first file is gone
     import signal, threading
-    count = len(os.listdir(uri))
-    threading.Thread(target=upkeep.clean_up_if_due, args=(table, uri, timedelta(0), None), daemon=True).start()
-    while len(os.listdir(uri)) == count:
+    def count():
+        return len(store.get_file_info(fs.FileSelector(root)))
+    before = count()
+    args = (table, uri, timedelta(0), options)
+    threading.Thread(target=upkeep.clean_up_if_due, args=args, daemon=True).start()
+    while count() == before:
         pass
     os.kill(os.getpid(), signal.SIGKILL)
 os.write(fd, b"done\\n")
 """
 
 
-def ids(table: DeltaTable) -> list[int]:
-    return sorted(table.to_pyarrow_table()["id"].to_pylist())
+@pytest.fixture(params=["local", "s3"])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Where:
+    """The trials' folder: on local disk, or a fresh prefix of moto's S3 bucket."""
+    if request.param == "local":
+        return str(tmp_path / "tables"), None
+    root, options = request.getfixturevalue("s3_warehouse")
+    return root, options
 
 
-def small_files(uri: Path, files: int, rows: int) -> None:
+def ids(uri: str, options: dict[str, str] | None) -> list[int]:
+    return sorted(DeltaTable(uri, storage_options=options).to_pyarrow_table()["id"].to_pylist())
+
+
+def small_files(uri: str, options: dict[str, str] | None, files: int, rows: int) -> None:
     for part in range(files):
         chunk = pa.table({"id": pa.array(range(part * rows, (part + 1) * rows), pa.int64()),
                           "payload": pa.array([f"row {i:012d} " * 4 for i in range(rows)])})  # fmt: skip
-        write_deltalake(str(uri), chunk, mode="append")
+        write_deltalake(uri, chunk, mode="append", storage_options=options)
 
 
-def kill_at_random(uri: Path, step: str, marks: Path, delay: float | None) -> str:
+def copy(source: str, target: str, options: dict[str, str] | None) -> None:
+    """A copy of the table at `source` (its data files and log) at `target`, in the same store."""
+    store, root = filesystem(source, options)
+    fs.copy_files(root, filesystem(target, options)[1], source_filesystem=store, destination_filesystem=store)
+
+
+def kill_at_random(uri: str, options: dict[str, str] | None, step: str, marks: Path, delay: float | None) -> str:
     """Run `step` in a child, SIGKILL it `delay` s after it starts the step (None: the child kills
     itself); how far it got."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins")}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(uri), step, str(marks)], env=env)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "plugins"), "WS_TEST_OPTIONS": json.dumps(options)}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, uri, step, str(marks)], env=env)
     deadline = time.monotonic() + 60
     while "start" not in (marks.read_text() if marks.exists() else "") and time.monotonic() < deadline:
         time.sleep(0.002)
     if delay is not None:
         time.sleep(delay)
         child.send_signal(signal.SIGKILL)
-    code = child.wait(timeout=60)
+    code = child.wait(timeout=120)
     assert code == -signal.SIGKILL or (delay is not None and code == 0), code
     return "done" if "done" in marks.read_text() else "killed mid-step"
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def template(where: Where) -> str:
     """A table of 16 small files (16 x 20,000 rows): compaction is due."""
-    uri = tmp_path_factory.mktemp("kills") / "template"
-    small_files(uri, 16, 20_000)
+    uri = f"{where[0]}/template"
+    small_files(uri, where[1], 16, 20_000)
     return uri
 
 
-def test_a_kill_during_compaction_loses_nothing_and_the_next_pass_compacts(template: Path, tmp_path: Path) -> None:
+def test_a_kill_during_compaction_loses_nothing_and_the_next_pass_compacts(where: Where, tmp_path: Path) -> None:
+    root, options = where
+    prepared = template(where)
     rng, outcomes = random.Random(5), []
-    for trial in range(TRIALS):
-        uri = tmp_path / f"t{trial}"
-        shutil.copytree(template, uri)
-        before = DeltaTable(str(uri))
-        version, rows = before.version(), ids(before)
-        outcomes.append(kill_at_random(uri, "compaction", tmp_path / f"m{trial}", rng.uniform(0, 0.2)))
-        after = DeltaTable(str(uri))
-        assert ids(after) == rows, f"trial {trial}: rows changed"
-        assert after.version() in (version, version + 1)  # the compaction's commit landed whole or not at all
-        done = upkeep.maintain(str(uri), timedelta(hours=1))
-        table = DeltaTable(str(uri))
-        assert ids(table) == rows and len(table.file_uris()) < upkeep.MIN_SMALL_FILES, done.summary()
+    for trial in range(TRIALS if options is None else S3_TRIALS):
+        uri = f"{root}/t{trial}"
+        copy(prepared, uri, options)
+        version, rows = DeltaTable(uri, storage_options=options).version(), ids(uri, options)
+        outcomes.append(kill_at_random(uri, options, "compaction", tmp_path / f"m{trial}", rng.uniform(0, 0.2)))
+        assert ids(uri, options) == rows, f"trial {trial}: rows changed"
+        # The compaction's commit landed whole or not at all.
+        assert DeltaTable(uri, storage_options=options).version() in (version, version + 1)
+        done = upkeep.maintain(uri, timedelta(hours=1), options)
+        table = DeltaTable(uri, storage_options=options)
+        assert ids(uri, options) == rows and len(table.file_uris()) < upkeep.MIN_SMALL_FILES, done.summary()
     print("compaction kills:", outcomes)
     assert "killed mid-step" in outcomes, outcomes  # the kills did land inside compaction
 
 
 def test_a_kill_during_clean_up_keeps_the_current_version_and_the_next_pass_finishes(
-    template: Path, tmp_path: Path
+    where: Where, tmp_path: Path
 ) -> None:
-    prepared = tmp_path / "prepared"
-    shutil.copytree(template, prepared)
-    assert upkeep.compact_if_due(DeltaTable(str(prepared))) is not None  # 16 files removed: clean-up is due
+    root, options = where
+    prepared = template(where)
+    assert upkeep.compact_if_due(DeltaTable(prepared, storage_options=options)) is not None  # clean-up is due
     outcomes = []
-    for trial in range(TRIALS):
-        uri = tmp_path / f"t{trial}"
-        shutil.copytree(prepared, uri)
-        rows = ids(DeltaTable(str(uri)))
-        ended = kill_at_random(uri, "clean-up", tmp_path / f"m{trial}", None)
-        left = table_health(str(uri)).files_on_disk - 1  # the 16 removed files still on disk
+    for trial in range(TRIALS if options is None else S3_TRIALS):
+        uri = f"{root}/t{trial}"
+        copy(prepared, uri, options)
+        rows = ids(uri, options)
+        ended = kill_at_random(uri, options, "clean-up", tmp_path / f"m{trial}", None)
+        left = table_health(uri, options).files_on_disk - 1  # the 16 removed files still on disk
         outcomes.append(ended if ended == "done" else "before deleting" if left == 16 else f"{16 - left} deleted")
-        assert ids(DeltaTable(str(uri))) == rows, f"trial {trial}: rows changed"
-        upkeep.maintain(str(uri), timedelta(0))
-        health = table_health(str(uri))
+        assert ids(uri, options) == rows, f"trial {trial}: rows changed"
+        upkeep.maintain(uri, timedelta(0), options)
+        health = table_health(uri, options)
         assert health.files_on_disk == health.live_files, f"trial {trial}: the next pass left files"
-        assert ids(DeltaTable(str(uri))) == rows
+        assert ids(uri, options) == rows
     print("clean-up kills:", outcomes)
     assert any(o.endswith("deleted") for o in outcomes), outcomes  # some kills landed after deleting began
