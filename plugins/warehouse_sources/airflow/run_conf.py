@@ -1,8 +1,7 @@
 """A DAG run's `conf`: `{"tables": [...], "full_refresh": true}` (DESIGN §4.4), checked strictly.
 
-A table is named by its synced name or by `schema.table`, never by the bare source table name:
-a bare name can be one table's synced name and another table's source name at once (a rebuild
-asked for one table would then rebuild both).
+Tables are named as everywhere else (shared/table_names.py): by synced name or `schema.table`,
+never by the bare source table name.
 """
 
 from __future__ import annotations
@@ -11,18 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from warehouse_sources.plan import TablePlan
+from warehouse_sources.shared.table_names import names_of, unknown_tables_problem
 
 KNOWN_KEYS = ("tables", "full_refresh")
-
-
-def names_of(table: TablePlan) -> frozenset[str]:
-    """The names a run conf may use for `table`: its synced name and `schema.table`."""
-    return frozenset({table.synced_name, table.qualified_name})
-
-
-def find_table(tables: tuple[TablePlan, ...], name: str) -> TablePlan | None:
-    """The table `name` names, as a run conf, the REST routes and the page name tables; None if none."""
-    return next((t for t in tables if name in names_of(t)), None)
 
 
 @dataclass(frozen=True)
@@ -33,20 +23,6 @@ class RunConf:
     def selects(self, table: TablePlan) -> bool:
         """No `tables` means every table; else the table's synced name or schema.table is listed."""
         return self.tables is None or bool(names_of(table) & self.tables)
-
-
-def unknown_tables_problem(unknown: list[str], tables: tuple[TablePlan, ...]) -> str:
-    hints = []
-    for name in unknown:
-        matches = [t for t in tables if t.table == name]
-        if matches:
-            alternatives = " or ".join(f"{t.synced_name!r} ({t.qualified_name})" for t in matches)
-            hints.append(f"{name!r} is a source table name, not a synced name: write {alternatives}")
-    known = ", ".join(f"{t.synced_name} ({t.qualified_name})" for t in tables)
-    return (
-        f"tables {unknown} are not in this source{': ' + '; '.join(hints) if hints else ''}; "
-        f"name a table by its synced name or its schema.table, known: {known}"
-    )
 
 
 def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -> RunConf:

@@ -69,11 +69,11 @@ def _selected(known: KnownSource, toggles: SourceToggles, names: list[str] | Non
         if not enabled:
             raise Conflict(f"every table of source {plan.name!r} is disabled; switch one on first")
         return enabled
-    from warehouse_sources.airflow.run_conf import find_table, unknown_tables_problem
+    from warehouse_sources.shared.table_names import table_named, unknown_tables_problem
 
     chosen = []
     for name in dict.fromkeys(names):
-        table = find_table(plan.tables, name)
+        table = table_named(plan.tables, name)
         if table is None:
             raise NotFound(f"source {plan.name!r}: {unknown_tables_problem([name], plan.tables)}")
         if table not in enabled:

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse_sources.plan import SourcePlan, TablePlan, plan_source
+from warehouse_sources.plan import SourcePlan, plan_source
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,6 @@ class FileProblems:
 class Catalog:
     sources: dict[str, KnownSource]
     problems: list[FileProblems]
-
-    def table(self, source: str, name: str) -> TablePlan | None:
-        """A table of `source` named by synced name or `schema.table` (as run conf names tables)."""
-        from warehouse_sources.airflow.run_conf import find_table
-
-        return find_table(self.sources[source].plan.tables, name)
 
 
 _lock = threading.Lock()

@@ -8,6 +8,7 @@ from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import APIRouter, Body, HTTPException
 
+from warehouse_sources.shared.table_names import table_named, unknown_tables_problem
 from warehouse_sources.web import actions, query, status
 from warehouse_sources.web.auth import authorize, is_admin, readable_dag_ids
 from warehouse_sources.web.catalog import Catalog, KnownSource, load_catalog
@@ -126,10 +127,8 @@ def switch_table(
     """Enable or disable one table for every later run, overriding the source file's `enabled`."""
     authorize(user, f"sync_{name}", "edit")
     known = _source(name)
-    table = _catalog().table(name, synced)
+    table = table_named(known.plan.tables, synced)
     if table is None:
-        from warehouse_sources.airflow.run_conf import unknown_tables_problem
-
         raise HTTPException(404, f"source {name!r}: {unknown_tables_problem([synced], known.plan.tables)}")
     switch = actions.switch_table(session, known, table, body.enabled, user.get_name())
     return TableSwitchAnswer(source=name, synced_name=table.synced_name, enabled=switch.enabled, enabled_origin="ui",

@@ -8,6 +8,7 @@ import pytest
 
 from warehouse_sources.airflow.run_conf import RunConf, parse_run_conf
 from warehouse_sources.plan import TablePlan
+from warehouse_sources.shared.table_names import table_named
 
 
 def table(schema: str, name: str, synced: str) -> TablePlan:
@@ -120,6 +121,14 @@ def test_the_other_table_is_named_by_its_synced_name_or_schema_table() -> None:
     for name in ("raw_events", "raw.events_raw"):
         run = parse_run_conf({"tables": [name]}, AMBIGUOUS)
         assert run.selects(RAW_EVENTS) and not run.selects(EVENTS_RAW)
+
+
+def test_the_routes_find_a_table_by_the_names_the_run_conf_accepts() -> None:
+    """table_named is the one lookup of the run conf, the sync route and the table switch."""
+    assert table_named(AMBIGUOUS, "events_raw") is EVENTS_RAW
+    assert table_named(AMBIGUOUS, "raw.events_raw") is RAW_EVENTS
+    assert table_named(TABLES, "Sales.Customers") is CUSTOMERS
+    assert table_named(TABLES, "orders") is None
 
 
 def test_a_bare_source_table_name_is_refused_with_the_names_to_use() -> None:
