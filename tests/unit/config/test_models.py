@@ -184,7 +184,8 @@ def test_unknown_kind_is_one_message_listing_the_kinds_beside_the_other_problems
         parse_source(source(kind=kind, name="Bad"))
     errors = errors_of(exc)
     assert set(errors) == {("kind",), ("name",)}
-    assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: 'postgres', 'mysql', 'snowflake', 's3'"
+    kinds = "'postgres', 'mysql', 'snowflake', 's3', 'stripe'"
+    assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: {kinds}"
 
 
 def test_missing_kind_is_required() -> None:
