@@ -33,6 +33,7 @@ def create_app() -> FastAPI:
     from warehouse_sources.web.actions import Conflict, NotFound
     from warehouse_sources.web.auth import require_user
     from warehouse_sources.web.guards import BodyLimit
+    from warehouse_sources.web.link_routes import router as link_router
     from warehouse_sources.web.routes import router
 
     app = FastAPI(
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(NotFound, _not_found)
     app.include_router(router)
+    app.include_router(link_router)  # the link-a-source routes (DESIGN §4.9)
 
     for page in PAGES:
         _serve_bundle(app, page)
