@@ -1,6 +1,6 @@
 """Where the warehouse lives: a local folder or an S3-compatible bucket, and how to reach it.
 
-Airflow-free: callers hand in the credentials and endpoint (airflow/warehouse_storage.py reads
+Airflow-free: callers hand in the credentials and endpoint (shared/warehouse_storage.py reads
 them from the Airflow connection) and get back delta-rs `storage_options`, the same options as a
 pyarrow filesystem for listing, and the object store's refusals turned into errors that name
 the warehouse and the fix, never a secret.
