@@ -14,7 +14,7 @@ from warehouse_sources.engine.progress import Log, ProgressStream, SyncHooks
 from warehouse_sources.engine.reads import Read
 from warehouse_sources.errors import SchemaDriftError
 from warehouse_sources.plan import TablePlan
-from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse import delta, ordered
 from warehouse_sources.warehouse.schema import SchemaPlan, cast_reader, plan_schema
 from warehouse_sources.warehouse.state import encode_cursor
 
@@ -110,7 +110,12 @@ class Writer:
         """Write `data` with the new state; False when a merge found every row stored already
         (possible only when the cursor did not move) and committed nothing."""
         try:
-            if read.write == "overwrite":
+            if self.keys:  # the merge key orders the table's files (warehouse/layout.py)
+                read = replace(read, state=replace(read.state, sort_key=self.keys[0]))
+            if read.write == "overwrite" and self.keys:
+                with ordered.sorted_stream(data, self.keys[0]) as rows:
+                    delta.overwrite(self.uri, self.table, rows, read.state, self.storage_options, self._properties())
+            elif read.write == "overwrite":
                 delta.overwrite(self.uri, self.table, data, read.state, self.storage_options, self._properties())
             elif read.write == "append":
                 assert self.table is not None

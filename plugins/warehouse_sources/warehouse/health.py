@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from warehouse_sources.warehouse.storage import filesystem
-from warehouse_sources.warehouse.upkeep import MAINTENANCE_OPERATIONS
+from warehouse_sources.warehouse.upkeep import MAINTENANCE_KEY, MAINTENANCE_OPERATIONS
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -68,6 +68,7 @@ def _latest(*moments: datetime | None) -> datetime | None:
 
 def _last_maintenance(table: DeltaTable) -> datetime | None:
     for commit in table.history(HISTORY_DEPTH):
-        if commit.get("operation") in MAINTENANCE_OPERATIONS and commit.get("timestamp"):
+        maintained = commit.get("operation") in MAINTENANCE_OPERATIONS or commit.get(MAINTENANCE_KEY)
+        if maintained and commit.get("timestamp"):
             return datetime.fromtimestamp(commit["timestamp"] / 1000, tz=UTC)
     return None

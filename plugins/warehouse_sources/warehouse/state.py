@@ -38,6 +38,8 @@ class SyncState:
     synced_at: str = ""
     run_id: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # The first merge key: the table's data files are kept sorted and bounded by it (warehouse/layout.py).
+    sort_key: str | None = None
 
 
 def encode_cursor(value: CursorValue | None) -> Any:

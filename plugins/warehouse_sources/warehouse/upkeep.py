@@ -104,7 +104,18 @@ def _maintenance_commit(step: str) -> Any:
 
 
 def compact_if_due(table: DeltaTable) -> tuple[int, int] | None:
-    """Bin-pack the small files when MIN_SMALL_FILES have piled up: (files removed, files added)."""
+    """Bin-pack the small files when MIN_SMALL_FILES have piled up: (files removed, files added).
+    A table with a merge key is compacted in key order, also as soon as two files share keys."""
+    from warehouse_sources.warehouse import layout
+
+    key = layout.sort_key(table)
+    files = layout.data_files(table, key) if key is not None else None
+    if key is not None and files is not None:
+        small = sum(1 for f in files if f.size < SMALL_FILE_BYTES)
+        if not layout.overlaps(files) and small < MIN_SMALL_FILES:
+            return None
+        runs = layout.plan(files, SMALL_FILE_BYTES)
+        return layout.rewrite(table, key, runs, _maintenance_commit("compaction")) if runs else None
     sizes = table.get_add_actions(flatten=True).column("size_bytes").to_pylist()
     if sum(1 for size in sizes if size < SMALL_FILE_BYTES) < MIN_SMALL_FILES:
         return None
