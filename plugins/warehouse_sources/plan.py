@@ -5,12 +5,13 @@ Nothing here imports Airflow, so the plan can be built and tested on its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from warehouse_sources.config.durations import parse_lookback
 from warehouse_sources.config.names import SyncMethod
+from warehouse_sources.config.options import ReaderOptions
 from warehouse_sources.config.schedules import airflow_schedule
 
 if TYPE_CHECKING:
@@ -32,6 +33,11 @@ class TablePlan:
     enabled: bool
 
     @property
+    def dag_id(self) -> str:
+        """The DAG this table's task belongs to (its source's)."""
+        return dag_id_of(self.source_name)
+
+    @property
     def qualified_name(self) -> str:
         """`schema.table` as the user wrote it (the table's name alone where there is no schema), for messages."""
         return f"{self.schema}.{self.table}" if self.schema else self.table
@@ -46,17 +52,18 @@ class SourcePlan:
     """
 
     name: str
-    kind: str
+    kind: str  # a registry kind (warehouse_sources/registry.py): it says how a task opens the reader
     conn_id: str
     schedule: timedelta | str | None
     schedule_label: str
     tables: tuple[TablePlan, ...]
-    reader_options: dict[str, Any] = field(default_factory=dict)  # kind-specific (s3: url, each table's files)
+    options: ReaderOptions = ReaderOptions()  # what the kind's reader needs besides the connection
     ssh_conn_id: str | None = None  # an Airflow SSH connection: each task reaches the database through it
 
     @property
     def dag_id(self) -> str:
-        return f"sync_{self.name}"
+        """The source's DAG id, `sync_<name>`: built here only (the web pages and Airflow's records use it)."""
+        return dag_id_of(self.name)
 
     @property
     def tags(self) -> list[str]:
@@ -66,6 +73,11 @@ class SourcePlan:
     def manual_only(self) -> bool:
         """No schedule: the DAG runs only when triggered."""
         return self.schedule is None
+
+
+def dag_id_of(source_name: str) -> str:
+    """The DAG id of the source named `source_name` (for code that has the name and not the plan)."""
+    return f"sync_{source_name}"
 
 
 def schedule_of(text: str) -> timedelta | str | None:
@@ -102,12 +114,6 @@ def plan_source(source: SourceConfig) -> SourcePlan:
         schedule=schedule_of(source.schedule),
         schedule_label=source.schedule,
         tables=tuple(tables),
-        reader_options=source.reader_options(),
-        ssh_conn_id=_ssh_conn_id(source),
+        options=source.reader_options(),
+        ssh_conn_id=source.tunnel_conn_id(),
     )
-
-
-def _ssh_conn_id(source: SourceConfig) -> str | None:
-    """The SSH connection of the source's `ssh_tunnel` block (only database kinds have one)."""
-    tunnel = getattr(source, "ssh_tunnel", None)
-    return tunnel.conn_id if tunnel is not None else None

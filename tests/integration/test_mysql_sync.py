@@ -485,12 +485,14 @@ def test_a_refused_login_names_the_connection_and_never_the_password(
     secret = "n0t-the-p@ssword"
     conn = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": "ws_nobody", "password": secret}
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_MYSQL", json.dumps(conn))
-    op = FullTableSyncOperator(
-        task_id="orders", source_name="shop", source_conn_id="shop_mysql", source_kind="mysql",
-        schema=p.database or "", table="orders", synced_name="orders",
-    )  # fmt: skip
+    from warehouse_sources.config.kinds import parse_source
+    from warehouse_sources.plan import plan_source
+
+    tables = [{"name": f"{p.database or 'shop'}.orders"}]
+    plan = plan_source(parse_source({"name": "shop", "kind": "mysql", "conn_id": "shop_mysql", "tables": tables}))
+    op = FullTableSyncOperator(task_id="orders", source=plan, table=plan.tables[0])
     with pytest.raises(SourceConnectionError) as exc:
-        op._connect()
+        op.open_reader()
     message = str(exc.value)
     assert "source 'shop'" in message and "'shop_mysql'" in message and f"{p.host}:{p.port}/" in message
     assert "Access denied" in message and secret not in message and "n0t-the-p%40ssword" not in message

@@ -67,11 +67,14 @@ def run_dag(monkeypatch: pytest.MonkeyPatch, sources: Path, warehouse: str) -> t
 
 def operator(conn_id: str, kind: str = "postgres", schema: str = "public") -> Any:
     from warehouse_sources.airflow.operators import FullTableSyncOperator
+    from warehouse_sources.config.kinds import parse_source
+    from warehouse_sources.plan import plan_source
 
-    return FullTableSyncOperator(
-        task_id="orders", source_name="shop", source_conn_id=conn_id, source_kind=kind, schema=schema,
-        table="orders", synced_name="orders", ssh_conn_id="bastion_ssh",
-    )  # fmt: skip
+    plan = plan_source(parse_source({
+        "name": "shop", "kind": kind, "conn_id": conn_id, "ssh_tunnel": {"conn_id": "bastion_ssh"},
+        "tables": [{"name": f"{schema}.orders"}],
+    }))  # fmt: skip
+    return FullTableSyncOperator(task_id="orders", source=plan, table=plan.tables[0])
 
 
 ORDERS_PG = (
@@ -184,7 +187,7 @@ def test_a_closed_bastion_port_is_one_retryable_error_naming_the_bastion(
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, port=closed))
     started = time.monotonic()
     with pytest.raises(TunnelUnreachableError) as exc:
-        operator("shop_pg")._connect()
+        operator("shop_pg").open_reader()
     assert time.monotonic() - started < TIMEOUT + MARGIN
     message = str(exc.value)
     assert f"127.0.0.1:{closed} (Airflow connection 'bastion_ssh')" in message and "source 'shop'" in message
@@ -205,7 +208,7 @@ def test_a_bastion_that_never_speaks_fails_within_the_connect_timeout(
         monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, port=silent.getsockname()[1]))
         started = time.monotonic()
         with pytest.raises(TunnelUnreachableError) as exc:
-            operator("shop_pg")._connect()
+            operator("shop_pg").open_reader()
         assert time.monotonic() - started < TIMEOUT + MARGIN
     finally:
         silent.close()
@@ -220,7 +223,7 @@ def test_an_unknown_host_key_fails_for_good_and_says_how_to_trust_it(
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, host_key=None))
     with pytest.raises(TunnelRefusedError) as exc:
-        operator("shop_pg")._connect()
+        operator("shop_pg").open_reader()
     assert "host key is unknown" in str(exc.value) and f"ssh-keyscan -p {bastion.port} 127.0.0.1" in str(exc.value)
     assert bastion.wait_for_no_sessions()
 
@@ -235,7 +238,7 @@ def test_a_database_the_bastion_cannot_reach_is_named_and_the_tunnel_still_close
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", json.dumps(pg))
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion))
     with pytest.raises(SourceConnectionError) as exc:
-        operator("shop_pg")._connect()
+        operator("shop_pg").open_reader()
     message = str(exc.value)
     assert f"127.0.0.1:{nothing_there}/postgres through SSH connection 'bastion_ssh'" in message
     assert f"the bastion could not reach 127.0.0.1:{nothing_there}" in message
@@ -250,7 +253,7 @@ def test_an_ssh_connection_of_another_type_is_refused_before_connecting(
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", pg_db)
     with pytest.raises(TunnelRefusedError, match="has type 'postgres'; ssh_tunnel needs an 'ssh' connection"):
-        operator("shop_pg")._connect()
+        operator("shop_pg").open_reader()
 
 
 def test_a_dropped_ssh_connection_is_a_transient_error_and_closing_does_not_hang(
@@ -264,7 +267,7 @@ def test_a_dropped_ssh_connection_is_a_transient_error_and_closing_does_not_hang
 
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion))
-    with operator("shop_pg")._connect() as reader:
+    with operator("shop_pg").open_reader() as reader:
         assert reader.rows("SELECT 1") == [(1,)]
         (session,) = bastion.sessions()
         os.kill(int(session), signal.SIGKILL)  # the bastion drops the SSH connection mid-task
@@ -281,7 +284,7 @@ def test_a_key_file_on_the_worker_logs_in_too(bastion: Bastion, pg_db: str, monk
     monkeypatch.setenv("AIRFLOW_CONN_SHOP_PG", pg_db)
     key_file = str(bastion.folder / "user_key")
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=None, key_file=key_file))
-    with operator("shop_pg")._connect() as reader:
+    with operator("shop_pg").open_reader() as reader:
         assert reader.rows("SELECT current_database()") == [(pg_db.rsplit("/", 1)[1],)]
     assert bastion.wait_for_no_sessions()
 
@@ -300,11 +303,11 @@ def test_an_encrypted_key_needs_its_passphrase(
     monkeypatch.setenv(
         "AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=locked, private_key_passphrase=passphrase)
     )
-    with operator("shop_pg")._connect() as reader:
+    with operator("shop_pg").open_reader() as reader:
         assert reader.rows("SELECT 1") == [(1,)]
     monkeypatch.setenv("AIRFLOW_CONN_BASTION_SSH", ssh_conn(bastion, private_key=locked))
     with pytest.raises(TunnelRefusedError) as exc:
-        operator("shop_pg")._connect()
+        operator("shop_pg").open_reader()
     assert "bastion_ssh" in str(exc.value) and "private_key_passphrase" in str(exc.value)
     assert passphrase not in str(exc.value)
     assert not [line for line in key_lines(locked) if line in str(exc.value)]

@@ -12,7 +12,7 @@ import pytest
 
 from warehouse_sources.config.kinds import parse_source
 from warehouse_sources.config.models import SourceConfig
-from warehouse_sources.plan import SourcePlan, TablePlan, plan_source, schedule_of
+from warehouse_sources.plan import SourcePlan, TablePlan, dag_id_of, plan_source, schedule_of
 
 
 def make_source(**overrides: Any) -> SourceConfig:
@@ -45,7 +45,8 @@ def plan() -> SourcePlan:
 
 
 def test_dag_id_and_tags(plan: SourcePlan) -> None:
-    assert plan.dag_id == "sync_billing_db"
+    assert plan.dag_id == "sync_billing_db" == dag_id_of("billing_db")
+    assert {t.dag_id for t in plan.tables} == {plan.dag_id}
     assert plan.tags == ["warehouse-sources", "postgres"]
     assert (plan.name, plan.kind, plan.conn_id) == ("billing_db", "postgres", "billing_pg")
 

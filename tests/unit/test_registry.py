@@ -60,3 +60,9 @@ def test_importing_the_registry_imports_no_airflow_pydantic_or_driver() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", list(KINDS))
+def test_an_entry_says_tunnel_exactly_when_its_model_takes_an_ssh_tunnel_block(name: str) -> None:
+    spec = kind_spec(name)
+    assert spec.tunnel == ("ssh_tunnel" in load(spec.model).model_fields)

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-POSTGRES_CONN_TYPES = ("postgres", "postgresql")
-MYSQL_CONN_TYPES = ("mysql",)
 # PyMySQL settings a MySQL connection's extra may carry (flat, or Airflow's {"ssl": {"ca": ...}}).
 MYSQL_EXTRAS = ("connect_timeout", "ssl_ca", "ssl_cert", "ssl_key")
 # libpq parameters a connection's extra may carry; anything else is ignored.
@@ -33,10 +31,7 @@ LIBPQ_EXTRAS = (
 
 def postgres_uri(conn: Any) -> str:
     """Build the URI from the connection's fields (never from a URI string the user typed)."""
-    if conn.conn_type not in POSTGRES_CONN_TYPES:
-        raise ValueError(
-            f"connection {conn.conn_id!r} has type {conn.conn_type!r}; a postgres source needs a 'postgres' connection"
-        )
+    _require_type(conn, "postgres")
     _require_plain_host(conn)
     auth = quote(conn.login or "", safe="")
     if conn.password:
@@ -54,6 +49,18 @@ def postgres_uri(conn: Any) -> str:
     return f"postgresql://{netloc}/{database}" + (f"?{urlencode(params, quote_via=quote)}" if params else "")
 
 
+def _require_type(conn: Any, kind: str) -> None:
+    """The connection's type must be one its kind's registry entry accepts."""
+    from warehouse_sources.registry import kind_spec
+
+    accepted = kind_spec(kind).conn_types
+    if conn.conn_type not in accepted:
+        raise ValueError(
+            f"connection {conn.conn_id!r} has type {conn.conn_type!r}; "
+            f"a {kind} source needs a {accepted[0]!r} connection"
+        )
+
+
 def _require_plain_host(conn: Any) -> None:
     if not conn.host:
         raise ValueError(f"connection {conn.conn_id!r} has no host; set the connection's host")
@@ -67,10 +74,7 @@ def _require_plain_host(conn: Any) -> None:
 
 def mysql_uri(conn: Any) -> str:
     """`mysql://login:password@host:port/database?...` from the connection's fields, every part quoted."""
-    if conn.conn_type not in MYSQL_CONN_TYPES:
-        raise ValueError(
-            f"connection {conn.conn_id!r} has type {conn.conn_type!r}; a mysql source needs a 'mysql' connection"
-        )
+    _require_type(conn, "mysql")
     _require_plain_host(conn)
     if conn.host.startswith("/"):
         raise ValueError(
@@ -133,17 +137,10 @@ def mysql_target(conn: Any) -> SourceTarget:
     return _target(conn, mysql_uri(conn), f"{conn.host}:{conn.port or 3306}/{conn.schema or ''}", 3306)
 
 
-SNOWFLAKE_CONN_TYPES = ("snowflake",)
-
-
 def snowflake_target(conn: Any) -> SourceTarget:
     """The connector's arguments as the Snowflake provider's hook reads them from the connection
     (account, warehouse, database, role; a password or a key pair's private key), as a URI."""
-    if conn.conn_type not in SNOWFLAKE_CONN_TYPES:
-        raise ValueError(
-            f"connection {conn.conn_id!r} has type {conn.conn_type!r}; "
-            "a snowflake source needs a 'snowflake' connection"
-        )
+    _require_type(conn, "snowflake")
     from airflow.providers.snowflake.hooks.snowflake import SnowflakeHook
 
     from warehouse_sources.sources.snowflake.params import CONNECT_ARGS, SECRET_ARGS, connect_uri
@@ -176,18 +173,20 @@ def snowflake_target(conn: Any) -> SourceTarget:
     return SourceTarget(uri, label, tuple(secrets), str(params.get("host") or ""), int(params.get("port") or 443))
 
 
-TARGETS = {"postgres": postgres_target, "mysql": mysql_target, "snowflake": snowflake_target}
-
-
-def resolve_target(conn_id: str, kind: str = "postgres") -> SourceTarget:
-    """Look the connection up through Airflow and mask its secrets before anything logs them."""
+def resolve_target(conn_id: str, kind: str) -> SourceTarget:
+    """Look the connection up through Airflow, make its kind's target of it (the registry entry's `target`)
+    and mask its secrets before anything logs them. An unknown kind is a ValueError listing the kinds."""
     from airflow.sdk import BaseHook
     from airflow.sdk.log import mask_secret
+
+    from warehouse_sources.registry import kind_spec, load
+
+    make_target = load(kind_spec(kind).target)
 
     conn = BaseHook.get_connection(conn_id)
     if conn.password:
         mask_secret(conn.password)
-    target = TARGETS[kind](conn)
+    target: SourceTarget = make_target(conn)
     mask_secret(target.uri)
     return target
 
@@ -205,10 +204,11 @@ def bucket_storage_options(conn_id: str, url: str) -> dict[str, str] | None:
     from airflow.sdk import BaseHook
     from airflow.sdk.log import mask_secret
 
-    from warehouse_sources.airflow.warehouse_storage import AWS_CONN_TYPES, s3_access
+    from warehouse_sources.airflow.warehouse_storage import s3_access
+    from warehouse_sources.registry import kind_spec
 
     conn = BaseHook.get_connection(conn_id)
-    if conn.conn_type not in AWS_CONN_TYPES:
+    if conn.conn_type not in kind_spec("s3").conn_types:
         raise ValueError(
             f"connection {conn_id!r} has type {conn.conn_type!r}; an s3 source needs an 'aws' connection "
             "(login: access key id, password: secret access key, extra: endpoint_url, region_name)"

@@ -72,22 +72,7 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
         + (" (manual only)" if plan.manual_only else ""),
     ) as dag:
         for table in plan.tables:
-            OPERATORS[table.method](
-                task_id=table.synced_name,
-                source_name=plan.name,
-                source_conn_id=plan.conn_id,
-                source_kind=plan.kind,
-                reader_options=plan.reader_options,
-                ssh_conn_id=plan.ssh_conn_id,
-                schema=table.schema,
-                table=table.table,
-                synced_name=table.synced_name,
-                replication_key=table.replication_key,
-                primary_key=table.primary_key,
-                lookback=table.lookback,
-                enabled=table.enabled,
-                sibling_tables=plan.tables,
-            )
+            OPERATORS[table.method](task_id=table.synced_name, source=plan, table=table)
     return dag
 
 

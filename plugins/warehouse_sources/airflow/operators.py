@@ -1,72 +1,44 @@
-"""One operator per sync method on a shared base. Thin: resolve settings and hooks, call the engine."""
+"""One operator per sync method on a shared base. Thin, as providers' operators are: the plan in,
+the reader from the kind's `open_reader` (airflow/readers.py: connection, tunnel and connection
+errors), the sync from the engine.
+
+The three subclasses differ only in `method` and their docstring; they stay so that the class shown
+for each task in Airflow's UI names its method (IncrementalSyncOperator, ...), as the docs say.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
-from warehouse_sources.plan import TablePlan
+from warehouse_sources.config.names import SyncMethod
+from warehouse_sources.plan import SourcePlan, TablePlan
 
 if TYPE_CHECKING:
-    from typing import Self
-
-    from warehouse_sources.airflow.connections import SourceTarget
+    from warehouse_sources.airflow.readers import OpenReader
     from warehouse_sources.settings import Settings
-    from warehouse_sources.sources.base import SourceReader
-
-    class OpenReader(SourceReader, Protocol):
-        """A reader that is also its own context manager (every kind's reader is)."""
-
-        def __enter__(self) -> Self: ...
-
-        def __exit__(self, *exc: object) -> None: ...
 
 
 class TableSyncOperator(BaseOperator):
-    """Sync one source table into its warehouse Delta table."""
+    """Sync one source table (`table`, one of `source`'s tables) into its warehouse Delta table.
 
-    method: ClassVar[str]
+    The plans are kept as they are: frozen data, rebuilt from the source file wherever the DAG is parsed
+    (Airflow serializes only an operator's own fields, not these).
+    """
+
+    method: ClassVar[SyncMethod]
     ui_color = "#e8f4fd"
 
-    def __init__(
-        self,
-        *,
-        source_name: str,
-        source_conn_id: str,
-        schema: str,
-        table: str,
-        synced_name: str,
-        replication_key: str | None = None,
-        primary_key: tuple[str, ...] | None = None,
-        lookback: timedelta | int | None = None,
-        enabled: bool = True,
-        sibling_tables: tuple[TablePlan, ...] = (),
-        source_kind: str = "postgres",
-        reader_options: dict[str, Any] | None = None,
-        ssh_conn_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, source: SourcePlan, table: TablePlan, **kwargs: Any) -> None:
+        if table.method != self.method:
+            raise ValueError(
+                f"{type(self).__name__} syncs {self.method} tables; {table.qualified_name} is {table.method}"
+            )
         super().__init__(**kwargs)
-        self.source_conn_id = source_conn_id
-        self.source_kind = source_kind
-        self.reader_options = reader_options or {}  # kind-specific settings (s3: url, tables)
-        self.ssh_conn_id = ssh_conn_id
-        self.table_plan = TablePlan(
-            source_name=source_name,
-            schema=schema,
-            table=table,
-            synced_name=synced_name,
-            method=self.method,  # type: ignore[arg-type]
-            replication_key=replication_key,
-            primary_key=primary_key,
-            lookback=lookback,
-            enabled=enabled,
-        )
-        self.sibling_tables = sibling_tables or (self.table_plan,)
+        self.source_plan = source
+        self.table_plan = table
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -77,7 +49,7 @@ class TableSyncOperator(BaseOperator):
 
         dag_run = context.get("dag_run")
         try:
-            run_conf = parse_run_conf(getattr(dag_run, "conf", None), self.sibling_tables)
+            run_conf = parse_run_conf(getattr(dag_run, "conf", None), self.source_plan.tables)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from exc
         if not run_conf.selects(self.table_plan):
@@ -119,7 +91,7 @@ class TableSyncOperator(BaseOperator):
             run_id=run_id,
             retention=settings.retention,
         )
-        with self._connect() as reader:
+        with self.open_reader() as reader:
             result = sync_table(reader, request, self.log)
         self.log.info("synced %s", result.summary())
         return {
@@ -131,81 +103,18 @@ class TableSyncOperator(BaseOperator):
             "seconds": round(result.seconds, 3),
         }
 
-    def _connect(self) -> AbstractContextManager[OpenReader]:
-        """An open reader of the source's kind (through its SSH tunnel, if any), closed with the tunnel when
-        the block ends; a failed connection is reported with the source and connection named, the driver's
-        text stripped of credentials and its traceback dropped (it may carry them)."""
-        from contextlib import ExitStack
+    def open_reader(self) -> AbstractContextManager[OpenReader]:
+        """The source's reader, opened by its kind's `open_reader` (an unknown kind fails for good)."""
+        from airflow.sdk.exceptions import AirflowFailException
 
-        from warehouse_sources.errors import SourceConnectionError
+        from warehouse_sources.registry import kind_spec, load
 
-        if self.source_kind == "s3":
-            return self._bucket_reader()
-        target = self._target()
-        stack = ExitStack()
-        tunnel = None
-        if self.ssh_conn_id:
-            from warehouse_sources.airflow.tunnel import open_tunnel
-
-            remote = (target.host, target.port)
-            tunnel = stack.enter_context(open_tunnel(self.ssh_conn_id, self.table_plan.source_name, remote, self.log))
-            target = target.through(*tunnel.local_address, via=f"through SSH connection {self.ssh_conn_id!r}")
         try:
-            reader = stack.enter_context(_reader_class(self.source_kind)(target.uri))
-            return _holding(reader, stack)
-        except Exception as exc:
-            stack.close()
-            message = target.redact(" ".join(str(exc).split()))
-        if tunnel is not None and tunnel.last_refusal:
-            message += f"; the bastion could not reach {target.host}:{target.port} ({tunnel.last_refusal})"
-        raise SourceConnectionError(
-            f"source {self.table_plan.source_name!r}: cannot connect with Airflow connection "
-            f"{self.source_conn_id!r} ({target.redact(target.label)}): {message}; check the connection's host, "
-            "port, login, password and database"
-        )
-
-    def _bucket_reader(self) -> OpenReader:
-        """A bucket source's reader: url and tables from the plan, keys and endpoint from its aws connection."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
-
-        from warehouse_sources.airflow.connections import bucket_storage_options
-        from warehouse_sources.sources.bucket import BucketReader
-
-        source, url = self.table_plan.source_name, self.reader_options["url"]
-        try:
-            options = bucket_storage_options(self.source_conn_id, url)
-        except AirflowNotFoundException as exc:
-            raise AirflowFailException(
-                f"source {source!r}: Airflow connection {self.source_conn_id!r} is not defined; create it (type aws: "
-                "login = access key, password = secret, extra endpoint_url and region_name) or fix conn_id"
-            ) from exc
+            spec = kind_spec(self.source_plan.kind)
         except ValueError as exc:
-            raise AirflowFailException(f"source {source!r}: {exc}") from None
-        return BucketReader(url, self.reader_options["tables"], options, source=source)
-
-    def _target(self) -> SourceTarget:
-        """Where the source is, from its Airflow connection; a missing or unusable one fails for good."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
-
-        from warehouse_sources.airflow.connections import resolve_target
-
-        source = self.table_plan.source_name
-        try:
-            return resolve_target(self.source_conn_id, self.source_kind)
-        except AirflowNotFoundException as exc:
-            raise AirflowFailException(
-                f"source {source!r}: Airflow connection {self.source_conn_id!r} is not defined; create it "
-                "(Admin > Connections, or an AIRFLOW_CONN_* variable) or fix conn_id in the source file"
-            ) from exc
-        except ValueError as exc:
-            raise AirflowFailException(f"source {source!r}: {exc}") from None
-
-
-@contextmanager
-def _holding(reader: OpenReader, stack: ExitStack) -> Iterator[OpenReader]:
-    """Hand out an already open reader; leaving the block closes it, then the tunnel under it."""
-    with stack:
-        yield reader
+            raise AirflowFailException(f"source {self.source_plan.name!r}: {exc}") from None
+        opened: AbstractContextManager[OpenReader] = load(spec.open_reader)(self.source_plan, self.table_plan, self.log)
+        return opened
 
 
 def _warehouse_options(settings: Settings) -> dict[str, str] | None:
@@ -223,21 +132,6 @@ def _warehouse_options(settings: Settings) -> dict[str, str] | None:
         ) from exc
     except ValueError as exc:
         raise AirflowFailException(f"warehouse {settings.warehouse_uri}: {exc}") from None
-
-
-def _reader_class(kind: str) -> Any:
-    """The reader of a source kind, imported only when a task runs (never at DAG parse)."""
-    if kind == "mysql":
-        from warehouse_sources.sources.mysql import MySQLReader
-
-        return MySQLReader
-    if kind == "snowflake":
-        from warehouse_sources.sources.snowflake import SnowflakeReader
-
-        return SnowflakeReader
-    from warehouse_sources.sources.postgres import PostgresReader
-
-    return PostgresReader
 
 
 class IncrementalSyncOperator(TableSyncOperator):
@@ -258,6 +152,6 @@ class FullTableSyncOperator(TableSyncOperator):
     method = "full_table"
 
 
-OPERATORS: dict[str, type[TableSyncOperator]] = {
+OPERATORS: dict[SyncMethod, type[TableSyncOperator]] = {
     op.method: op for op in (IncrementalSyncOperator, AppendOnlySyncOperator, FullTableSyncOperator)
 }

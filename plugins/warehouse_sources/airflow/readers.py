@@ -85,12 +85,15 @@ def _cannot_connect(plan: SourcePlan, target: SourceTarget, message: str) -> str
 def open_bucket_reader(plan: SourcePlan, table: TablePlan, log: Any) -> AbstractContextManager[OpenReader]:
     """A bucket source's reader: url and tables from the plan, keys and endpoint from its aws connection."""
     from warehouse_sources.airflow.connections import bucket_storage_options
+    from warehouse_sources.config.bucket import BucketOptions
     from warehouse_sources.sources.bucket import BucketReader
 
-    url = plan.reader_options["url"]
+    if not isinstance(plan.options, BucketOptions):
+        raise TypeError(f"source {plan.name!r}: a bucket reader needs BucketOptions, not {plan.options!r}")
+    url, tables = plan.options.url, plan.options.tables
     missing = "(type aws: login = access key, password = secret, extra endpoint_url and region_name) or fix conn_id"
     options = _failing_for_good(plan.name, plan.conn_id, missing, lambda: bucket_storage_options(plan.conn_id, url))
-    return BucketReader(url, plan.reader_options["tables"], options, source=plan.name)
+    return BucketReader(url, tables, options, source=plan.name)
 
 
 @contextmanager

@@ -6,6 +6,10 @@ Plain functions the pydantic models call (config/bucket_models.py), so each rule
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Literal, TypedDict
+
+from warehouse_sources.config.options import ReaderOptions
 
 URL_SCHEMES = ("s3://", "s3a://", "file://")
 # DuckDB type names a CSV, JSON lines or Parquet column may be declared as (DECIMAL(p,s) too).
@@ -59,3 +63,29 @@ def normalize_type(column: str, value: str) -> str:
         f"column {column!r}: {value!r} is not a type a file column can be declared as; use one of "
         f"{', '.join(sorted(COLUMN_TYPES))} or DECIMAL(p,s) with p <= 38"
     )
+
+
+class CsvOptions(TypedDict):
+    header: bool
+    delimiter: str
+    quote: str
+    escape: str
+    sample_rows: int
+
+
+class FileTableOptions(TypedDict):
+    """One table of files in the form the bucket reader takes (sources/bucket/spec.py `FileTable.from_options`)."""
+
+    pattern: str
+    format: Literal["csv", "parquet", "jsonl", "delta"]
+    csv: CsvOptions
+    columns: dict[str, str]
+    on_file_change: Literal["warn", "reload"]
+
+
+@dataclass(frozen=True)
+class BucketOptions(ReaderOptions):
+    """A bucket source's reader options: its url and each table's files, by table name."""
+
+    url: str = ""
+    tables: dict[str, FileTableOptions] = field(default_factory=dict)

@@ -5,7 +5,7 @@ The rules themselves (urls, glob patterns, declared types) are plain functions i
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -92,10 +92,12 @@ class BucketTableConfig(TableConfig):
             raise ValueError("; ".join(problems))
         return self
 
-    def reader_options(self) -> dict[str, Any]:
-        csv = self.csv or CsvConfig()
-        return {"pattern": self.pattern, "format": self.format, "csv": csv.model_dump(),
-                "columns": dict(self.columns or {}), "on_file_change": self.on_file_change}  # fmt: skip
+    def reader_options(self) -> bucket.FileTableOptions:
+        c = self.csv or CsvConfig()
+        csv = bucket.CsvOptions(header=c.header, delimiter=c.delimiter, quote=c.quote, escape=c.escape,
+                                sample_rows=c.sample_rows)  # fmt: skip
+        return {"pattern": self.pattern, "format": self.format, "csv": csv, "columns": dict(self.columns or {}),
+                "on_file_change": self.on_file_change}  # fmt: skip
 
 
 class S3Source(SourceConfig):
@@ -120,5 +122,5 @@ class S3Source(SourceConfig):
         """A table of files has a name and no schema."""
         return "", table.name
 
-    def reader_options(self) -> dict[str, Any]:
-        return {"url": self.url, "tables": {t.name: t.reader_options() for t in self.tables}}
+    def reader_options(self) -> bucket.BucketOptions:
+        return bucket.BucketOptions(url=self.url, tables={t.name: t.reader_options() for t in self.tables})

@@ -46,15 +46,23 @@ class SshTunnelConfig(BaseModel):
 SSH_TUNNEL_DESCRIPTION = "reach the database through an SSH bastion host, opened for each task and closed after it"
 
 
-class PostgresSource(SourceConfig):
+class TunnelledSource(SourceConfig):
+    """A database a task may reach through an SSH bastion (its kind's registry entry says `tunnel=True`)."""
+
+    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
+
+    def tunnel_conn_id(self) -> str | None:
+        return self.ssh_tunnel.conn_id if self.ssh_tunnel is not None else None
+
+
+class PostgresSource(TunnelledSource):
     """A PostgreSQL database (libpq connection); a bare table name means schema `public`."""
 
     kind: Literal["postgres"] = Field(description="postgres: a PostgreSQL database")
     tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
-    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
 
 
-class MysqlSource(SourceConfig):
+class MysqlSource(TunnelledSource):
     """A MySQL or MariaDB server; each table names its database."""
 
     table_form: ClassVar[str | None] = "database.table"
@@ -62,7 +70,6 @@ class MysqlSource(SourceConfig):
     kind: Literal["mysql"] = Field(description="mysql: a MySQL or MariaDB server")
     # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
     tables: list[MysqlTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
-    ssh_tunnel: SshTunnelConfig | None = Field(None, description=SSH_TUNNEL_DESCRIPTION)
 
 
 class SnowflakeSource(SourceConfig):

@@ -10,7 +10,7 @@ kind. Every field carries a description: the JSON Schema for editors is generate
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -29,6 +29,7 @@ from warehouse_sources.config.names import (
     reserved_name_reason,
     split_table_name,
 )
+from warehouse_sources.config.options import ReaderOptions
 from warehouse_sources.config.schedules import CRON_PRESETS, MANUAL, check_schedule
 
 STRICT_MODEL = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
@@ -179,6 +180,10 @@ class SourceConfig(BaseModel):
         """Warehouse table name of `table`: its override, else table_prefix + table name."""
         return table.synced_name or self.table_prefix + split_table_name(table.name)[1]
 
-    def reader_options(self) -> dict[str, Any]:
+    def reader_options(self) -> ReaderOptions:
         """What this kind's reader needs besides the connection (the plan carries it to each task)."""
-        return {}
+        return ReaderOptions()
+
+    def tunnel_conn_id(self) -> str | None:
+        """The Airflow SSH connection each task reaches the source through (kinds with `ssh_tunnel`)."""
+        return None

@@ -37,11 +37,12 @@ def test_skip_reason_names_who_and_when() -> None:
 
 def _operator(enabled: bool = True):  # noqa: ANN202
     from warehouse_sources.airflow.operators import FullTableSyncOperator
+    from warehouse_sources.config.kinds import parse_source
+    from warehouse_sources.plan import plan_source
 
-    return FullTableSyncOperator(
-        task_id="s_a", source_name="s", source_conn_id="nowhere", schema="public", table="a",
-        synced_name="s_a", enabled=enabled,
-    )  # fmt: skip
+    table = {"name": "public.a", "synced_name": "s_a", "enabled": enabled}
+    plan = plan_source(parse_source({"name": "s", "kind": "postgres", "conn_id": "nowhere", "tables": [table]}))
+    return FullTableSyncOperator(task_id="s_a", source=plan, table=plan.tables[0])
 
 
 def test_a_switched_off_table_skips_with_who_and_when_in_the_log(

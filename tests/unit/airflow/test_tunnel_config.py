@@ -25,14 +25,14 @@ def test_a_database_source_names_its_bastion_and_every_task_gets_it(tmp_path: Pa
     (loaded,) = load(tmp_path, body).sources
     assert plan_source(loaded.config).ssh_conn_id == "bastion_ssh"
     dag = build_dags(tmp_path)["sync_s"]
-    assert [t.ssh_conn_id for t in dag.tasks] == ["bastion_ssh"]
+    assert [t.source_plan.ssh_conn_id for t in dag.tasks] == ["bastion_ssh"]
     assert "through the SSH connection `bastion_ssh`" in dag.doc_md
 
 
 def test_without_the_block_there_is_no_tunnel(tmp_path: Path) -> None:
     (loaded,) = load(tmp_path, f"name: s\nkind: postgres\nconn_id: db\ntables:\n{TABLES['postgres']}").sources
     assert plan_source(loaded.config).ssh_conn_id is None
-    assert [t.ssh_conn_id for t in build_dags(tmp_path)["sync_s"].tasks] == [None]
+    assert [t.source_plan.ssh_conn_id for t in build_dags(tmp_path)["sync_s"].tasks] == [None]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from warehouse_sources.config.bucket import BucketOptions
 from warehouse_sources.config.bucket_models import S3Source
 from warehouse_sources.config.kinds import parse_source
 from warehouse_sources.plan import plan_source
@@ -46,8 +47,9 @@ def test_the_design_example_validates_and_plans_reader_options() -> None:
     assert isinstance(config, S3Source)
     plan = plan_source(config)
     assert [t.synced_name for t in plan.tables] == ["invoices", "customers"]
-    tables = plan.reader_options["tables"]
-    assert plan.reader_options["url"] == "s3://acme-exports/daily/"
+    assert isinstance(plan.options, BucketOptions)
+    tables = plan.options.tables
+    assert plan.options.url == "s3://acme-exports/daily/"
     assert tables["customers"]["csv"]["delimiter"] == ";" and tables["customers"]["columns"] == {
         "amount": "DECIMAL(12, 2)"
     }

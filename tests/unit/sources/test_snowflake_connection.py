@@ -74,7 +74,7 @@ def test_unusable_connections_are_refused_by_name(
     assert "'sf_bad'" in str(exc.value)
 
 
-def test_the_operator_opens_a_snowflake_reader_for_the_kind() -> None:
-    from warehouse_sources.airflow.operators import _reader_class
+def test_the_registry_opens_a_snowflake_reader_for_the_kind() -> None:
+    from warehouse_sources.registry import kind_spec, load
 
-    assert _reader_class("snowflake") is SnowflakeReader
+    assert load(kind_spec("snowflake").reader) is SnowflakeReader
