@@ -87,7 +87,7 @@ def _timestamps(spec: ObjectSpec, column: ApiField, values: list[Any]) -> pa.Arr
     import pyarrow as pa
 
     target = pa.timestamp("us", tz="UTC")
-    if column.type == "iso_timestamp":  # HubSpot: ISO 8601 text, 'Z' or an offset
+    if column.type == "iso_timestamp" or any(isinstance(v, str) for v in values):  # ISO 8601 text (HubSpot)
         return pa.array([_text(v) or None for v in values], pa.string()).cast(target)
     if any(isinstance(v, bool) or not isinstance(v, (int, type(None))) for v in values):
         raise TypeError("not whole epoch seconds")

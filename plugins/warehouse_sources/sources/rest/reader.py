@@ -37,6 +37,10 @@ class ApiDialect(Protocol):
     ignored: frozenset[str]  # record keys that are not data (Stripe's "object")
     window: timedelta | None  # how far back the change log reaches (Stripe's events: 30 days)
 
+    def declared(self, spec: ObjectSpec) -> ObjectSpec:
+        """The object with the fields this account has (HubSpot's properties); most APIs: `spec` as is."""
+        ...
+
     def newest(self, spec: ObjectSpec, key: str, lower: datetime | None) -> datetime | None:
         """The newest value of cursor `key` at or above `lower`, or None when nothing is there."""
         ...
@@ -76,6 +80,7 @@ class RestReader:
         spec = self._objects.get(table)
         if spec is None or schema not in ("", "public"):
             return None
+        spec = self._objects[table] = self.dialect.declared(spec)
         return TableDescription(schema="", table=table, columns=spec.fields, primary_key=(spec.key,))
 
     def similar_tables(self, schema: str, table: str) -> list[str]:

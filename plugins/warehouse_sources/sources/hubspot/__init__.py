@@ -1,0 +1,29 @@
+"""`kind: hubspot`: HubSpot's CRM objects through the declarative REST reader (sources/rest/)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from warehouse_sources.sources.rest.reader import RestReader
+
+API_BASE = "https://api.hubapi.com"
+
+
+def open_hubspot(
+    base_url: str | None, token: str, *, source: str = "", budget: float | None = None, options: object = None
+) -> RestReader:
+    """A reader of a HubSpot account (`token`: a private app's access token); `options`: chosen properties."""
+    from warehouse_sources.sources.hubspot.api import HubSpotApi, error_text
+    from warehouse_sources.sources.hubspot.objects import OBJECTS
+    from warehouse_sources.sources.rest.client import RETRY_BUDGET, ApiClient
+    from warehouse_sources.sources.rest.reader import RestReader
+
+    if not token:
+        raise ValueError("the connection has no password; put the HubSpot private app's access token there")
+    properties = getattr(options, "properties", None)
+    client = ApiClient(
+        base_url or API_BASE, {"Authorization": f"Bearer {token}"}, service="HubSpot", secrets=(token,),
+        error_text=error_text, budget=RETRY_BUDGET if budget is None else budget,
+    )  # fmt: skip
+    return RestReader(HubSpotApi(client, dict(properties) if properties else None), OBJECTS, source=source)

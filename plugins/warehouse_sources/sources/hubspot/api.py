@@ -1,0 +1,203 @@
+"""HubSpot's dialect of the REST reader: CRM list paging (`after`), search windows, archived records.
+
+Full reads list `/crm/v3/objects/<object>` (100 a page, `paging.next.after`). Cursor reads search
+(`POST .../search`) with `GTE` on the cursor property, sorted ascending. A search reaches 10,000
+results at most: a window that fills is cut at its last value and the next window starts there
+(`GTE`, so records sharing that value are read again, never skipped; ids already read are
+dropped); where one value alone holds 10,000 records, they are listed by id (`EQ` the value,
+`hs_object_id` `GT` the last id read) and the next window starts above it (`GT`). Never a loop:
+every window starts past the previous one. Archived records (HubSpot's deletions) come from the
+list endpoint with `archived=true`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from warehouse_sources.sources.rest.client import ApiClient
+from warehouse_sources.sources.rest.errors import ApiDataError
+from warehouse_sources.sources.rest.spec import DELETED_AT, ApiField, ObjectSpec
+
+LIST_PAGE = 100
+SEARCH_PAGE = 200
+SEARCH_CAP = 10_000
+ID = "hs_object_id"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Filter = dict[str, str]
+Pages = Iterator[list[dict[str, Any]]]
+
+
+def error_text(body: Any) -> str:
+    """HubSpot's `{"status": "error", "message", "category", "correlationId"}` -> its message and ids."""
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    extra = ", ".join(f"{k} {body[k]}" for k in ("category", "correlationId") if body.get(k))
+    return f"{body.get('message') or 'no message'}" + (f" [{extra}]" if extra else "")
+
+
+def millis(at: datetime) -> str:
+    return str((at - EPOCH) // timedelta(milliseconds=1))
+
+
+def instant(text: Any, where: str) -> datetime:
+    try:
+        return datetime.fromisoformat(str(text)).astimezone(UTC)
+    except ValueError:
+        raise ApiDataError(f"HubSpot API {where}: {text!r} is not an ISO 8601 date-time; report it as a bug") from None
+
+
+@dataclass
+class Cut:
+    """How one search ended: its last record, and whether it stopped at the 10,000-result cap."""
+
+    last: dict[str, Any] | None = None
+    capped: bool = False
+
+
+class HubSpotApi:
+    service = "HubSpot"
+    ignored: frozenset[str] = frozenset()
+    window: timedelta | None = None
+
+    def __init__(self, client: ApiClient, properties: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.client = client
+        self._chosen = properties or {}
+        self._properties: dict[str, list[str]] = {}
+
+    def close(self) -> None:
+        self.client.close()
+
+    def declared(self, spec: ObjectSpec) -> ObjectSpec:
+        """The object's fields with its properties: the chosen ones, or every one the account defines."""
+        if spec.created is None:
+            return spec
+        chosen = self._chosen.get(spec.name)
+        if chosen is None:
+            body = self.client.get(f"/crm/v3/properties/{spec.name}")
+            chosen = tuple(p["name"] for p in self._results(body, "properties") if isinstance(p.get("name"), str))
+        typed = [k for k in (spec.created, spec.updated) if k]
+        self._properties[spec.name] = sorted({*chosen, *typed})
+        extra = tuple(ApiField(n, "string") for n in self._properties[spec.name] if spec.field(n) is None)
+        return replace(spec, fields=spec.fields + extra)
+
+    def newest(self, spec: ObjectSpec, key: str, lower: datetime | None) -> datetime | None:
+        filters = [{"propertyName": key, "operator": "GTE", "value": millis(lower)}] if lower else []
+        body = self.client.post(f"{spec.path}/search", {"filterGroups": [{"filters": filters}] if filters else [],
+                                "sorts": [{"propertyName": key, "direction": "DESCENDING"}], "properties": [key],
+                                "limit": 1})  # fmt: skip
+        results = self._results(body, spec.path)
+        value = results[0].get("properties", {}).get(key) if results else None
+        return instant(value, spec.path) if value else None
+
+    def listing(self, spec: ObjectSpec, lower: datetime | None, upper: datetime | None) -> Pages:
+        if spec.created is None or (lower is None and upper is None):
+            return self._list(spec, archived=False)
+        return self._windows(spec, spec.created, lower, upper)
+
+    def changes(self, spec: ObjectSpec, lower: datetime, upper: datetime | None) -> Pages:
+        assert spec.updated is not None
+        yield from self._windows(spec, spec.updated, lower, upper)
+        for page in self._list(spec, archived=True):  # archived since the cursor: soft deleted
+            gone = [r for r in page if r.get("archivedAt") and instant(r["archivedAt"], spec.path) >= lower]
+            for record in gone:
+                record[DELETED_AT] = record["archivedAt"]
+            if gone:
+                yield gone
+
+    def _windows(self, spec: ObjectSpec, key: str, lower: datetime | None, upper: datetime | None) -> Pages:
+        seen: set[str] = set()
+        start, op = lower, "GTE"
+        while True:
+            cut = Cut()
+            yield from _fresh(self._search(spec, self._range(key, start, op, upper), key, cut), seen)
+            if not cut.capped or cut.last is None:
+                return
+            value = instant(cut.last[key], spec.path)
+            if start is not None and value == start and op == "GTE":  # 10,000 records share one value
+                yield from _fresh(self._by_id(spec, key, value, upper), seen)
+                op = "GT"
+            else:
+                op = "GTE"
+            start = value
+
+    def _by_id(self, spec: ObjectSpec, key: str, value: datetime, upper: datetime | None) -> Pages:
+        last = "0"
+        while True:
+            cut = Cut()
+            filters = [{"propertyName": key, "operator": "EQ", "value": millis(value)},
+                       {"propertyName": ID, "operator": "GT", "value": last}]  # fmt: skip
+            yield from self._search(spec, filters, ID, cut)
+            if not cut.capped or cut.last is None:
+                return
+            last = str(cut.last["id"])
+
+    @staticmethod
+    def _range(key: str, start: datetime | None, op: str, upper: datetime | None) -> list[Filter]:
+        filters = [{"propertyName": key, "operator": op, "value": millis(start)}] if start else []
+        return filters + ([{"propertyName": key, "operator": "LTE", "value": millis(upper)}] if upper else [])
+
+    def _search(self, spec: ObjectSpec, filters: list[Filter], sort: str, cut: Cut) -> Pages:
+        after = 0
+        while True:
+            body = {"filterGroups": [{"filters": filters}] if filters else [], "limit": SEARCH_PAGE,
+                    "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
+                    "properties": self._properties.get(spec.name, [])}  # fmt: skip
+            if after:
+                body["after"] = str(after)
+            answer = self.client.post(f"{spec.path}/search", body)
+            page = [_flat(r) for r in self._results(answer, f"{spec.path}/search")]
+            if page:
+                cut.last = page[-1]
+                yield page
+            following = (answer.get("paging") or {}).get("next", {}).get("after")
+            if not page or not following:
+                return
+            after = int(following)
+            if after >= SEARCH_CAP:
+                cut.capped = True
+                return
+
+    def _list(self, spec: ObjectSpec, archived: bool) -> Pages:
+        after: str | None = None
+        params = [("limit", str(LIST_PAGE)), ("archived", "true" if archived else "false")]
+        if spec.name in self._properties:
+            params.append(("properties", ",".join(self._properties[spec.name])))
+        while True:
+            answer = self.client.get(spec.path, params + ([("after", after)] if after else []))
+            page = [_flat(r) for r in self._results(answer, spec.path)]
+            if page:
+                yield page
+            after = (answer.get("paging") or {}).get("next", {}).get("after")
+            if not page or not after:
+                return
+
+    @staticmethod
+    def _results(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
+        results = body.get("results")
+        if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
+            raise ApiDataError(
+                f"HubSpot API {path}: the answer has no list of results ({str(body)[:120]!r}); check the "
+                "connection's host is HubSpot's API (or a proxy that passes it through)"
+            )
+        return results
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    """A CRM record's top-level fields and its properties as one row (owners have no properties)."""
+    if not isinstance(record.get("id"), str):
+        raise ApiDataError(f"HubSpot API: a record has no string id ({str(record)[:120]!r}); report it as a bug")
+    properties = record.get("properties")
+    flat = {k: v for k, v in record.items() if k != "properties"}
+    return {**(properties if isinstance(properties, dict) else {}), **flat}
+
+
+def _fresh(pages: Pages, seen: set[str]) -> Pages:
+    """Records not read before in this run (windows overlap at their edges by design)."""
+    for page in pages:
+        fresh = [r for r in page if r["id"] not in seen]
+        seen.update(r["id"] for r in fresh)
+        if fresh:
+            yield fresh
