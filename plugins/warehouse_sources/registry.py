@@ -31,6 +31,7 @@ KIND_MODULES: tuple[str, ...] = (
     "warehouse_sources.sources.snowflake.kind",
     "warehouse_sources.sources.bucket.kind",
     "warehouse_sources.sources.stripe.kind",
+    "warehouse_sources.sources.hubspot.kind",
 )
 """Each module defines `KIND`; the order is the order of the kinds in messages and the JSON Schema."""
 

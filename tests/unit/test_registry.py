@@ -12,7 +12,7 @@ from warehouse_sources.registry import KINDS, FormField, KindSpec, kind_names, k
 
 
 def test_the_kinds_in_their_documented_order() -> None:
-    assert kind_names() == ("postgres", "mysql", "snowflake", "s3", "stripe")
+    assert kind_names() == ("postgres", "mysql", "snowflake", "s3", "stripe", "hubspot")
 
 
 @pytest.mark.parametrize("name", list(KINDS))

@@ -422,7 +422,8 @@ def test_problems_in_a_kinds_own_model_name_only_the_fields_the_user_wrote(tmp_p
 def test_an_unknown_kind_is_one_problem_listing_the_kinds(tmp_path: Path) -> None:
     path = write(tmp_path, "s.yaml", source_yaml("s", "t").replace("postgres", "oracle"))
     assert problems_of(path) == [
-        f"{path}: kind: 'oracle' is not a source kind; write one of: 'postgres', 'mysql', 'snowflake', 's3', 'stripe'"
+        f"{path}: kind: 'oracle' is not a source kind; write one of: 'postgres', 'mysql', 'snowflake', 's3', "
+        "'stripe', 'hubspot'"
     ]
 
 

@@ -184,7 +184,7 @@ def test_unknown_kind_is_one_message_listing_the_kinds_beside_the_other_problems
         parse_source(source(kind=kind, name="Bad"))
     errors = errors_of(exc)
     assert set(errors) == {("kind",), ("name",)}
-    kinds = "'postgres', 'mysql', 'snowflake', 's3', 'stripe'"
+    kinds = "'postgres', 'mysql', 'snowflake', 's3', 'stripe', 'hubspot'"
     assert errors[("kind",)] == f"{kind!r} is not a source kind; write one of: {kinds}"
 
 
