@@ -8,6 +8,7 @@ from airflow.api_fastapi.common.db.common import SessionDep
 from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import APIRouter, Body, HTTPException
 
+from warehouse_sources.plan import dag_id_of
 from warehouse_sources.shared.table_names import table_named, unknown_tables_problem
 from warehouse_sources.web import actions, query, status
 from warehouse_sources.web.auth import authorize, is_admin, readable_dag_ids
@@ -63,11 +64,11 @@ def list_sources(user: GetUserDep, session: SessionDep) -> SourceList:
     """Every source the user may read, with its status, and the problems of the files they may see."""
     catalog = _catalog()
     dag_ids = {k.plan.dag_id for k in catalog.sources.values()}
-    dag_ids |= {f"sync_{f.source}" for f in catalog.problems if f.source}
+    dag_ids |= {dag_id_of(f.source) for f in catalog.problems if f.source}
     readable = readable_dag_ids(user, sorted(dag_ids))
     names = sorted(n for n, k in catalog.sources.items() if k.plan.dag_id in readable)
     admin = any(not f.source for f in catalog.problems) and is_admin(user)
-    warnings = [line for f in catalog.problems if (f"sync_{f.source}" in readable if f.source else admin)
+    warnings = [line for f in catalog.problems if (dag_id_of(f.source) in readable if f.source else admin)
                 for line in f.lines]  # fmt: skip
     return SourceList(sources=status.summaries(session, catalog, names), warnings=warnings)
 
@@ -75,7 +76,7 @@ def list_sources(user: GetUserDep, session: SessionDep) -> SourceList:
 @router.get("/sources/{name}", response_model=SourceDetail, responses=ERRORS)
 def get_source(name: str, user: GetUserDep, session: SessionDep) -> SourceDetail:
     """One source with its status and each table's."""
-    authorize(user, f"sync_{name}", "read")
+    authorize(user, dag_id_of(name), "read")
     _source(name)
     return status.detail(session, _catalog(), name, _warehouse_uri())
 
@@ -85,7 +86,7 @@ def sync_source(
     name: str, user: GetUserDep, session: SessionDep, body: Annotated[SyncBody | None, Body()] = None
 ) -> SyncAnswer:
     """Sync now (a normal run) or resync (`full_refresh`), of the whole source or the named tables."""
-    authorize(user, f"sync_{name}", "run")
+    authorize(user, dag_id_of(name), "run")
     known = _source(name)
     body = body or SyncBody()
     run_id, tables = actions.trigger_sync(session, known, body, user.get_name())
@@ -93,7 +94,7 @@ def sync_source(
 
 
 def _pause(name: str, user: GetUserDep, session: SessionDep, paused: bool) -> PauseAnswer:
-    authorize(user, f"sync_{name}", "edit")
+    authorize(user, dag_id_of(name), "edit")
     actions.set_paused(session, _source(name), paused)
     return PauseAnswer(name=name, paused=paused)
 
@@ -113,7 +114,7 @@ def unpause_source(name: str, user: GetUserDep, session: SessionDep) -> PauseAns
 @router.delete("/sources/{name}", response_model=DeleteAnswer, responses={**ERRORS, **CONFLICT})
 def delete_source(name: str, user: GetUserDep, session: SessionDep) -> DeleteAnswer:
     """Drop the source's synced tables and state and stop scheduling it; 409 while a run is active."""
-    authorize(user, f"sync_{name}", "delete")
+    authorize(user, dag_id_of(name), "delete")
     known = _source(name)
     dropped, removed = actions.delete_source(session, known, user.get_name(), _warehouse_uri())
     note = None if removed else status.FILE_NOTE.format(file=known.path.name)
@@ -125,7 +126,7 @@ def switch_table(
     name: str, synced: str, body: TableSwitchBody, user: GetUserDep, session: SessionDep
 ) -> TableSwitchAnswer:
     """Enable or disable one table for every later run, overriding the source file's `enabled`."""
-    authorize(user, f"sync_{name}", "edit")
+    authorize(user, dag_id_of(name), "edit")
     known = _source(name)
     table = table_named(known.plan.tables, synced)
     if table is None:

@@ -163,7 +163,7 @@ def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, r
     from warehouse_sources.warehouse.state import encode_cursor
     from warehouse_sources.web.tablestats import table_health, table_stats
 
-    dag_id = f"sync_{table.source_name}"
+    dag_id = table.dag_id
     history = _history(dag_id, table.synced_name, runs, tasks, returns)
     committed = next((returns[(dag_id, r.run_id, table.synced_name)] for r in reversed(runs)
                       if isinstance(returns.get((dag_id, r.run_id, table.synced_name)), dict)), None)  # fmt: skip
