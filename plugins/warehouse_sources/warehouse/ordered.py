@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # Rows sorted in memory at a time: a run of the stream. Peak memory is about twice this (the run
 # and its sorted copy), then one batch per run while merging.
-RUN_BYTES = 64 * 1024 * 1024
+RUN_BYTES = 16 * 1024 * 1024
 BATCH_ROWS = 32 * 1024
 SORT_PREFIX = "ws-sort-"
 
@@ -40,10 +40,22 @@ def write_run(rows: pa.Table, key: str, path: Path) -> Path:
     """`rows` sorted on `key`, spooled to `path` in batches of BATCH_ROWS."""
     import pyarrow as pa
 
-    ordered = rows.sort_by(key)
+    ordered = rows if in_order(rows.column(key)) else rows.sort_by(key)
     with spooling(path), pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, ordered.schema) as writer:
         writer.write_table(ordered, max_chunksize=BATCH_ROWS)
     return path
+
+
+def in_order(values: pa.ChunkedArray) -> bool:
+    """Whether `values` are ascending already (a source that returns rows in key order), NULLs last."""
+    import pyarrow.compute as pc
+
+    values = values.combine_chunks()
+    present = len(values) - values.null_count
+    if values.null_count and values.slice(present).null_count != values.null_count:
+        return False
+    values = values.slice(0, present)
+    return len(values) < 2 or bool(pc.all(pc.greater_equal(values.slice(1), values.slice(0, len(values) - 1))).as_py())
 
 
 def read_run(path: Path) -> Iterator[pa.RecordBatch]:
@@ -75,6 +87,10 @@ def merge_runs(runs: list[Iterator[pa.RecordBatch]], key: str, schema: pa.Schema
                 del heads[i]
             else:
                 heads[i] = rest
+        parts = [part for part in parts if part.num_rows]
+        if len(parts) == 1:  # runs that do not interleave here (a source read in key order): no sort
+            yield parts[0]
+            continue
         step = pa.Table.from_batches(parts, schema=schema).sort_by(key)
         yield from step.to_batches(max_chunksize=BATCH_ROWS)
     yield from nulls
@@ -119,7 +135,8 @@ def sorted_stream(data: pa.RecordBatchReader, key: str, run_bytes: int = RUN_BYT
     first = next(runs, None)
     second = next(runs, None) if first is not None else None
     if second is None:
-        ordered = [] if first is None else first.sort_by(key).to_batches(max_chunksize=BATCH_ROWS)
+        single = first if first is None or in_order(first.column(key)) else first.sort_by(key)
+        ordered = [] if single is None else single.to_batches(max_chunksize=BATCH_ROWS)
         yield pa.RecordBatchReader.from_batches(schema, ordered)
         return
     with sort_folder() as folder:
