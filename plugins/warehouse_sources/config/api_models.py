@@ -49,6 +49,8 @@ class ApiTableConfig(TableConfig):
     @classmethod
     def _object_key(cls, data: Any) -> Any:
         """Fill the object's replication key for the method, before the shared checks need it."""
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            cls._offered(data["name"], str(data.get("sync", "full_table")))
         if isinstance(data, dict) and data.get("replication_key") is None and isinstance(data.get("name"), str):
             key = cls.default_key(data["name"], str(data.get("sync", "full_table")))
             if key is not None:
@@ -70,12 +72,15 @@ class ApiTableConfig(TableConfig):
             raise ValueError(f"{value!r}: {cls.service} objects merge on their id; remove primary_key")
         return value
 
+    @classmethod
+    def _offered(cls, name: str, sync: str) -> None:
+        offered = cls.objects.get(name, (sync,))
+        if sync not in offered:
+            raise ValueError(f"{name}: sync {sync} is not offered for this object; use "
+                             f"{' or '.join(offered)} (the README's table says why)")  # fmt: skip
+
     @model_validator(mode="after")
     def _method_offered(self) -> ApiTableConfig:
-        offered = self.objects[self.name]
-        if self.sync not in offered:
-            raise ValueError(f"{self.name}: sync {self.sync} is not offered for this object; use "
-                             f"{' or '.join(offered)} (the README's table says why)")  # fmt: skip
         expected = self.default_key(self.name, self.sync)
         if self.replication_key != expected:
             raise ValueError(f"{self.name}: replication_key is {expected!r} for sync {self.sync}; remove it")
