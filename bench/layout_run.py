@@ -30,11 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plugins"))
 import pyarrow as pa  # noqa: E402
 from deltalake import DeltaTable  # noqa: E402
 
-from warehouse_sources.warehouse import delta, merge  # noqa: E402
+from warehouse_sources.warehouse import delta, layout, merge, ordered, upkeep  # noqa: E402
 from warehouse_sources.warehouse.state import SyncState  # noqa: E402
 
 MB = 1024 * 1024
-STATE = SyncState(method="incremental", replication_key="id", key_kind="int", cursor=0)
+STATE = SyncState(method="incremental", replication_key="id", key_kind="int", cursor=0, sort_key="id")
 
 
 def charges(ids: pa.Array, version: int = 0) -> pa.Table:
@@ -56,17 +56,30 @@ def charges(ids: pa.Array, version: int = 0) -> pa.Table:
     })  # fmt: skip
 
 
-def base_table(folder: Path, rows: int, size: int) -> str:
-    """The table written once in key order with `size`-byte target files."""
-    delta.TARGET_FILE_SIZE = merge.TARGET_FILE_SIZE = size
+def base_table(folder: Path, rows: int, size: int) -> tuple[str, dict[str, Any]]:
+    """The table as a full load leaves it with `size`-byte target files: the source's batches in
+    shuffled order (no ORDER BY), sorted on the key by the writer (warehouse/ordered.py), written by
+    delta-rs, then the first maintenance's compaction in key order. Returns what each step cost."""
+    delta.TARGET_FILE_SIZE = merge.TARGET_FILE_SIZE = layout.TARGET_FILE_SIZE = size
+    layout.PASS_BYTES = 32 * size
+    upkeep.SMALL_FILE_BYTES = size // 4
     uri = str(folder / f"base-{size // MB}mb")
     step = 65_536
-    batches = (
-        charges(pa.array(range(s, min(s + step, rows)), pa.int64())).to_batches()[0] for s in range(0, rows, step)
-    )
+    starts = list(range(0, rows, step))
+    random.Random(0).shuffle(starts)
+    batches = (charges(pa.array(range(s, min(s + step, rows)), pa.int64())).to_batches()[0] for s in starts)
     schema = charges(pa.array([0], pa.int64())).schema
-    delta.overwrite(uri, None, pa.RecordBatchReader.from_batches(schema, batches), STATE)
-    return uri
+    wall, cpu = time.perf_counter(), time.process_time()
+    with ordered.sorted_stream(pa.RecordBatchReader.from_batches(schema, batches), "id") as stream:
+        delta.overwrite(uri, None, stream, STATE)
+    load = {"load_s": time.perf_counter() - wall, "load_cpu": time.process_time() - cpu,
+            "load_overlaps": layout.overlaps(layout.data_files(DeltaTable(uri), "id") or [])}  # fmt: skip
+    wall, cpu = time.perf_counter(), time.process_time()
+    compacted = upkeep.compact_if_due(DeltaTable(uri))
+    overlaps = layout.overlaps(layout.data_files(DeltaTable(uri), "id") or [])
+    load |= {"compact_s": time.perf_counter() - wall, "compact_cpu": time.process_time() - cpu,
+             "compacted": compacted, "overlaps": overlaps}  # fmt: skip
+    return uri, load
 
 
 def change_set(kind: str, rows: int, seed: int) -> pa.Table:
@@ -79,6 +92,8 @@ def change_set(kind: str, rows: int, seed: int) -> pa.Table:
 
 
 def one_run(base: str, folder: Path, changes: pa.Table) -> dict[str, Any]:
+    """The merge of `changes`, then the compaction it makes due (files that now share keys): each
+    step's files rewritten, bytes written, seconds and CPU seconds."""
     uri = str(folder / "run")
     shutil.rmtree(uri, ignore_errors=True)
     shutil.copytree(base, uri)
@@ -87,10 +102,22 @@ def one_run(base: str, folder: Path, changes: pa.Table) -> dict[str, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
     metrics = merge.merge(uri, table, reader, ("id",), STATE)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    written, _ = written_by_last_commit(uri)
+    result = {"seconds": wall, "cpu": cpu, "written": written, "removed": metrics.get("num_target_files_removed")}
+    wall, cpu = time.perf_counter(), time.process_time()
+    compacted = upkeep.compact_if_due(DeltaTable(uri))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    written = written_by_last_commit(uri)[0] if compacted else 0
+    overlaps = layout.overlaps(layout.data_files(DeltaTable(uri), "id") or [])
+    return result | {"c_seconds": wall, "c_cpu": cpu, "c_written": written,
+                     "c_removed": compacted[0] if compacted else 0, "overlaps": overlaps}  # fmt: skip
+
+
+def written_by_last_commit(uri: str) -> tuple[int, int]:
+    """Bytes and files the table's newest commit added."""
     log = Path(uri) / "_delta_log" / f"{DeltaTable(uri).version():020d}.json"
     added = [json.loads(line)["add"] for line in log.read_text().splitlines() if '"add"' in line]
-    return {"seconds": wall, "cpu": cpu, "written": sum(a["size"] for a in added),
-            "removed": metrics.get("num_target_files_removed"), "added": len(added)}  # fmt: skip
+    return sum(a["size"] for a in added), len(added)
 
 
 def full_read(base: str) -> float:
@@ -102,36 +129,38 @@ def full_read(base: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--sizes", default="2,4,8,16", help="target file sizes in MB")
+    parser.add_argument("--sizes", default="8", help="target file sizes in MB")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="ws-layout-"))
     try:
-        print("| target MB | files | table MB | case | files rewritten | MB written | seconds | CPU s | full read s |")
-        print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
         for size in (int(s) * MB for s in args.sizes.split(",")):
-            base = base_table(folder, args.rows, size)
+            base, load = base_table(folder, args.rows, size)
             files = DeltaTable(base).get_add_actions(flatten=True).column("size_bytes").to_pylist()
             read = statistics.median(full_read(base) for _ in range(args.repeat))
-            for kind in ("clustered", "spread"):
-                runs = [one_run(base, folder, change_set(kind, args.rows, seed)) for seed in range(args.repeat)]
-                med = {k: statistics.median(r[k] for r in runs) for k in ("seconds", "cpu", "written", "removed")}
-                cells = [
-                    size // MB,
-                    len(files),
-                    f"{sum(files) / MB:.1f}",
-                    kind,
-                    f"{med['removed']:.0f}",
-                    f"{med['written'] / MB:.1f}",
-                    f"{med['seconds']:.2f}",
-                    f"{med['cpu']:.2f}",
-                    f"{read:.2f}",
-                ]
-                print("| " + " | ".join(map(str, cells)) + " |", flush=True)
+            print(f"target {size // MB} MB: full load {load['load_s']:.2f} s ({load['load_cpu']:.2f} CPU-s), "
+                  f"{load['load_overlaps']} overlapping neighbours; first compaction {load['compact_s']:.2f} s "
+                  f"({load['compact_cpu']:.2f} CPU-s) {load['compacted']}, then {load['overlaps']} overlapping; "
+                  f"{len(files)} files, {sum(files) / MB:.1f} MB, full read {read:.2f} s")  # fmt: skip
+            table_rows(base, folder, args)
             shutil.rmtree(base)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"rows {args.rows:,}, repeat {args.repeat}, nproc {os.cpu_count()}, {os.getloadavg()} load")
+
+
+def table_rows(base: str, folder: Path, args: argparse.Namespace) -> None:
+    print("| case | merge: files rewritten | MB written | s | CPU s | compaction: files | MB written | s | CPU s "
+          "| overlapping after |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for kind in ("clustered", "spread"):
+        runs = [one_run(base, folder, change_set(kind, args.rows, seed)) for seed in range(args.repeat)]
+        keys = ("removed", "written", "seconds", "cpu", "c_removed", "c_written", "c_seconds", "c_cpu", "overlaps")
+        med = {k: statistics.median(r[k] or 0 for r in runs) for k in keys}
+        cells = [kind, f"{med['removed']:.0f}", f"{med['written'] / MB:.1f}", f"{med['seconds']:.2f}",
+                 f"{med['cpu']:.2f}", f"{med['c_removed']:.0f}", f"{med['c_written'] / MB:.1f}",
+                 f"{med['c_seconds']:.2f}", f"{med['c_cpu']:.2f}", f"{med['overlaps']:.0f}"]  # fmt: skip
+        print("| " + " | ".join(map(str, cells)) + " |", flush=True)
 
 
 if __name__ == "__main__":
