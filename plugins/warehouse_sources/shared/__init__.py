@@ -2,5 +2,6 @@
 storage options, and how a table is named.
 
 The task side (airflow/) and the API-server side (web/) import these and never each other. Modules
-here may use Airflow's public Task SDK (Variables, connections), never airflow/ or web/.
+here may use Airflow's public Task SDK (Variables, connections) and the layers below (config, plan,
+sources, warehouse), never airflow/ or web/ (tests/unit/test_layers.py).
 """
