@@ -6,7 +6,8 @@ import re
 from typing import Literal
 
 SyncMethod = Literal["incremental", "append_only", "full_table"]
-SYNC_METHODS: tuple[str, ...] = ("incremental", "append_only", "full_table")
+SYNC_METHODS: tuple[SyncMethod, ...] = ("incremental", "append_only", "full_table")
+"""The methods in the order docs and messages list them (a test keeps it equal to `SyncMethod`)."""
 
 SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 SYNCED_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")

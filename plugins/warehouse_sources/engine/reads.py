@@ -75,6 +75,26 @@ def cursor_read(
     """Plan an incremental or append-only read inside the reader's snapshot; None: nothing to read."""
     if plan.replication_key is None:
         return file_read(reader, desc, plan, keys, previous, base, log)
+    window = _window(reader, desc, plan, previous, base, log)
+    if plan.method == "incremental":
+        return _incremental_read(reader, desc, plan, keys, previous, window)
+    return _append_read(desc, plan, previous, window)
+
+
+@dataclass(frozen=True)
+class _Window:
+    """What a read from the cursor covers, for either method."""
+
+    cursor: CursorValue | None  # the stored cursor (None: first load or rebuild)
+    state: SyncState  # the state to commit: the cursor moved to the source's max key
+    where: str  # the rows' condition ("" for every row)
+    rebuild: bool  # no usable state: the read replaces the table
+    empty: bool  # the source has no rows at or above the cursor
+
+
+def _window(
+    reader: SourceReader, desc: TableDescription, plan: TablePlan, previous: SyncState | None, base: SyncState, log: Log
+) -> _Window:
     key = plan.replication_key
     assert key is not None and base.key_kind is not None
     cursor = previous.cursor if previous else None
@@ -83,33 +103,55 @@ def cursor_read(
     upper = as_utc(upper) if isinstance(upper, datetime) else upper
     if nulls:
         _warn_null_keys(log, plan, nulls, first_load=cursor is None)
-    if cursor is not None and upper is None:
+    empty = cursor is not None and upper is None
+    if empty:
         log.info("%s: no rows at or above the cursor %s", plan.qualified_name, encode_cursor(cursor))
-        if plan.method != "append_only" or previous is None or not previous.identity_columns:
-            return None
-        # The rows appended at the cursor value are all gone from the source: the read below
-        # finds none, and the state records them as deleted, so an identical row committed
-        # there later is appended rather than taken as already synced.
     state = replace(base, replication_key=key, cursor=_advance(cursor, upper), null_keys=nulls)
     rebuild = previous is None or cursor is None
     where = "" if rebuild or from_start or lower is None else reader.key_condition(desc, key, ">=", lower)
-    if plan.method == "incremental" and (keys != desc.primary_key or not desc.primary_key_enforced):
+    return _Window(cursor, state, where, rebuild, empty)
+
+
+def _incremental_read(
+    reader: SourceReader,
+    desc: TableDescription,
+    plan: TablePlan,
+    keys: tuple[str, ...],
+    previous: SyncState | None,
+    window: _Window,
+) -> Read | None:
+    """Rows from the cursor (minus lookback) on, merged on `keys`."""
+    if window.empty:
+        return None
+    if keys != desc.primary_key or not desc.primary_key_enforced:
         # Only an enforced key constraint promises unique, non-NULL keys; any other key is checked.
-        checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, where))
-    if plan.method == "append_only" and state.cursor is not None:
-        kept = previous.identity_columns if previous and not rebuild else ()
+        checks.require_usable_keys(plan, keys, *reader.key_problems(desc, keys, window.where))
+    if window.rebuild:
+        return Read("overwrite", "", window.state)
+    # The cursor stays: the read holds only rows at or below it, which may all be stored already.
+    state, cursor = window.state, window.cursor
+    unmoved = state.cursor == cursor and state.null_keys == (previous.null_keys if previous else 0)
+    return Read("merge", window.where, state, cursor_moved=not unmoved)
+
+
+def _append_read(desc: TableDescription, plan: TablePlan, previous: SyncState | None, window: _Window) -> Read | None:
+    """Rows from the cursor on, appended; those at the cursor value the table holds already are skipped."""
+    if window.empty and (previous is None or not previous.identity_columns):
+        return None
+    # When empty, the rows appended at the cursor value are all gone from the source: the read below
+    # finds none, and the state records them as deleted, so an identical row committed there later
+    # is appended rather than taken as already synced.
+    state, cursor = window.state, window.cursor
+    if state.cursor is not None:
+        kept = previous.identity_columns if previous and not window.rebuild else ()
         columns = kept or (plan.primary_key or desc.primary_key or tuple(c.name for c in desc.columns))
         state = replace(state, identity_columns=tuple(columns))
-    if rebuild:
+    if window.rebuild:
         return Read("overwrite", "", state)
-    if plan.method == "incremental":
-        # The cursor stays: the read holds only rows at or below it, which may all be stored already.
-        unmoved = state.cursor == cursor and state.null_keys == (previous.null_keys if previous else 0)
-        return Read("merge", where, state, cursor_moved=not unmoved)
     assert previous is not None and cursor is not None
     skip = _boundary_skip(desc, plan, cursor, list(previous.identity_columns))
     moved = state.cursor != cursor
-    return Read("append", where, state, skip, deleted=dict(previous.boundary_deleted), cursor_moved=moved)
+    return Read("append", window.where, state, skip, deleted=dict(previous.boundary_deleted), cursor_moved=moved)
 
 
 def _boundary_skip(

@@ -440,3 +440,11 @@ def test_the_shared_base_alone_refuses_to_validate_a_source_naming_the_parse_fun
     with pytest.raises(ValidationError) as exc:
         SourceConfig.model_validate(source())
     assert "config.kinds.parse_source" in errors_of(exc)[("kind",)]
+
+
+def test_the_sync_method_constant_lists_exactly_the_literal() -> None:
+    from typing import get_args
+
+    from warehouse_sources.config.names import SYNC_METHODS, SyncMethod
+
+    assert get_args(SyncMethod) == SYNC_METHODS
