@@ -227,3 +227,70 @@ def make_kind(name: str, request: pytest.FixtureRequest) -> Kind:
         return Kind("mysql", uri, uri.rsplit("/", 1)[1], "DATETIME(6)", "VARCHAR(200)", "`")
     uri = request.getfixturevalue("pg_db")
     return Kind("postgres", uri, "public", "timestamptz", "text", '"')
+
+
+@dataclass
+class ApiKind:
+    """An API kind over its local fake server (tests/integration/api_fakes): objects instead of tables.
+
+    The conformance checks of API kinds (test_api_conformance.py) create, change and delete
+    objects through the fake's store (which logs the events or modification dates the API shows),
+    and compare one value field per id; deletions are kept as rows with `_ws_deleted_at` set.
+    """
+
+    name: str
+    object: str  # the object the checks sync
+    field: str  # the value field the checks change
+    keys: dict[str, str]  # method -> replication key
+    api: Any = None
+    store: Any = None
+
+    def start(self) -> ApiKind:
+        from tests.integration.api_fakes.hubspot_fake import start_hubspot
+        from tests.integration.api_fakes.stripe_fake import start_stripe
+
+        self.api, self.store = start_stripe() if self.name == "stripe" else start_hubspot()
+        return self
+
+    def stop(self) -> None:
+        self.api.stop()
+
+    def create(self, at: datetime, value: str) -> str:
+        if self.name == "stripe":
+            return str(self.store.create(self.object, int(at.timestamp()), **{self.field: value})["id"])
+        return str(self.store.create(self.object, at, **{self.field: value})["id"])
+
+    def update(self, obj_id: str, at: datetime, value: str) -> None:
+        stamp: Any = int(at.timestamp()) if self.name == "stripe" else at
+        self.store.update(self.object, obj_id, stamp, **{self.field: value})
+
+    def delete(self, obj_id: str, at: datetime) -> None:
+        if self.name == "stripe":
+            self.store.delete(self.object, obj_id, int(at.timestamp()))
+        else:
+            self.store.archive(self.object, obj_id, at)
+
+    def live(self) -> dict[str, str]:
+        """id -> value of every object the API lists now."""
+        if self.name == "stripe":
+            return {i: o.get(self.field) for i, o in self.store.objects.get(self.object, {}).items()}
+        records = self.store.records[self.object].values()
+        return {r["id"]: r["properties"].get(self.field) for r in records if not r["archived"]}
+
+    def reader(self) -> AbstractContextManager[Any]:
+        if self.name == "stripe":
+            from warehouse_sources.sources.stripe import open_stripe
+
+            return open_stripe(self.api.url, self.store.key, source="conformance", budget=5)
+        from warehouse_sources.sources.hubspot import open_hubspot
+
+        return open_hubspot(self.api.url, self.store.token, source="conformance", budget=5)
+
+
+API_KINDS = ("stripe", "hubspot")
+
+
+def make_api_kind(name: str) -> ApiKind:
+    if name == "stripe":
+        return ApiKind("stripe", "customers", "name", {"incremental": "changed_at", "append_only": "created"})
+    return ApiKind("hubspot", "contacts", "firstname", {"incremental": "lastmodifieddate", "append_only": "createdate"})
