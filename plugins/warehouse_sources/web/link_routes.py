@@ -163,6 +163,7 @@ def _save(body: dict[str, Any], user: Any, replacing: str | None) -> Any:
         check_against_source(draft)
         changed = link_save.state_changes(existing.plan if existing else None, draft.plan)
         link_save.write(draft)
+        _mark_resyncs(draft.plan, changed, user.get_name())
     except link_save.FieldErrors as exc:
         return JSONResponse({"detail": exc.errors}, status_code=422)
     except link_save.Clash as exc:
@@ -173,3 +174,12 @@ def _save(body: dict[str, Any], user: Any, replacing: str | None) -> Any:
     answer = SaveAnswer(name=draft.config.name, dag_id=draft.plan.dag_id, file=draft.path.name,
                         resync=bool(changed), resync_tables=changed)  # fmt: skip
     return JSONResponse(answer.model_dump(), status_code=status)
+
+
+def _mark_resyncs(plan: Any, synced_names: list[str], by: str) -> None:
+    """The next run of each table rebuilds it (the engine alone would not notice a new primary key)."""
+    from warehouse_sources.airflow.resync import mark
+
+    keys = {t.synced_name: t.primary_key for t in plan.tables}
+    for synced in synced_names:
+        mark(plan.name, synced, keys[synced], by)

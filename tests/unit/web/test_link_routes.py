@@ -279,6 +279,8 @@ tables:
 def test_an_edit_keeps_comments_and_says_a_resync_follows(
     client: Any, admin: dict[str, str], shop: dict[str, str], web_env: dict[str, Path]
 ) -> None:
+    from airflow.models.variable import Variable
+
     path = web_env["sources"] / "shop_edit.yaml"
     path.write_text(COMMENTED.format(conn=shop["ok"]))
     try:
@@ -288,6 +290,9 @@ def test_an_edit_keeps_comments_and_says_a_resync_follows(
         answer = client.put(f"{P}/sources/shop_edit", json=body, headers=admin)
         assert answer.status_code == 200, answer.text
         assert answer.json()["resync"] is True and answer.json()["resync_tables"] == ["shop_edit_Orders"]
+        assert Variable.get(
+            "warehouse_sources_resync.shop_edit.shop_edit_Orders", default_var=None
+        )  # next run rebuilds
         text = path.read_text()
         assert "# Shop: linked by hand first" in text and "# the big one" in text
         assert "schedule: 6h" in text and "replication_key: Id" in text
@@ -298,6 +303,7 @@ def test_an_edit_keeps_comments_and_says_a_resync_follows(
         assert unchanged.status_code == 200 and unchanged.json()["resync"] is False
     finally:
         path.unlink(missing_ok=True)
+        Variable.delete("warehouse_sources_resync.shop_edit.shop_edit_Orders")
 
 
 def test_a_read_only_sources_dir_answers_409_with_the_yaml(
