@@ -43,7 +43,7 @@ class TableSyncOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-        from warehouse_sources.airflow import toggles
+        from warehouse_sources.airflow import resync, toggles
         from warehouse_sources.airflow.run_conf import parse_run_conf
         from warehouse_sources.errors import SyncFatalError
 
@@ -61,7 +61,8 @@ class TableSyncOperator(BaseOperator):
             self.log.info("skipped: %s", reason)
             raise AirflowSkipException(reason)
         try:
-            return self._sync(run_conf.full_refresh, getattr(dag_run, "run_id", "") or "")
+            with resync.pending(plan, self.log) as due:  # an edit changed the primary key (web/link_routes.py)
+                return self._sync(run_conf.full_refresh or due, getattr(dag_run, "run_id", "") or "")
         except SyncFatalError as exc:
             self._record_error(context, exc)
             raise AirflowFailException(str(exc)) from exc
