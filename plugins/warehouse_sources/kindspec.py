@@ -51,6 +51,8 @@ class KindSpec:
     manager of an open SourceReader: it resolves the Airflow connection, opens any tunnel and turns a
     failed connection into one clear error. Database kinds share airflow/readers.py's, which reads
     `target` (Airflow connection -> SourceTarget) and `reader` (a reader class taking a URI).
+    Which driver errors no retry can fix comes with the reader (`error_sqlstate`; for the SQL kinds
+    their dialect's `classify`), so the engine asks the reader it was handed, not the registry.
     """
 
     name: str  # the YAML `kind` value
@@ -61,12 +63,11 @@ class KindSpec:
     form: tuple[FormField, ...]  # the link-a-source form for this kind's connection
     reader: str = ""  # "module:Class" of its SourceReader, for kinds opened from a URI
     target: str = ""  # "module:function" Airflow connection -> SourceTarget, for kinds opened from a URI
-    classify: str = ""  # "module:function" driver exception -> SQLSTATE-like class, "" when the driver sets one
     tunnel: bool = False  # accepts an `ssh_tunnel:` block (reached through a bastion host)
     description: str = ""  # one line for docs and the link form
 
     def __post_init__(self) -> None:
-        for attr in ("model", "open_reader", "reader", "target", "classify"):
+        for attr in ("model", "open_reader", "reader", "target"):
             value = getattr(self, attr)
             if value and value.count(":") != 1:
                 raise ValueError(f"kind {self.name!r}: {attr} {value!r} must be a dotted 'module:attribute'")

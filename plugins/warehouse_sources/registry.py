@@ -1,19 +1,22 @@
 """The source kinds: one `KindSpec` entry per kind, the only place the list of kinds is written.
 
-Everything that differs by kind (config model, Airflow connection types, how a task opens its
-reader, the link-a-source form, the error classifier) is read from the kind's entry; nothing else
-switches on a kind's name. Importing this module stays cheap: entries name their models, readers
-and drivers by dotted "module:attribute" paths, imported with `load` only when used.
+Everything that differs by kind is read from its entry: config model, Airflow connection types,
+how a task opens its reader (and through the reader, which driver errors are final), the
+link-a-source form. Nothing else switches on a kind's name. Importing this module stays cheap:
+entries name their models, readers and drivers by dotted "module:attribute" paths, imported with
+`load` only when used.
 
-Adding a kind (say `kind: stripe`):
-1. a package `sources/stripe/` with its reader (the SourceReader protocol, sources/base.py) and an
-   `__init__.py` that imports nothing heavy at module level;
-2. its config model, a SourceConfig subclass with `kind: Literal["stripe"]` (config/);
-3. `sources/stripe/kind.py` defining `KIND = KindSpec(name="stripe", ...)`, naming the model, an
-   `open_reader` function (airflow/readers.py has the database and bucket ones) and its form;
-4. one line in `KIND_MODULES` below.
-The YAML union, the JSON Schema (regenerate include/source.schema.json), the DAG factory, the
-operators and the link form then know the kind.
+Adding a kind (say `kind: acme`) touches:
+1. `sources/acme/`: its reader (the SourceReader protocol, sources/base.py; a SQL kind is a dialect
+   under sources/sql/) and an `__init__.py` importing nothing heavy at module level;
+2. its config model, a SourceConfig subclass with `kind: Literal["acme"]`, in a config/ module
+   (database_models.py, bucket_models.py, api_models.py);
+3. `sources/acme/kind.py`: `KIND = KindSpec(name="acme", ...)` naming the model, the reader, the
+   `open_reader` (airflow/readers.py opens database and bucket kinds, airflow/api_readers.py API
+   kinds; a kind that connects differently adds its function there) and its form fields;
+4. one line in `KIND_MODULES` below, then `python -m warehouse_sources schema >
+   include/source.schema.json`.
+The YAML union and its JSON Schema, the DAG factory, the operators and the link form then know it.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ def test_every_dotted_path_of_an_entry_resolves_to_what_it_names(name: str) -> N
     assert issubclass(model, SourceConfig)
     assert model.model_fields["kind"].annotation.__args__ == (name,)  # kind: Literal[name]
     assert callable(load(spec.open_reader))
-    for dotted in (spec.reader, spec.target, spec.classify):
+    for dotted in (spec.reader, spec.target):
         if dotted:
             assert callable(load(dotted)), dotted
     assert spec.form and spec.conn_types

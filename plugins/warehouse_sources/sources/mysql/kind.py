@@ -13,7 +13,6 @@ KIND = KindSpec(
     open_reader="warehouse_sources.airflow.readers:open_database_reader",
     reader="warehouse_sources.sources.mysql.reader:MySQLReader",
     target="warehouse_sources.airflow.connections:mysql_target",
-    classify="warehouse_sources.sources.mysql.errors:error_sqlstate",
     tunnel=True,
     form=(
         FormField("host", "Host", "text", required=True, help="host name or address (TCP; not a socket path)"),
