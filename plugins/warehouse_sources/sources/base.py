@@ -1,8 +1,9 @@
 """What the sync engine needs from a source: the `SourceReader` protocol and a table's description.
 
-The engine (checks, cursor reads, the writer) talks to sources only through these; each kind
-(`sources/postgres/`, ...) implements them in its own dialect. `where` conditions are opaque
-strings the reader builds (`key_condition`) and takes back (`read`, `key_bounds`, ...).
+The engine (checks, cursor reads, the writer) talks to sources only through these. The SQL kinds
+implement them once, in the SQL table reader (`sources/sql/`) over each kind's dialect; the bucket
+kind in its own reader. `where` conditions are opaque strings the reader builds (`key_condition`)
+and takes back (`read`, `key_bounds`, ...).
 """
 
 from __future__ import annotations

@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from warehouse_sources.sources.mysql import MySQLParams
-from warehouse_sources.sources.mysql.sql import (
+from warehouse_sources.sources.mysql.dialect import (
+    MySQLDialect,
     bytes_literal,
-    cursor_literal,
-    qualified,
-    quote_ident,
     text_literal,
     within_cursor_range,
 )
+
+quote_ident, qualified, cursor_literal = MySQLDialect().ident, MySQLDialect().table, MySQLDialect().literal
 
 PLUS_TWO = timezone(timedelta(hours=2))
 

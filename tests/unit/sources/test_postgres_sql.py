@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident
+from warehouse_sources.sources.postgres.dialect import PostgresDialect
+from warehouse_sources.sources.sql.dialect import qualified, quote_ident
 
+cursor_literal = PostgresDialect().literal
 PLUS_TWO = timezone(timedelta(hours=2))
 
 

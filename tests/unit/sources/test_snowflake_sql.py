@@ -13,16 +13,11 @@ from sqlglot import exp
 
 from warehouse_sources.sources.base import TableDescription
 from warehouse_sources.sources.snowflake import SnowflakeReader, connect_kwargs_from_uri, connect_uri
-from warehouse_sources.sources.snowflake.sql import (
-    cursor_literal,
-    qualified,
-    quote_ident,
-    text_literal,
-    time_travel,
-    within_cursor_range,
-)
+from warehouse_sources.sources.snowflake.dialect import SnowflakeDialect, text_literal, time_travel, within_cursor_range
 from warehouse_sources.sources.snowflake.types import SnowflakeColumn
+from warehouse_sources.sources.sql.dialect import qualified, quote_ident
 
+cursor_literal = SnowflakeDialect().literal
 PLUS_TWO = timezone(timedelta(hours=2))
 
 

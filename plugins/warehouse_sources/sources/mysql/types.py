@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from warehouse_sources.sources.base import ValueNotes
-from warehouse_sources.sources.mysql.sql import quote_ident
+from warehouse_sources.sources.sql.dialect import quote_ident
 from warehouse_sources.warehouse.state import KeyKind
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+BACKTICK = "`"  # MySQL's identifier quote
 # data type -> (Arrow type name when signed, when unsigned)
 INTEGER_TYPES = {
     "tinyint": ("int8", "int16"),
@@ -113,7 +114,7 @@ class MySQLColumn:
     def key_sql(self) -> str:
         """The column as the warehouse compares it in a merge key: booleans as true or false, text
         byte by byte (a case-insensitive or PAD SPACE collation calls 'abc', 'ABC' and 'abc ' equal)."""
-        ident = quote_ident(self.name)
+        ident = quote_ident(self.name, BACKTICK)
         if self.is_boolean:
             return f"({ident} <> 0)"
         if self.data_type in TEXT_TYPES:
@@ -122,14 +123,14 @@ class MySQLColumn:
 
     def shown_sql(self) -> str:
         """One value of a group of `key_sql` twins, quoted for a message, as the warehouse stores it."""
-        ident = quote_ident(self.name)
+        ident = quote_ident(self.name, BACKTICK)
         if self.is_boolean:
             return f"IF(MIN({ident}) <> 0, 'true', 'false')"
         return f"QUOTE(MIN({ident}))"
 
     def select_sql(self) -> str:
         """The column in the SELECT list: as is, or rendered where the raw text would not do."""
-        ident = quote_ident(self.name)
+        ident = quote_ident(self.name, BACKTICK)
         if self.data_type == "bit":  # raw bytes otherwise; as a number the text casts to an integer
             return f"CAST({ident} AS UNSIGNED) AS {ident}"
         if self.data_type == "float":  # the text protocol rounds FLOAT to 6 digits; a double holds it exactly

@@ -1,20 +1,20 @@
 """Stream a PostgreSQL table as Arrow batches through ADBC (which reads with binary COPY).
 
-One connection per sync, one REPEATABLE READ snapshot per cursor read, so the cursor bounds and
-the rows streamed are the same view of the table. The driver manager's low-level API is used,
-not its DB-API layer, which would import pandas (+80 MB and 2 s per task) for nothing.
+One connection per sync, one REPEATABLE READ snapshot per cursor read (the dialect's `begin_sql`),
+so the cursor bounds and the rows streamed are the same view of the table. The statements are the
+SQL table reader's (sources/sql/); this module connects and streams. The driver manager's low-level
+API is used, not its DB-API layer, which would import pandas (+80 MB and 2 s per task) for nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.base import TableDescription, ValueNotes
-from warehouse_sources.sources.postgres.catalog import describe_table, similar_tables
-from warehouse_sources.sources.postgres.sql import cursor_literal, qualified, quote_ident, within_cursor_range
+from warehouse_sources.sources.postgres.dialect import PostgresDialect
 from warehouse_sources.sources.postgres.types import CURSOR_TYPE_NAMES, PgColumn, arrow_type, normalize_batch
-from warehouse_sources.warehouse.state import CursorValue
+from warehouse_sources.sources.sql.reader import SqlTableReader
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -28,10 +28,11 @@ SESSION_SQL = (
 )
 
 
-class PostgresReader:
+class PostgresReader(SqlTableReader[PgColumn]):
     """A connection to one source database, used as a context manager (a `SourceReader`)."""
 
-    cursor_type_names: tuple[str, ...] = CURSOR_TYPE_NAMES
+    dialect = PostgresDialect()
+    cursor_type_names = CURSOR_TYPE_NAMES
 
     def __init__(self, uri: str, *, batch_bytes: int = BATCH_BYTES) -> None:
         self._uri = uri
@@ -79,92 +80,28 @@ class PostgresReader:
         return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
     def describe(self, schema: str, table: str) -> TableDescription | None:
-        return describe_table(self.rows, schema, table)
-
-    def similar_tables(self, schema: str, table: str) -> list[str]:
-        """`schema.table` names the user may have meant (another schema, another case)."""
-        return similar_tables(self.rows, schema, table)
-
-    def begin_snapshot(self) -> None:
-        self.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-
-    def end_snapshot(self) -> None:
-        """End the read-only snapshot. Never raises: after a dropped connection the ROLLBACK
-        fails too, and its error must not hide the one that explains the failure."""
-        try:
-            self.execute("ROLLBACK")
-        except Exception:  # nothing was written in a read-only snapshot
-            pass
-
-    def key_condition(self, desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
-        return key_condition(desc, key, op, value)
-
-    def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
-        """(max key at or above `lower`, rows whose key no cursor can hold) in the current snapshot.
-
-        A cursor can't hold NULL, infinity or a date outside years 1-9999; those rows are counted.
-        """
-        column = pg_column(desc, key)
-        ident, table = quote_ident(key), qualified(desc.schema, desc.table)
-        in_range = within_cursor_range(ident, column.type_name)
-        where = key_condition(desc, key, ">=", lower) if lower is not None else in_range
-        outside = f"{ident} IS NULL OR NOT ({in_range})"
-        sql = f"SELECT (SELECT max({ident}) FROM {table} WHERE {where}), (SELECT count(*) FROM {table} WHERE {outside})"
-        (upper, nulls), *_ = self.rows(sql)
-        return upper, int(nulls)
-
-    def key_problems(self, desc: TableDescription, keys: tuple[str, ...], where: str) -> tuple[int, str | None]:
-        """(rows matching `where` with a NULL in a key column, one duplicated key's text or None)."""
-        idents = ", ".join(quote_ident(k) for k in keys)
-        table = qualified(desc.schema, desc.table)
-        condition = f"WHERE {where}" if where else ""
-        any_null = " OR ".join(f"{quote_ident(k)} IS NULL" for k in keys)
-        nulls = f"SELECT count(*) FROM {table} {condition}{' AND' if where else ' WHERE'} ({any_null})"
-        dup = f"SELECT ROW({idents})::text FROM {table} {condition} GROUP BY {idents} HAVING count(*) > 1 LIMIT 1"
-        (null_rows, duplicate), *_ = self.rows(f"SELECT ({nulls}), ({dup})")
-        return int(null_rows), duplicate
+        return self.dialect.describe(self.rows, schema, table)
 
     def irregular_arrays(self, desc: TableDescription, where: str) -> list[str]:
-        """Array columns holding a value Arrow's list cannot keep as is (several dimensions, or
-        a lower bound other than 1) among the rows matching `where`."""
+        """Array columns holding a value Arrow's list cannot keep as is among the rows matching `where`."""
         arrays = [c.name for c in desc.columns if c.is_native_array]
         if not arrays:
             return []
-        checks = ", ".join(
-            f"coalesce(bool_or(coalesce(array_ndims({quote_ident(n)}), 1) > 1 "
-            f"OR coalesce(array_lower({quote_ident(n)}, 1), 1) <> 1), false)"
-            for n in arrays
-        )
-        sql = f"SELECT {checks} FROM {qualified(desc.schema, desc.table)}" + (f" WHERE {where}" if where else "")
-        (flags, *_) = self.rows(sql)
+        (flags, *_) = self.rows(self.dialect.irregular_arrays_sql(desc, arrays, where))
         return [name for name, irregular in zip(arrays, flags, strict=True) if irregular]
 
-    def value_range(self, desc: TableDescription, column: str, where: str) -> tuple[Any, Any]:
-        """(min, max) of `column` over the rows matching `where`, in the current snapshot."""
-        ident = quote_ident(column)
-        # OFFSET 0 keeps the planner from answering min/max by walking `column`'s index and
-        # filtering row by row (slow when `where` picks the newest rows of a big table).
-        inner = f"SELECT {ident} AS v FROM {qualified(desc.schema, desc.table)} WHERE {where or 'TRUE'} OFFSET 0"
-        (low, high), *_ = self.rows(f"SELECT min(v), max(v) FROM ({inner}) AS changed")
-        return low, high
+    def read_columns(self, desc: TableDescription, where: str, text_columns: frozenset[str]) -> list[PgColumn]:
+        """Array columns are read as array<...> unless the warehouse keeps them as text
+        (`text_columns`) or a value among these rows would not survive as a list."""
+        as_text = text_columns | set(self.irregular_arrays(desc, where))
+        chosen = super().read_columns(desc, where, text_columns)
+        return [c.read_as_text() if c.name in as_text else c for c in chosen]
 
-    def read(
-        self, desc: TableDescription, where: str = "", text_columns: frozenset[str] = frozenset()
-    ) -> pa.RecordBatchReader:
-        """Stream `SELECT * FROM table [WHERE ...]` as batches in the stored types.
-
-        Array columns are read as array<...> unless the warehouse keeps them as text
-        (`text_columns`) or a value among these rows would not survive as a list.
-        """
+    def stream(self, statement: str, columns: Sequence[PgColumn]) -> pa.RecordBatchReader:
         import pyarrow as pa
 
-        as_text = text_columns | set(self.irregular_arrays(desc, where))
-        chosen = [pg_column(desc, c.name) for c in desc.columns]
-        chosen = [c.read_as_text() if c.name in as_text else c for c in chosen]
-        select = ", ".join(c.select_sql() for c in chosen)
-        sql = f"SELECT {select} FROM {qualified(desc.schema, desc.table)}" + (f" WHERE {where}" if where else "")
-        raw = self._stream(sql, self._batch_bytes)
-        schema = pa.schema([pa.field(c.name, arrow_type(c, f.type)) for c, f in zip(chosen, raw.schema, strict=True)])
+        raw = self._stream(statement, self._batch_bytes)
+        schema = pa.schema([pa.field(c.name, arrow_type(c, f.type)) for c, f in zip(columns, raw.schema, strict=True)])
 
         def batches() -> Iterator[pa.RecordBatch]:
             for batch in raw:
@@ -198,20 +135,3 @@ class PostgresReader:
                     statement.close()
 
         return pa.RecordBatchReader.from_batches(raw.schema, batches())
-
-
-def key_condition(desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
-    """`"key" >= '...'::timestamptz AND "key" BETWEEN ...`: the value as a typed literal, and the
-    key kept within what a cursor can hold (an `infinity` key would otherwise match every run)."""
-    column = pg_column(desc, key)
-    ident = quote_ident(key)
-    condition = f"{ident} {op} {cursor_literal(value, column.type_name)}"
-    limits = within_cursor_range(ident, column.type_name)
-    return condition if limits == "TRUE" else f"{condition} AND {limits}"
-
-
-def pg_column(desc: TableDescription, name: str) -> PgColumn:
-    """A column of a table this reader described (so a `PgColumn`)."""
-    column = desc.column(name)
-    assert isinstance(column, PgColumn), name
-    return column

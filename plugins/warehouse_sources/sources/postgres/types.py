@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from warehouse_sources.sources.base import ValueNotes
-from warehouse_sources.sources.postgres.sql import quote_ident
+from warehouse_sources.sources.sql.dialect import quote_ident
 from warehouse_sources.sources.values import FIRST_DAY, FIRST_US, LAST_DAY, LAST_US
 from warehouse_sources.warehouse.state import KeyKind
 

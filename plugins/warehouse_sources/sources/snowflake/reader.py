@@ -14,15 +14,14 @@ bounded by rows and bytes and cast to the stored types.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.sources.base import TableDescription, ValueNotes
-from warehouse_sources.sources.snowflake import sql
-from warehouse_sources.sources.snowflake.catalog import describe_table, similar_tables
+from warehouse_sources.sources.snowflake.dialect import SnowflakeDialect, time_travel
 from warehouse_sources.sources.snowflake.params import connect_kwargs_from_uri
 from warehouse_sources.sources.snowflake.types import CURSOR_TYPE_NAMES, SnowflakeColumn, arrow_type, normalize_batch
-from warehouse_sources.warehouse.state import CursorValue
+from warehouse_sources.sources.sql.reader import SqlTableReader
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,10 +38,11 @@ CONNECT_OPTIONS = {
 }
 
 
-class SnowflakeReader:
+class SnowflakeReader(SqlTableReader[SnowflakeColumn]):
     """A connection to one Snowflake database, used as a context manager (a `SourceReader`)."""
 
-    cursor_type_names: tuple[str, ...] = CURSOR_TYPE_NAMES
+    dialect = SnowflakeDialect()
+    cursor_type_names = CURSOR_TYPE_NAMES
 
     def __init__(
         self,
@@ -105,83 +105,23 @@ class SnowflakeReader:
     def describe(self, schema: str, table: str) -> TableDescription | None:
         """The table's columns and key; also learns whether Time Travel reaches it (asked here, outside
         any transaction, since a failed statement may end a transaction on some servers)."""
-        desc = describe_table(self.rows, self.records, schema, table)
+        desc = self.dialect.describe(self.rows, self.records, schema, table)
         if desc is not None:
             self._pinned[(schema, table)] = self._can_pin(desc)
         return desc
 
-    def similar_tables(self, schema: str, table: str) -> list[str]:
-        """`SCHEMA.TABLE` names the user may have meant (another schema, another case)."""
-        return similar_tables(self.rows, schema, table)
-
     def begin_snapshot(self) -> None:
         """Open a transaction and take its first statement's query id as the Time Travel point."""
-        self.execute("BEGIN TRANSACTION")
+        super().begin_snapshot()
         self._snapshot_id = self.execute("SELECT CURRENT_TIMESTAMP()")
 
-    def end_snapshot(self) -> None:
-        """End the read's transaction. Never raises: after a dropped connection the ROLLBACK fails
-        too, and its error must not hide the one that explains the failure."""
+    def close_snapshot(self) -> None:
         self._snapshot_id = None
-        try:
-            self.execute("ROLLBACK")
-        except Exception:  # nothing was written
-            pass
+        super().close_snapshot()
 
-    def key_condition(self, desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
-        return key_condition(desc, key, op, value)
-
-    def key_bounds(self, desc: TableDescription, key: str, lower: CursorValue | None) -> tuple[Any, int]:
-        """(max key at or above `lower`, rows whose key no cursor can hold) in the current snapshot.
-
-        A cursor can't hold NULL or a date outside years 1-9999; those rows are counted.
-        """
-        column = snowflake_column(desc, key)
-        ident, table = sql.quote_ident(key), self._table(desc)
-        in_range = sql.within_cursor_range(ident, column.data_type)
-        where = key_condition(desc, key, ">=", lower) if lower is not None else in_range
-        outside = f"{ident} IS NULL OR NOT ({in_range})"
-        statement = (
-            f"SELECT (SELECT MAX({ident}) FROM {table} WHERE {where}), (SELECT COUNT(*) FROM {table} WHERE {outside})"
-        )
-        (upper, nulls), *_ = self.rows(statement)
-        return (int(upper) if column.is_whole_number and upper is not None else upper), int(nulls)
-
-    def key_problems(self, desc: TableDescription, keys: tuple[str, ...], where: str) -> tuple[int, str | None]:
-        """(rows matching `where` with a NULL in a key column, one duplicated key's text or None)."""
-        idents = [sql.quote_ident(k) for k in keys]
-        table = self._table(desc)
-        any_null = " OR ".join(f"{i} IS NULL" for i in idents)
-        condition = f"({where}) AND ({any_null})" if where else any_null
-        (null_rows,), *_ = self.rows(f"SELECT COUNT(*) FROM {table} WHERE {condition}")
-        shown = "'(' || CONCAT_WS(', ', " + ", ".join(f"{i}::VARCHAR" for i in idents) + ") || ')'"
-        duplicate = (
-            f"SELECT {shown} FROM {table} WHERE {where or 'TRUE'} "
-            f"GROUP BY {', '.join(idents)} HAVING COUNT(*) > 1 LIMIT 1"
-        )
-        found = self.rows(duplicate)
-        return int(null_rows), (str(found[0][0]) if found else None)
-
-    def value_range(self, desc: TableDescription, column: str, where: str) -> tuple[Any, Any]:
-        """(min, max) of `column` over the rows matching `where`, in the current snapshot."""
-        ident = sql.quote_ident(column)
-        (low, high), *_ = self.rows(
-            f"SELECT MIN({ident}), MAX({ident}) FROM {self._table(desc)} WHERE {where or 'TRUE'}"
-        )
-        return low, high
-
-    def read(
-        self, desc: TableDescription, where: str = "", text_columns: frozenset[str] = frozenset()
-    ) -> pa.RecordBatchReader:
-        """Stream `SELECT ... FROM table [WHERE ...]` as batches in the stored types.
-
-        `text_columns` is for array columns kept as text; Snowflake ARRAYs are JSON text already.
-        """
+    def stream(self, statement: str, columns: Sequence[SnowflakeColumn]) -> pa.RecordBatchReader:
         import pyarrow as pa
 
-        columns = [snowflake_column(desc, c.name) for c in desc.columns]
-        select = ", ".join(c.select_sql() for c in columns)
-        statement = f"SELECT {select} FROM {self._table(desc)}" + (f" WHERE {where}" if where else "")
         schema = pa.schema([pa.field(c.name, arrow_type(c)) for c in columns])
         return pa.RecordBatchReader.from_batches(schema, self._batches(statement, schema))
 
@@ -197,21 +137,21 @@ class SnowflakeReader:
         finally:
             cursor.close()
 
-    def _table(self, desc: TableDescription) -> str:
+    def table_sql(self, desc: TableDescription) -> str:
         """The table in FROM: pinned to the snapshot's point when inside one and Time Travel reaches it."""
-        name = sql.qualified(desc.schema, desc.table)
+        name = super().table_sql(desc)
         if self._snapshot_id is None or not self._pinned.get((desc.schema, desc.table)):
             return name
-        return f"{name} {sql.time_travel(self._snapshot_id)}"
+        return f"{name} {time_travel(self._snapshot_id)}"
 
     def _can_pin(self, desc: TableDescription) -> bool:
         """Whether the table can be read as of a statement (Time Travel); a warning when not."""
-        name = sql.qualified(desc.schema, desc.table)
+        name = super().table_sql(desc)
         try:
             point = self.execute("SELECT 1")
             if point is None:
                 raise ValueError("the server gave no query id")
-            self.rows(f"SELECT 1 FROM {name} {sql.time_travel(point)} LIMIT 0")
+            self.rows(f"SELECT 1 FROM {name} {time_travel(point)} LIMIT 0")
             return True
         except Exception as exc:
             LOG.warning(
@@ -222,20 +162,3 @@ class SnowflakeReader:
                 " ".join(str(exc).split())[:200],
             )
             return False
-
-
-def key_condition(desc: TableDescription, key: str, op: str, value: CursorValue) -> str:
-    """`"KEY" >= TO_TIMESTAMP_NTZ(...) AND "KEY" BETWEEN ...`: the value as a typed literal, and the
-    key kept within what a cursor can hold."""
-    column = snowflake_column(desc, key)
-    ident = sql.quote_ident(key)
-    condition = f"{ident} {op} {sql.cursor_literal(value, column.data_type)}"
-    limits = sql.within_cursor_range(ident, column.data_type)
-    return condition if limits == "TRUE" else f"{condition} AND {limits}"
-
-
-def snowflake_column(desc: TableDescription, name: str) -> SnowflakeColumn:
-    """A column of a table this reader described (so a `SnowflakeColumn`)."""
-    column = desc.column(name)
-    assert isinstance(column, SnowflakeColumn), name
-    return column

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from warehouse_sources.sources.snowflake.sql import TIMESTAMP_TYPES, quote_ident
+from warehouse_sources.sources.sql.dialect import quote_ident
 from warehouse_sources.warehouse.state import KeyKind
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+TIMESTAMP_TYPES = frozenset({"TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "TIMESTAMP_TZ"})
 MAX_INT64_DIGITS = 18  # every NUMBER(p,0) with p <= 18 fits int64
 SEMI_STRUCTURED = frozenset({"VARIANT", "OBJECT", "ARRAY", "MAP"})
 # Types the connector hands over as Arrow we cast ourselves; any other (GEOGRAPHY, VECTOR, a type
