@@ -41,15 +41,31 @@ class TableSyncOperator(BaseOperator):
         self.table_plan = table
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException
 
-        from warehouse_sources.airflow import resync, toggles
-        from warehouse_sources.airflow.run_conf import parse_run_conf
         from warehouse_sources.errors import SyncFatalError
 
         dag_run = context.get("dag_run")
+        full_refresh = self._this_run(getattr(dag_run, "conf", None))
         try:
-            run_conf = parse_run_conf(getattr(dag_run, "conf", None), self.source_plan.tables)
+            return self._sync(full_refresh, getattr(dag_run, "run_id", "") or "")
+        except SyncFatalError as exc:
+            self._record_error(context, exc)
+            raise AirflowFailException(str(exc)) from exc
+        except Exception as exc:
+            self._record_error(context, exc)
+            raise
+
+    def _this_run(self, conf: Any) -> bool:
+        """Whether this run rebuilds the table (its conf's full_refresh); a run that does not sync it (its
+        conf picks other tables, or the table is switched off) skips the task, and a bad conf fails it."""
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+        from warehouse_sources.airflow import toggles
+        from warehouse_sources.airflow.run_conf import parse_run_conf
+
+        try:
+            run_conf = parse_run_conf(conf, self.source_plan.tables)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from exc
         if not run_conf.selects(self.table_plan):
@@ -60,15 +76,7 @@ class TableSyncOperator(BaseOperator):
         if reason:
             self.log.info("skipped: %s", reason)
             raise AirflowSkipException(reason)
-        try:
-            with resync.pending(plan, self.log) as due:  # an edit changed the primary key (web/link_routes.py)
-                return self._sync(run_conf.full_refresh or due, getattr(dag_run, "run_id", "") or "")
-        except SyncFatalError as exc:
-            self._record_error(context, exc)
-            raise AirflowFailException(str(exc)) from exc
-        except Exception as exc:
-            self._record_error(context, exc)
-            raise
+        return run_conf.full_refresh
 
     def _record_error(self, context: Any, exc: BaseException) -> None:
         """Leave the failure's first line as an XCom: the Sources page shows it from Airflow's records."""
