@@ -57,7 +57,7 @@ class FakeApi:
         parts = urlsplit(target)
         return self.route(method, parts.path, parse_qsl(parts.query, keep_blank_values=True), headers, body)
 
-    def start(self) -> FakeApi:
+    def start(self, port: int = 0) -> FakeApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -92,7 +92,7 @@ class FakeApi:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
