@@ -186,16 +186,21 @@ class _Stats:
     widened to whole milliseconds)."""
 
     def __init__(self, schema: pa.Schema) -> None:
+        import pyarrow as pa
+
         self.schema, self.rows = schema, 0
         self.low: dict[str, Any] = {}
         self.high: dict[str, Any] = {}
-        self.nulls: dict[str, int] = {f.name: 0 for f in schema}
+        # Nested columns get no statistics: Delta states theirs per leaf field.
+        self.nulls: dict[str, int] = {f.name: 0 for f in schema if not pa.types.is_nested(f.type)}
 
     def add(self, batch: pa.RecordBatch) -> None:
         import pyarrow.compute as pc
 
         self.rows += batch.num_rows
         for field in self.schema:
+            if field.name not in self.nulls:
+                continue
             column = batch.column(field.name)
             self.nulls[field.name] += column.null_count
             if _kind(field.type) is None or column.null_count == len(column):
