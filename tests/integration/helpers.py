@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from tests.plans import plan  # noqa: F401 (moved there so unit tests need not import this module)
 from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
 from warehouse_sources.plan import TablePlan
@@ -26,18 +27,6 @@ def query(uri: str, statement: str) -> list[tuple[Any, ...]]:
 
     with psycopg.connect(uri) as conn:
         return conn.execute(statement).fetchall()
-
-
-def plan(table: str, method: str = "full_table", **kwargs: Any) -> TablePlan:
-    schema, _, name = table.rpartition(".")
-    fields: dict[str, Any] = dict(
-        source_name="src", schema=schema or "public", table=name, synced_name=kwargs.pop("synced_name", name),
-        method=method, replication_key=None, primary_key=None, lookback=None, enabled=True,
-    )  # fmt: skip
-    fields.update(kwargs)
-    if fields["primary_key"] is not None:
-        fields["primary_key"] = tuple(fields["primary_key"])
-    return TablePlan(**fields)
 
 
 def sync(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.helpers import plan
+from tests.plans import plan
 from warehouse_sources.engine.reads import cursor_read
 from warehouse_sources.errors import PrimaryKeyError
 from warehouse_sources.sources.base import TableDescription
