@@ -39,6 +39,14 @@ export const SourcesPage = () => {
     const file = answer.file_removed ? "its source file was removed" : (answer.note ?? "");
     setNotice(`Deleted ${answer.name}: ${tables}; ${file}.`);
   };
+  // A source just linked or edited: its card opens and comes into view once the list has it.
+  const [show, setShow] = useState<string | null>(null);
+  useEffect(() => {
+    if (show && data?.sources.some((s) => s.name === show)) {
+      document.getElementById(`source-${show}`)?.scrollIntoView({ block: "start", behavior: "smooth" });
+      setShow(null);
+    }
+  }, [show, data]);
   const linked = linkedSource();
   const missing = linked && data && !data.sources.some((s) => s.name === linked) ? linked : null;
 
@@ -58,9 +66,11 @@ export const SourcesPage = () => {
           editing={linking || null}
           key={linking}
           onClose={() => setLinking(null)}
-          onDone={(text) => {
+          onDone={(text, name) => {
             setLinking(null);
             setNotice(text);
+            setOpen((current) => new Set([...current, name]));
+            setShow(name);
             changed();
           }}
         />

@@ -21,6 +21,7 @@ export const KindStep = ({ kinds, draft, errors, onChange }: Props) => {
       name,
       prefix: draft.prefix && draft.prefix !== `${draft.name}_` ? draft.prefix : name ? `${name}_` : "",
     });
+  const selected = kinds.find((k) => k.kind === draft.kind);
   const nameError = errors.name ?? (draft.name && !NAME.test(draft.name) ? "lower-case letters, digits and _, starting with a letter" : undefined);
   return (
     <Stack gap={4}>
@@ -33,13 +34,19 @@ export const KindStep = ({ kinds, draft, errors, onChange }: Props) => {
               disabled={draft.editing !== null && draft.kind !== kind.kind}
               key={kind.kind}
               onClick={() => pick(kind)}
+              h="auto"
+              minH={10}
+              py={2}
               role="radio"
+              title={kind.description}
               variant={draft.kind === kind.kind ? "solid" : "outline"}
+              whiteSpace="normal"
             >
               {kind.label}
             </Button>
           ))}
         </SimpleGrid>
+        {selected?.description ? <Field.HelperText>{selected.label}: {selected.description}</Field.HelperText> : null}
       </Field.Root>
       <Field.Root invalid={Boolean(nameError)} required>
         <Field.Label htmlFor="source-name">

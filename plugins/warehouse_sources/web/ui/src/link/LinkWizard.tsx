@@ -16,7 +16,7 @@ import { WaitForDag } from "./WaitForDag";
 interface Props {
   editing: string | null; // a source's name: edit it; null: link a new one
   onClose: () => void;
-  onDone: (notice: string) => void;
+  onDone: (notice: string, name: string) => void;
 }
 
 const order = (step: Step): number => STEPS.findIndex((s) => s.step === step);
@@ -60,7 +60,7 @@ export const LinkWizard = ({ editing, onClose, onDone }: Props) => {
     try {
       const source = sourceFromDraft(draft);
       const answer = draft.editing ? await linkApi.update(draft.editing, source) : await linkApi.create(source);
-      if (draft.editing) onDone(savedNotice(answer));
+      if (draft.editing) onDone(savedNotice(answer), answer.name);
       else setSaved(answer);
     } catch (e) {
       const found = saveFailure(e);

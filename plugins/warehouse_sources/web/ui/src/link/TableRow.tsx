@@ -25,15 +25,17 @@ export const TableRow = ({ table, choice, synced, clash, errors, onToggle, onCho
     <Box borderTopWidth="1px" data-testid={`catalog-${table.name}`} py={3}>
       <Stack align={{ md: "center" }} direction={{ base: "column", md: "row" }} gap={2} justify="space-between">
         <Checkbox.Root checked={choice !== undefined} minW={0} onCheckedChange={(e) => onToggle(e.checked === true)} size="sm">
-          <Checkbox.HiddenInput aria-label={`Sync ${table.name}`} />
+          <Checkbox.HiddenInput />
           <Checkbox.Control />
           <Checkbox.Label fontWeight="semibold" wordBreak="break-all">
             {table.name}
           </Checkbox.Label>
           {table.type === "view" ? <Badge size="sm">view</Badge> : null}
-          <Text color="fg.muted" fontSize="xs" whiteSpace="nowrap">
-            ~{count(table.rows_estimate)} rows
-          </Text>
+          {table.rows_estimate !== null && table.rows_estimate >= 0 ? (
+            <Text color="fg.muted" fontSize="xs" whiteSpace="nowrap">
+              ~{count(table.rows_estimate)} rows
+            </Text>
+          ) : null}
         </Checkbox.Root>
         <HStack gap={2} minW={0}>
           <Text color="fg.muted" fontSize="xs">→</Text>

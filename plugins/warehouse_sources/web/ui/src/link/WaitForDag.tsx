@@ -6,7 +6,7 @@ import type { SaveAnswer } from "./types";
 
 interface Props {
   answer: SaveAnswer;
-  onDone: (notice: string) => void;
+  onDone: (notice: string, name: string) => void;
 }
 
 /** After a new source is saved: "waiting for Airflow to load it", then its first sync starts. */
@@ -24,7 +24,7 @@ export const WaitForDag = ({ answer, onDone }: Props) => {
         if (!loaded) return;
         setPhase("starting");
         await startFirstSync(answer.name, answer.dag_id);
-        if (alive) onDone(`Linked ${answer.name} (${answer.file}): its first sync started.`);
+        if (alive) onDone(`Linked ${answer.name} (${answer.file}): its first sync started.`, answer.name);
       })
       .catch((e: unknown) => alive && setError(e instanceof Error ? e.message : String(e)));
     return () => {
