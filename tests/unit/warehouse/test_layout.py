@@ -34,8 +34,20 @@ def reader(table: pa.Table, chunk: int = 997) -> pa.RecordBatchReader:
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=chunk))
 
 
-def ranges(uri: str) -> list[tuple[int, int]]:
-    files = layout.data_files(DeltaTable(uri), "id")
+Where = tuple[str, dict[str, str] | None]
+
+
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.integration)])
+def where(request: pytest.FixtureRequest, tmp_path: Path) -> Where:
+    """A table's uri and storage options, on local disk and on moto's S3 server."""
+    if request.param == "local":
+        return str(tmp_path / "t"), None
+    root, options = request.getfixturevalue("s3_warehouse")
+    return f"{root}/t", options
+
+
+def ranges(uri: str, options: dict[str, str] | None = None) -> list[tuple[int, int]]:
+    files = layout.data_files(DeltaTable(uri, storage_options=options), "id")
     assert files is not None
     return [(f.low, f.high) for f in files]
 
@@ -67,28 +79,28 @@ def test_sorted_stream_orders_every_row_through_spooled_runs_nulls_last() -> Non
     assert sorted(out.column("n").to_pylist()) == list(range(30_000))
 
 
-def test_a_full_load_merges_and_a_compaction_leave_key_bounded_files(tmp_path: Path, small_files: int) -> None:
-    uri = str(tmp_path / "t")
+def test_a_full_load_merges_and_a_compaction_leave_key_bounded_files(where: Where, small_files: int) -> None:
+    uri, options = where
     ids = list(range(20_000))
     random.Random(1).shuffle(ids)  # a source read with no ORDER BY
     with ordered.sorted_stream(reader(rows(ids)), "id", run_bytes=256 * 1024) as stream:
-        delta.overwrite(uri, None, stream, state(0))
+        delta.overwrite(uri, None, stream, state(0), options)
     expected = {i: "v0" for i in ids}
     rng = random.Random(2)
     for run in range(1, 6):
         changed = sorted(rng.sample(range(20_000), 40)) + list(range(20_000 + run * 10, 20_010 + run * 10))
-        delta.merge(uri, DeltaTable(uri), reader(rows(changed, f"v{run}")), ("id",), state(run))
+        table = DeltaTable(uri, storage_options=options)
+        delta.merge(uri, table, reader(rows(changed, f"v{run}")), ("id",), state(run))
         expected |= dict.fromkeys(changed, f"v{run}")
-    before = ranges(uri)
-    upkeep.maintain(uri, timedelta(hours=1))
-    after = ranges(uri)
+    before = ranges(uri, options)
+    upkeep.maintain(uri, timedelta(hours=1), options)
+    after = ranges(uri, options)
     assert not disjoint(before), "the writers overlapped nothing: this test would prove nothing"
     assert len(after) >= 3 and disjoint(after), after
-    table = DeltaTable(uri).to_pyarrow_table()
-    assert dict(zip(table["id"].to_pylist(), (p[:3].strip() for p in table["payload"].to_pylist()), strict=True)) == {
-        i: v for i, v in expected.items()
-    }
-    assert upkeep.compact_if_due(DeltaTable(uri)) is None  # nothing left to do
+    table = DeltaTable(uri, storage_options=options).to_pyarrow_table()
+    versions = (p[:3].strip() for p in table["payload"].to_pylist())
+    assert dict(zip(table["id"].to_pylist(), versions, strict=True)) == expected
+    assert upkeep.compact_if_due(DeltaTable(uri, storage_options=options)) is None  # nothing left to do
 
 
 def test_compacted_files_statistics_prune_without_losing_a_row(tmp_path: Path, small_files: int) -> None:
