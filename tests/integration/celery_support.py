@@ -173,7 +173,7 @@ def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
             os.killpg(process.pid, signal.SIGTERM)
         except (psutil.NoSuchProcess, ProcessLookupError):
             continue
-    _, alive = psutil.wait_procs(tree, timeout=15)
+    _, alive = psutil.wait_procs(tree, timeout=5)
     for member in alive:
         member.kill()
     for process in processes:
@@ -197,6 +197,32 @@ def _wait_dags(stack: Stack, count: int, deadline_s: float = 120) -> None:
         time.sleep(1)
 
 
+def _start_all(home: Path, env: dict[str, str], cleanup: ExitStack) -> dict[str, subprocess.Popen[bytes]]:
+    """The api-server, scheduler and dag-processor, then the two workers (returned by host name)."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    processes: list[subprocess.Popen[bytes]] = []
+    cleanup.callback(_stop, processes)
+    for component in ("api-server", "scheduler", "dag-processor"):
+        processes.append(_start(home, component, [airflow, component], env, cleanup))
+    workers = {}
+    for hostname in WORKERS:
+        argv = [airflow, "celery", "worker", "--celery-hostname", f"{hostname}@%h", "--skip-serve-logs",
+                "--pid", str(home / f"{hostname}.pid"), "--without-mingle", "--without-gossip"]  # fmt: skip
+        worker_env = {**env, "WS_TEST_WORKER_HOSTNAME": hostname,
+                      "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_hostname"}  # fmt: skip
+        workers[hostname] = _start(home, hostname, argv, worker_env, cleanup)
+        processes.append(workers[hostname])
+    return workers
+
+
+def _home(root: Path) -> Path:
+    home = root / "airflow"
+    (home / "config").mkdir(parents=True)
+    (home / "passwords.json").write_text(json.dumps({"admin": PASSWORD}))
+    (home / "config" / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
+    return home
+
+
 @contextmanager
 def celery_deployment(pg_server: str, s3_server: Any, root: Path) -> Iterator[Deployment]:
     """Start the whole deployment with the demo's sources; stop it and drop every database after."""
@@ -205,18 +231,13 @@ def celery_deployment(pg_server: str, s3_server: Any, root: Path) -> Iterator[De
 
     tag = uuid.uuid4().hex[:8]
     names = {"meta": f"ws_celery_airflow_{tag}", "billing": f"ws_celery_billing_{tag}", "crm": f"ws_celery_crm_{tag}"}
-    home, events = root / "airflow", root / "events"
-    home.mkdir()
-    (home / "passwords.json").write_text(json.dumps({"admin": PASSWORD}))
-    (home / "config").mkdir()
-    (home / "config" / "airflow_local_settings.py").write_text(LOCAL_SETTINGS)
-    port, airflow = free_port(), str(Path(sys.executable).with_name("airflow"))
+    home, events, port = _home(root), root / "events", free_port()
     with redis_database() as redis_db, ExitStack() as cleanup:
         cleanup.callback(_drop, pg_server, list(names.values()))
         env = _env(home, port, _database(pg_server, names["meta"]), f"redis://{REDIS[0]}:{REDIS[1]}/{redis_db}",
                    f"ws-test-{tag}")  # fmt: skip
-        migrate = subprocess.Popen([airflow, "db", "migrate"], env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE)  # fmt: skip
+        migrate = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
         billing = _database(pg_server, names["billing"], SCRIPTS["billing"])
         crm = _database(pg_server, names["crm"], SCRIPTS["crm"])
         _write_events(pg_server, names["billing"], names["crm"], events)
@@ -227,22 +248,11 @@ def celery_deployment(pg_server: str, s3_server: Any, root: Path) -> Iterator[De
                    AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_CONN_ID=WAREHOUSE_CONN)  # fmt: skip
         _, err = migrate.communicate(timeout=300)
         assert migrate.returncode == 0, f"airflow db migrate failed: {err.decode()[-2000:]}"
-        processes: list[subprocess.Popen[bytes]] = []
-        cleanup.callback(_stop, processes)
-        for component in ("api-server", "scheduler", "dag-processor"):
-            processes.append(_start(home, component, [airflow, component], env, cleanup))
-        deployment = Deployment(Stack(f"http://127.0.0.1:{port}", home, root / "sources", Path(), env), billing, crm,
-                                events, warehouse, s3_server.options())  # fmt: skip
-        for hostname in WORKERS:
-            argv = [airflow, "celery", "worker", "--celery-hostname", f"{hostname}@%h", "--skip-serve-logs",
-                    "--pid", str(home / f"{hostname}.pid"), "--without-mingle", "--without-gossip"]  # fmt: skip
-            worker_env = {**env, "WS_TEST_WORKER_HOSTNAME": hostname,
-                          "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_hostname"}  # fmt: skip
-            deployment.workers[hostname] = _start(home, hostname, argv, worker_env, cleanup)
-            processes.append(deployment.workers[hostname])
-        _wait(deployment.stack.base)
-        login = {"username": "admin", "password": PASSWORD}
-        deployment.stack.token = deployment.stack.api("POST", "/auth/token", login)["access_token"]
+        stack = Stack(f"http://127.0.0.1:{port}", home, root / "sources", Path(), env)
+        workers = _start_all(home, env, cleanup)
+        deployment = Deployment(stack, billing, crm, events, warehouse, s3_server.options(), workers)
+        _wait(stack.base)
+        stack.token = stack.api("POST", "/auth/token", {"username": "admin", "password": PASSWORD})["access_token"]
         _wait_workers(home)
-        _wait_dags(deployment.stack, 3)
+        _wait_dags(stack, 3)
         yield deployment
