@@ -1,7 +1,7 @@
 """What the reader needs to know of one bucket table: where its files are and how to parse them.
 
 Plain data built from the validated YAML (config/bucket_models.py `BucketTableConfig`) and handed to the
-task as the source plan's `reader_options`, so nothing here imports pydantic.
+task in the source plan's `options` (config/bucket.py `BucketOptions`), so nothing here imports pydantic.
 """
 
 from __future__ import annotations
