@@ -35,7 +35,7 @@ def test_the_next_run_after_a_primary_key_change_rebuilds_the_table(
 ) -> None:
     from airflow.models.variable import Variable
 
-    from warehouse_sources.airflow.resync import mark, marker_key
+    from warehouse_sources.shared.resync import mark, marker_key
 
     sql(pg_db, "CREATE TABLE items (id int, part int, updated_at timestamptz, PRIMARY KEY (id, part))",
         "INSERT INTO items SELECT g, 1, now() FROM generate_series(1, 5) g")  # fmt: skip

@@ -44,11 +44,13 @@ class TableSyncOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowFailException
 
         from warehouse_sources.errors import SyncFatalError
+        from warehouse_sources.shared import resync
 
         dag_run = context.get("dag_run")
         full_refresh = self._this_run(getattr(dag_run, "conf", None))
         try:
-            return self._sync(full_refresh, getattr(dag_run, "run_id", "") or "")
+            with resync.pending(self.table_plan, self.log) as due:  # an edit changed the key (shared/resync.py)
+                return self._sync(full_refresh or due, getattr(dag_run, "run_id", "") or "")
         except SyncFatalError as exc:
             self._record_error(context, exc)
             raise AirflowFailException(str(exc)) from exc

@@ -178,7 +178,7 @@ def _save(body: dict[str, Any], user: Any, replacing: str | None) -> Any:
 
 def _mark_resyncs(plan: Any, synced_names: list[str], by: str) -> None:
     """The next run of each table rebuilds it (the engine alone would not notice a new primary key)."""
-    from warehouse_sources.airflow.resync import mark
+    from warehouse_sources.shared.resync import mark
 
     keys = {t.synced_name: t.primary_key for t in plan.tables}
     for synced in synced_names:
