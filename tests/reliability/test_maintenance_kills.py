@@ -24,8 +24,9 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from pyarrow import fs
 
-from warehouse_sources.warehouse import upkeep
+from warehouse_sources.warehouse import delta, upkeep
 from warehouse_sources.warehouse.health import table_health
+from warehouse_sources.warehouse.state import SyncState
 from warehouse_sources.warehouse.storage import filesystem
 
 pytestmark = pytest.mark.integration
@@ -76,11 +77,21 @@ def ids(uri: str, options: dict[str, str] | None) -> list[int]:
     return sorted(DeltaTable(uri, storage_options=options).to_pyarrow_table()["id"].to_pylist())
 
 
-def small_files(uri: str, options: dict[str, str] | None, files: int, rows: int) -> None:
+def small_files(uri: str, options: dict[str, str] | None, files: int, rows: int, keyed: bool = False) -> None:
+    """`files` appends of `rows` rows; `keyed`: as syncs of an incremental table write them (their
+    state names the merge key, so compaction works in key order, warehouse/layout.py)."""
     for part in range(files):
         chunk = pa.table({"id": pa.array(range(part * rows, (part + 1) * rows), pa.int64()),
                           "payload": pa.array([f"row {i:012d} " * 4 for i in range(rows)])})  # fmt: skip
-        write_deltalake(uri, chunk, mode="append", storage_options=options)
+        if not keyed:
+            write_deltalake(uri, chunk, mode="append", storage_options=options)
+            continue
+        state = SyncState(method="incremental", replication_key="id", key_kind="int", cursor=part, sort_key="id")
+        data = pa.RecordBatchReader.from_batches(chunk.schema, chunk.to_batches())
+        if part == 0:
+            delta.overwrite(uri, None, data, state, options)
+        else:
+            delta.append(uri, DeltaTable(uri, storage_options=options), data, state)
 
 
 def copy(source: str, target: str, options: dict[str, str] | None) -> None:
@@ -105,16 +116,19 @@ def kill_at_random(uri: str, options: dict[str, str] | None, step: str, marks: P
     return "done" if "done" in marks.read_text() else "killed mid-step"
 
 
-def template(where: Where) -> str:
+def template(where: Where, keyed: bool = False) -> str:
     """A table of 16 small files (16 x 20,000 rows): compaction is due."""
     uri = f"{where[0]}/template"
-    small_files(uri, where[1], 16, 20_000)
+    small_files(uri, where[1], 16, 20_000, keyed)
     return uri
 
 
-def test_a_kill_during_compaction_loses_nothing_and_the_next_pass_compacts(where: Where, tmp_path: Path) -> None:
+@pytest.mark.parametrize("order", ["bin-packing", "key order"])
+def test_a_kill_during_compaction_loses_nothing_and_the_next_pass_compacts(
+    where: Where, tmp_path: Path, order: str
+) -> None:
     root, options = where
-    prepared = template(where)
+    prepared = template(where, keyed=order == "key order")
     rng, outcomes = random.Random(5), []
     for trial in range(TRIALS if options is None else S3_TRIALS):
         uri = f"{root}/t{trial}"
@@ -127,7 +141,7 @@ def test_a_kill_during_compaction_loses_nothing_and_the_next_pass_compacts(where
         done = upkeep.maintain(uri, timedelta(hours=1), options)
         table = DeltaTable(uri, storage_options=options)
         assert ids(uri, options) == rows and len(table.file_uris()) < upkeep.MIN_SMALL_FILES, done.summary()
-    print("compaction kills:", outcomes)
+    print(f"compaction kills ({order}):", outcomes)
     assert "killed mid-step" in outcomes, outcomes  # the kills did land inside compaction
 
 
