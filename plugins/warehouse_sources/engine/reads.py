@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from warehouse_sources.engine import checks
 from warehouse_sources.engine.files import FileListing, LoadedFiles, plan_files, shown
@@ -20,11 +20,14 @@ if TYPE_CHECKING:
     from warehouse_sources.sources.base import SourceReader, TableDescription
 
 
+WriteMode = Literal["overwrite", "merge", "append"]  # replace the table, merge on the keys, or append
+
+
 @dataclass(frozen=True)
 class Read:
     """One run's read (`where`, empty for the whole table), its write mode and the state to commit."""
 
-    write: str
+    write: WriteMode
     where: str
     state: SyncState
     skip: tuple[CursorValue, list[str]] | None = None  # append only: (boundary value, identity columns)
