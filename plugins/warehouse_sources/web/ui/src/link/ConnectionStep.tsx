@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { ApiError } from "../api";
 import { ConnectionFields } from "./ConnectionFields";
 import { connectionBody, valuesFromConnection } from "./connectionBody";
-import { type Draft, tunnelOf, withTunnel } from "./draft";
+import { type Draft, tunnelOf, urlOf, withTunnel } from "./draft";
 import { connectionsApi, linkApi } from "./linkApi";
 import { TestResult } from "./TestResult";
 import type { AirflowConnection, KindInfo, TestAnswer } from "./types";
@@ -52,7 +52,7 @@ export const ConnectionStep = ({ kind, draft, onChange }: Props) => {
         await (draft.connExists ? connectionsApi.update(draft.connId, body) : connectionsApi.create(body));
         onChange({ connExists: true });
       }
-      setResult(await linkApi.test(draft.connId, kind.kind, tunnelOf(draft)));
+      setResult(await linkApi.test(draft.connId, kind.kind, tunnelOf(draft), urlOf(draft)));
     } catch (e) {
       setResult({ error: explain(e, draft.connId), ok: false });
     } finally {
@@ -96,6 +96,16 @@ export const ConnectionStep = ({ kind, draft, onChange }: Props) => {
           <Field.HelperText>Connections of this kind's type saved in Airflow (Admin › Connections).</Field.HelperText>
         </Field.Root>
       )}
+      {kind.bucket ? (
+        <Field.Root required>
+          <Field.Label htmlFor="bucket-url">
+            Bucket URL
+            <Field.RequiredIndicator />
+          </Field.Label>
+          <Input fontFamily="mono" id="bucket-url" onChange={(e) => onChange({ rest: { ...draft.rest, url: e.currentTarget.value } })} placeholder="s3://bucket/prefix/ or file:///srv/exports/" size="sm" value={urlOf(draft) ?? ""} />
+          <Field.HelperText>The folder the table patterns are relative to; the test lists it.</Field.HelperText>
+        </Field.Root>
+      ) : null}
       {kind.tunnel ? (
         <Field.Root>
           <Field.Label htmlFor="ssh-conn">SSH tunnel (optional)</Field.Label>

@@ -1,8 +1,9 @@
 import { Alert, Box, Button, CloseButton, Heading, HStack, List, Spinner, Stack } from "@chakra-ui/react";
 import { useEffect, useState } from "react";
 
+import { BucketTablesStep } from "./BucketTablesStep";
 import { ConnectionStep } from "./ConnectionStep";
-import { type Draft, draftFromConfig, NAME, newDraft, type Step, STEPS, sourceFromDraft, stepOf } from "./draft";
+import { type Draft, draftFromConfig, NAME, newDraft, type Step, STEPS, sourceFromDraft, stepOf, urlOf } from "./draft";
 import { KindStep } from "./KindStep";
 import { linkApi } from "./linkApi";
 import { ReadOnlyYaml } from "./ReadOnlyYaml";
@@ -50,7 +51,7 @@ export const LinkWizard = ({ editing, onClose, onDone }: Props) => {
     connection: Boolean(kind) && NAME.test(draft.name),
     kind: true,
     save: draft.connExists && draft.tables.length > 0,
-    tables: Boolean(kind) && NAME.test(draft.name) && draft.connExists,
+    tables: Boolean(kind) && NAME.test(draft.name) && draft.connExists && (!kind?.bucket || urlOf(draft) !== null),
   };
   const next = STEPS[order(step) + 1]?.step;
 
@@ -87,7 +88,8 @@ export const LinkWizard = ({ editing, onClose, onDone }: Props) => {
           <StepBar onStep={setStep} reachable={(s) => !saved && ready[s]} step={step} />
           {step === "kind" ? <KindStep draft={draft} errors={errors} kinds={kinds} onChange={change} /> : null}
           {step === "connection" && kind ? <ConnectionStep draft={draft} kind={kind} onChange={change} /> : null}
-          {step === "tables" ? <TablesStep draft={draft} errors={errors} onChange={change} /> : null}
+          {step === "tables" && kind?.bucket ? <BucketTablesStep draft={draft} errors={errors} onChange={change} /> : null}
+          {step === "tables" && kind && !kind.bucket ? <TablesStep draft={draft} errors={errors} onChange={change} /> : null}
           {step === "save" ? <SaveStep draft={draft} errors={errors} onChange={change} /> : null}
           {failure && !failure.yaml ? (
             <Alert.Root data-testid="save-error" status="error">

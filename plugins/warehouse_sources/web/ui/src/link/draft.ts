@@ -35,6 +35,9 @@ export const withTunnel = (draft: Draft, connId: string): Partial<Draft> => {
   return { rest: connId ? { ...rest, ssh_tunnel: { ...(draft.rest.ssh_tunnel as object | undefined), conn_id: connId } } : rest };
 };
 
+/** A bucket source's url (s3://bucket/prefix/ or file:///dir/), or null. */
+export const urlOf = (draft: Draft): string | null => (typeof draft.rest.url === "string" && draft.rest.url ? draft.rest.url : null);
+
 export const NAME = /^[a-z][a-z0-9_]*$/;
 
 export const newDraft = (): Draft => ({

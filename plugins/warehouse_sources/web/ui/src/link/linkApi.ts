@@ -6,8 +6,14 @@ const conn = (id: string): string => `connections/${encodeURIComponent(id)}`;
 /** The link-a-source routes (DESIGN §4.9) and the Airflow connection routes the form drives. */
 export const linkApi = {
   kinds: () => request<{ kinds: KindInfo[] }>("GET", "kinds"),
-  test: (connId: string, kind: string, ssh: string | null) =>
-    request<TestAnswer>("POST", `${conn(connId)}/test`, { kind, ...(ssh ? { ssh_conn_id: ssh } : {}) }),
+  test: (connId: string, kind: string, ssh: string | null, url: string | null) =>
+    request<TestAnswer>("POST", `${conn(connId)}/test`, { kind, ...(ssh ? { ssh_conn_id: ssh } : {}), ...(url ? { url } : {}) }),
+  /** A bucket table: the files `pattern` matches under `url` and the columns inferred from them. */
+  files: (connId: string, kind: string, url: string, pattern: string, format: string) =>
+    request<{ tables: CatalogTable[]; truncated?: boolean }>(
+      "GET",
+      `${conn(connId)}/tables?${new URLSearchParams({ format, kind, pattern, url }).toString()}`,
+    ),
   tables: (connId: string, kind: string, ssh: string | null) =>
     request<{ tables: CatalogTable[]; truncated?: boolean }>(
       "GET",
