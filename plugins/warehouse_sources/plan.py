@@ -7,15 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from warehouse_sources.config.durations import parse_lookback
+from warehouse_sources.config.durations import parse_duration, parse_lookback
 from warehouse_sources.config.names import SyncMethod
 from warehouse_sources.config.options import ReaderOptions
 from warehouse_sources.config.schedules import airflow_schedule
 
 if TYPE_CHECKING:
     from warehouse_sources.config.models import SourceConfig
+
+VerifyMode = Literal["on", "strict", "off"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class TablePlan:
     primary_key: tuple[str, ...] | None
     lookback: timedelta | int | None
     enabled: bool
+    verify: VerifyMode = "on"  # the cheap check after each sync: on, strict (fails the task) or off
+    verify_every: timedelta | None = None  # the deep checksum verification's period, when scheduled
 
     @property
     def dag_id(self) -> str:
@@ -105,6 +109,8 @@ def plan_source(source: SourceConfig) -> SourcePlan:
                 primary_key=tuple(table.primary_key) if table.primary_key else None,
                 lookback=_lookback(table.lookback),
                 enabled=table.enabled,
+                verify=table.verify,
+                verify_every=parse_duration(table.verify_every) if table.verify_every else None,
             )
         )
     return SourcePlan(

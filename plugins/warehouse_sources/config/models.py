@@ -10,7 +10,7 @@ kind. Every field carries a description: the JSON Schema for editors is generate
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,7 +21,7 @@ from pydantic import (
     field_validator,
 )
 
-from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_lookback
+from warehouse_sources.config.durations import MAX_LOOKBACK, SCHEDULE_SHORTHANDS, parse_duration, parse_lookback
 from warehouse_sources.config.names import (
     SOURCE_NAME,
     SYNCED_NAME,
@@ -61,6 +61,16 @@ class TableConfig(BaseModel):
     synced_name: str | None = Field(
         None, description="warehouse table name; default table_prefix + table name (schema dropped)"
     )
+    verify: Literal["on", "strict", "off"] = Field(
+        "on",
+        description="each sync compares the source's row count (and key range) with the committed table's "
+        "statistics: on logs and shows a mismatch, strict also fails the task, off skips the check",
+    )
+    verify_every: str | None = Field(
+        None,
+        description="run the deep checksum verification (CLI `verify`) in the table's task when this long "
+        "has passed since the last one, like '24h'; default never",
+    )
 
     @field_validator("name")
     @classmethod
@@ -92,6 +102,20 @@ class TableConfig(BaseModel):
         if info.data.get("sync") != "incremental":
             raise ValueError("only applies to sync: incremental")
         parse_lookback(value)
+        return value
+
+    @field_validator("verify", mode="before")
+    @classmethod
+    def _verify_word(cls, value: object) -> object:
+        if value is True or value is False:  # YAML 1.1 reads a bare on/off as a boolean
+            return "on" if value else "off"
+        return value
+
+    @field_validator("verify_every")
+    @classmethod
+    def _verify_every_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
         return value
 
     @field_validator("synced_name")

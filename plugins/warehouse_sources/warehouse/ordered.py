@@ -29,11 +29,7 @@ SORT_PREFIX = "ws-sort-"
 
 @contextmanager
 def sort_folder() -> Iterator[Path]:
-    """A folder for sorted runs under the system temp dir, removed on exit (and those of killed
-    syncs, as the MERGE spools are: warehouse/upsert.py)."""
-    from warehouse_sources.warehouse.upsert import remove_stale_spools
-
-    remove_stale_spools(Path(tempfile.gettempdir()), prefix=SORT_PREFIX)
+    """A folder for sorted runs under the system temp dir, removed on exit."""
     with spooling(tempfile.gettempdir()):
         temporary = tempfile.TemporaryDirectory(prefix=f"{SORT_PREFIX}{os.getpid()}-")
     with temporary as folder:
