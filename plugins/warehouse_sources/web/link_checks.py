@@ -21,7 +21,7 @@ def check_against_source(draft: Draft) -> None:
     probe = link_connect.Probe(plan.kind, plan.conn_id, plan.ssh_conn_id)
 
     def run() -> list[dict[str, object]]:
-        with link_connect.open_database(probe, int(link_connect.TEST_SECONDS)) as reader:
+        with link_connect.open_reader(probe) as reader:
             return catalog_problems(draft, reader.describe, reader.cursor_type_names)
 
     try:

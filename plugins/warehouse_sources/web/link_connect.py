@@ -1,30 +1,30 @@
 """Reach a source from the API server for the link-a-source form: test a connection, list its catalog.
 
-The same connection resolution (airflow/connections.py), SSH tunnel (airflow/tunnel.py) and
-readers a sync uses, so "Test connection" passes exactly when a sync could connect. Every step
-is bounded: a connect timeout in the driver and a wall-clock limit on the whole probe, run in a
-worker thread so a server that never answers costs the request 10 s, not a hung worker.
+Through the kind's own registry entry (`open_reader`), as a task opens its reader: the same
+connection resolution, SSH tunnel, reader and redaction, so "Test connection" passes exactly when
+a sync could connect. The entry takes a plan, so the probe is a one-table source built and
+validated like any other. Every probe runs in a thread of its own, waited for at most 10 s (the
+catalog: 60 s); a server that never answers costs the request that, and the thread ends at the
+driver's own timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from warehouse_sources.sources.tables import Listing
 
 log = logging.getLogger(__name__)
 TEST_SECONDS = 10.0
 LIST_SECONDS = 60.0
+PROBE_NAME = "new_source"  # the probe's source name, as the reader's messages would name it
+PROBE_TABLE = "probe"
 T = TypeVar("T")
-TIMEOUT_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb")  # URIs whose drivers read connect_timeout
-_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="warehouse-sources-link")
 
 
 class UnknownConnection(LookupError):
@@ -50,26 +50,28 @@ class Probe:
     def redact(self, text: str) -> str:
         for secret in sorted({s for s in self.secrets if s}, key=len, reverse=True):
             text = text.replace(secret, "***")
-        return text
+        return text.replace(f"source {PROBE_NAME!r}: ", "")
 
 
 def bounded(call: Callable[[], T], seconds: float, what: str) -> T:
-    """`call()` in a worker thread, given up after `seconds` (the thread ends at its own timeout)."""
-    future = _pool.submit(call)
-    try:
-        return future.result(timeout=seconds)
-    except FutureTimeout:
-        raise ProbeFailed(f"{what}: no answer within {seconds:g} s; check the host, port and firewall") from None
+    """`call()` in a daemon thread, given up after `seconds` (the thread ends at the driver's own timeout)."""
+    outcome: dict[str, Any] = {}
 
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # handed to the waiting request below
+            outcome["error"] = exc
 
-def with_connect_timeout(uri: str, seconds: int) -> str:
-    """The URI with `connect_timeout` capped at `seconds` (libpq and the MySQL reader both read it)."""
-    parts = urlsplit(uri)
-    query = dict(parse_qsl(parts.query))
-    current = query.get("connect_timeout", "")
-    if not current.isdigit() or not 0 < int(current) <= seconds:
-        query["connect_timeout"] = str(seconds)
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    worker = threading.Thread(target=run, name="warehouse-sources-link-probe", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise ProbeFailed(f"{what}: no answer within {seconds:g} s; check the host, port and firewall")
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
 
 
 def is_database(kind: str) -> bool:
@@ -80,17 +82,62 @@ def is_database(kind: str) -> bool:
     return bool(spec.reader and spec.target)
 
 
-def _require_bucket(kind: str) -> None:
+def _probe_source(probe: Probe) -> dict[str, Any]:
+    """The probe as a source file's data: one table (a pattern under the url for a bucket)."""
+    data: dict[str, Any] = {"name": PROBE_NAME, "kind": probe.kind, "conn_id": probe.conn_id}
+    if is_database(probe.kind):
+        data["tables"] = [{"name": f"{PROBE_TABLE}.{PROBE_TABLE}", "sync": "full_table"}]
+        if probe.ssh_conn_id:
+            data["ssh_tunnel"] = {"conn_id": probe.ssh_conn_id}
+        return data
+    if not probe.url:
+        raise ProbeFailed("a bucket source is reached through its url: send url (s3://bucket/prefix/ or file:///dir/)")
+    data["url"] = probe.url
+    table = {"name": PROBE_TABLE, "sync": "full_table", "pattern": probe.pattern or "*",
+             "format": probe.file_format or "parquet"}  # fmt: skip
+    data["tables"] = [table]
+    return data
+
+
+def _plan(probe: Probe) -> Any:
+    from pydantic import ValidationError
+
+    from warehouse_sources.config.kinds import parse_source
+    from warehouse_sources.plan import plan_source
+
+    try:
+        return plan_source(parse_source(_probe_source(probe)))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ProbeFailed(f"this kind cannot be probed with these values ({problems})") from None
+
+
+def _failure(probe: Probe, exc: BaseException) -> Exception:
+    """What a failed open means for the route: 404 for a connection Airflow does not have, else ProbeFailed."""
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    if isinstance(exc, (UnknownConnection, ProbeFailed)):
+        return exc
+    if isinstance(exc, AirflowNotFoundException) or isinstance(exc.__cause__, AirflowNotFoundException):
+        return UnknownConnection(f"no Airflow connection {probe.conn_id!r} (or {probe.ssh_conn_id!r}); create it")
+    return ProbeFailed(probe.redact(" ".join(str(exc).split())) or type(exc).__name__)
+
+
+@contextmanager
+def open_reader(probe: Probe) -> Iterator[Any]:
+    """The kind's reader, opened by its registry entry as a task opens it; failures as the route's errors."""
     from warehouse_sources.registry import kind_spec, load
 
-    if "url" not in load(kind_spec(kind).model).model_fields:
-        raise ProbeFailed(f"kind {kind!r} has no connection test or catalog listing yet; save the source and sync it")
-
-
-def _reader_class(kind: str) -> Any:
-    from warehouse_sources.registry import kind_spec, load
-
-    return load(kind_spec(kind).reader)
+    plan = _plan(probe)
+    try:
+        opened = load(kind_spec(probe.kind).open_reader)(plan, plan.tables[0], log)
+        reader = opened.__enter__()
+    except Exception as exc:
+        raise _failure(probe, exc) from None
+    try:
+        yield reader
+    finally:
+        opened.__exit__(None, None, None)
 
 
 def _tables_module(kind: str) -> Any:
@@ -102,109 +149,32 @@ def _tables_module(kind: str) -> Any:
     for module in KIND_MODULES:
         if import_module(module).KIND is KINDS[kind]:
             return import_module(module.rpartition(".")[0] + ".tables")
-    raise ValueError(f"kind {kind!r} has no catalog listing")
+    raise ProbeFailed(f"kind {kind!r} has no catalog listing yet")
 
 
-def _target(probe: Probe) -> Any:
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from warehouse_sources.airflow.connections import resolve_target
-
-    try:
-        target = resolve_target(probe.conn_id, probe.kind)
-    except AirflowNotFoundException:
-        raise UnknownConnection(f"no Airflow connection {probe.conn_id!r}; create it first") from None
-    except ValueError as exc:
-        raise ProbeFailed(str(exc)) from None
-    probe.secrets.extend(target.secrets)
-    return target
-
-
-@contextmanager
-def open_database(probe: Probe, seconds: int) -> Iterator[Any]:
-    """An open reader of the probe's database (through its SSH tunnel, if any); failures as ProbeFailed."""
-    target = _target(probe)
-    if urlsplit(target.uri).scheme in TIMEOUT_SCHEMES:
-        target = replace(target, uri=with_connect_timeout(target.uri, seconds))
-    with ExitStack() as stack:
-        tunnel = None
+def _guarded(probe: Probe, call: Callable[[Any], T]) -> Callable[[], T]:
+    def run() -> T:
+        module = _tables_module(probe.kind)
         try:
-            if probe.ssh_conn_id:
-                from warehouse_sources.airflow.tunnel import open_tunnel
-
-                remote = (target.host, target.port)
-                tunnel = stack.enter_context(open_tunnel(probe.ssh_conn_id, "(being linked)", remote, log))
-                target = target.through(*tunnel.local_address, via=f"through SSH connection {probe.ssh_conn_id!r}")
-                probe.secrets.extend(target.secrets)
-            reader = stack.enter_context(_reader_class(probe.kind)(target.uri))
-        except (UnknownConnection, ProbeFailed):
-            raise
+            with open_reader(probe) as reader:
+                return call((module, reader))
         except Exception as exc:
-            message = probe.redact(" ".join(str(exc).split())) or type(exc).__name__
-            if tunnel is not None and tunnel.last_refusal:
-                message += f"; the bastion could not reach {target.host}:{target.port} ({tunnel.last_refusal})"
-            raise ProbeFailed(f"cannot connect to {probe.redact(target.label)}: {message}") from None
-        yield reader
+            raise _failure(probe, exc) from None
 
-
-def _storage_options(probe: Probe) -> dict[str, str] | None:
-    from airflow.sdk.exceptions import AirflowNotFoundException
-
-    from warehouse_sources.airflow.connections import bucket_storage_options
-
-    if not probe.url:
-        raise ProbeFailed("a bucket source is tested on its url: send url (s3://bucket/prefix/ or file:///folder/)")
-    try:
-        options = bucket_storage_options(probe.conn_id, probe.url)
-    except AirflowNotFoundException:
-        raise UnknownConnection(f"no Airflow connection {probe.conn_id!r}; create it first") from None
-    except ValueError as exc:
-        raise ProbeFailed(str(exc)) from None
-    probe.secrets.extend(v for k, v in (options or {}).items() if "SECRET" in k or "TOKEN" in k)
-    return options
-
-
-def _failed(probe: Probe, exc: BaseException) -> ProbeFailed:
-    return ProbeFailed(probe.redact(" ".join(str(exc).split())) or type(exc).__name__)
+    return run
 
 
 def check_connection(probe: Probe) -> int:
     """Connect and read what a sync reads first (the catalog; a bucket's url): how many tables or entries."""
-
-    def run() -> int:
-        try:
-            if not is_database(probe.kind):
-                from warehouse_sources.sources.bucket.tables import list_root
-
-                _require_bucket(probe.kind)
-                return list_root(probe.url or "", _storage_options(probe))
-            with open_database(probe, int(TEST_SECONDS)) as reader:
-                return int(_tables_module(probe.kind).count_tables(reader))
-        except (UnknownConnection, ProbeFailed):
-            raise
-        except Exception as exc:
-            raise _failed(probe, exc) from None
-
-    return bounded(run, TEST_SECONDS, f"connection {probe.conn_id!r}")
+    count = _guarded(probe, lambda found: int(found[0].count_tables(found[1])))
+    return bounded(count, TEST_SECONDS, f"connection {probe.conn_id!r}")
 
 
 def list_catalog(probe: Probe) -> Listing:
     """The catalog the form offers: every table with its columns, or a bucket pattern's files."""
 
-    def run() -> Listing:
-        try:
-            if not is_database(probe.kind):
-                from warehouse_sources.sources.bucket.tables import list_pattern
+    def listing(found: Any) -> Listing:
+        module, reader = found
+        return module.list_tables(reader) if is_database(probe.kind) else module.list_pattern(reader, PROBE_TABLE)
 
-                _require_bucket(probe.kind)
-                options = _storage_options(probe)
-                return list_pattern(probe.url or "", options, probe.pattern or "*", probe.file_format or "parquet")
-            with open_database(probe, int(TEST_SECONDS)) as reader:
-                listing: Listing = _tables_module(probe.kind).list_tables(reader)
-                return listing
-        except (UnknownConnection, ProbeFailed):
-            raise
-        except Exception as exc:
-            raise _failed(probe, exc) from None
-
-    return bounded(run, LIST_SECONDS, f"connection {probe.conn_id!r}")
+    return bounded(_guarded(probe, listing), LIST_SECONDS, f"connection {probe.conn_id!r}")

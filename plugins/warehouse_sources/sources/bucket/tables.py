@@ -2,34 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from warehouse_sources.sources.tables import MAX_TABLES, ListedTable, Listing, listed_table
 
-PREVIEW = "preview"  # the table's name inside the one-table reader (never shown)
-
-
-def list_root(url: str, storage_options: dict[str, str] | None) -> int:
-    """List the url's top level (what a sync needs first): the number of entries; raises what the store said."""
-    from pyarrow import fs
-
-    from warehouse_sources.sources.bucket.listing import open_location
-
-    location = open_location(url, storage_options)
-    return len(location.fs.get_file_info(fs.FileSelector(location.root, allow_not_found=False)))
-
-
-def list_pattern(
-    url: str, storage_options: dict[str, str] | None, pattern: str, file_format: str, source: str = ""
-) -> Listing:
-    """The files `pattern` matches under `url` and their unified columns, through the sync's own reader."""
+if TYPE_CHECKING:
     from warehouse_sources.sources.bucket.reader import BucketReader
 
-    options: dict[str, Any] = {"pattern": pattern, "format": file_format}
-    with BucketReader(url, {PREVIEW: options}, storage_options, source=source or "(new source)") as reader:
-        desc = reader.describe("", PREVIEW)
-        assert desc is not None  # the reader knows its one table
-        files = [entry.rel for entry in reader.listed_files(desc)]
-        table = listed_table(pattern, "files", desc, None, reader.cursor_type_names)
+
+def count_tables(reader: BucketReader) -> int:
+    """List the url's top level, what a sync does first: how many entries; the store's refusal as a sync says it."""
+    from pyarrow import fs
+
+    from warehouse_sources.sources.bucket.listing import listing_error
+
+    location = reader._require_location()
+    try:
+        return len(location.fs.get_file_info(fs.FileSelector(location.root, allow_not_found=False)))
+    except Exception as exc:
+        raise listing_error(location, exc, reader._source) from None
+
+
+def list_pattern(reader: BucketReader, table: str) -> Listing:
+    """The files the reader's one `table` matches and their unified columns, described as a sync describes them."""
+    desc = reader.describe("", table)
+    assert desc is not None  # the reader was built with this table
+    files = [entry.rel for entry in reader.listed_files(desc)]
+    listed = listed_table(table, "files", desc, None, reader.cursor_type_names)
     shown = tuple(files[:MAX_TABLES])
-    return Listing((ListedTable(table.name, table.type, (), None, table.columns, shown),), len(files) > MAX_TABLES)
+    return Listing((ListedTable(listed.name, listed.type, (), None, listed.columns, shown),), len(files) > MAX_TABLES)
