@@ -8,13 +8,14 @@ from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine import checks
+from warehouse_sources.engine import checks, deletes, deletions
 from warehouse_sources.engine.boundary import present_at_value, seen_at_boundary, skip_synced, synced_at_value
 from warehouse_sources.engine.progress import Log, ProgressStream, SyncHooks
 from warehouse_sources.engine.reads import Read
 from warehouse_sources.errors import SchemaDriftError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta, ordered
+from warehouse_sources.warehouse.merge import merge_deleting
 from warehouse_sources.warehouse.schema import SchemaPlan, cast_reader, plan_schema
 from warehouse_sources.warehouse.state import encode_cursor
 
@@ -37,6 +38,7 @@ class SyncResult:
     version: int | None
     cursor: Any
     null_keys: int
+    deleted: int = 0  # rows found deleted in the source (deletes: soft or hard) and removed or marked
 
     def summary(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0
@@ -44,6 +46,7 @@ class SyncResult:
         return (
             f"{self.synced_name}: {self.method} ({self.write}), {self.rows:,} rows in {self.seconds:.2f} s "
             f"({rate:,.0f} rows/s){cursor}, table version {self.version}"
+            + (f", {self.deleted:,} rows deleted in the source" if self.deleted else "")
         )
 
 
@@ -65,6 +68,11 @@ class Writer:
     retention: timedelta | None = None
 
     def __call__(self, read: Read) -> SyncResult:
+        if read.deletes is None:
+            return self._write(read)
+        return deletions.write_with(self, read, self._write)
+
+    def _write(self, read: Read) -> SyncResult:
         import pyarrow as pa
 
         plan = self.plan
@@ -80,6 +88,8 @@ class Writer:
         self.log.info("%s: %s read %s", label, read.write, scope)
         stream = ProgressStream(_with_synced_at(data, self.synced_at), self.log, label, self.hooks)
         batches = stream.reader()
+        if read.deletes is not None:
+            batches = deletes.change_stream(read.deletes, batches)
         if read.write != "overwrite":
             schema = batches.schema
             batches = _unless_empty(batches)
@@ -110,10 +120,11 @@ class Writer:
         """Write `data` with the new state; False when a merge found every row stored already
         (possible only when the cursor did not move) and committed nothing."""
         try:
-            if self.keys:  # the merge key orders the table's files (warehouse/layout.py)
-                read = replace(read, state=replace(read.state, sort_key=self.keys[0]))
-            if read.write == "overwrite" and self.keys:
-                with ordered.sorted_stream(data, self.keys[0]) as rows:
+            key = self.keys[0] if self.keys and ordered.sortable(data.schema.field(self.keys[0]).type) else None
+            if key is not None:  # the merge key orders the table's files (warehouse/layout.py)
+                read = replace(read, state=replace(read.state, sort_key=key))
+            if read.write == "overwrite" and key is not None:
+                with ordered.sorted_stream(data, key) as rows:
                     delta.overwrite(self.uri, self.table, rows, read.state, self.storage_options, self._properties())
             elif read.write == "overwrite":
                 delta.overwrite(self.uri, self.table, data, read.state, self.storage_options, self._properties())
@@ -122,6 +133,9 @@ class Writer:
                 delta.append(self.uri, self.table, data, read.state)
             else:
                 assert self.table is not None
+                if read.deletes is not None and read.deletes.tombstones:
+                    merge_deleting(self.uri, self.table, data, self.keys, read.state, soft=read.deletes.soft)
+                    return True
                 skip = not read.cursor_moved
                 metrics = delta.merge(self.uri, self.table, data, self.keys, read.state, read.key_range,
                                       skip_if_stored=skip)  # fmt: skip

@@ -56,6 +56,9 @@ def data_files(table: DeltaTable, key: str) -> list[DataFile] | None:
     """The live files in key order, or None when some file's key range is unknown or holds NULLs."""
     import pyarrow as pa
 
+    schema = pa.schema(table.schema().to_arrow())
+    if key not in schema.names or not ordered.sortable(schema.field(key).type):
+        return None
     actions = pa.table(table.get_add_actions(flatten=True))
     names = actions.column_names
     if f"min.{key}" not in names or f"null_count.{key}" not in names:

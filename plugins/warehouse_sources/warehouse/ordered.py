@@ -27,9 +27,25 @@ BATCH_ROWS = 32 * 1024
 SORT_PREFIX = "ws-sort-"
 
 
+def sortable(type_: pa.DataType) -> bool:
+    """Whether rows can be ordered on a column of this type here: Arrow has no sort for extension
+    (uuid, json) or view types, and a float's NaN compares false both ways, which the merge of runs
+    needs to be total. Other keys leave the rows in the order they came."""
+    import pyarrow as pa
+
+    checks = (pa.types.is_integer, pa.types.is_decimal, pa.types.is_string, pa.types.is_large_string,
+              pa.types.is_binary, pa.types.is_large_binary, pa.types.is_fixed_size_binary, pa.types.is_date,
+              pa.types.is_timestamp, pa.types.is_time, pa.types.is_boolean)  # fmt: skip
+    return not isinstance(type_, pa.ExtensionType) and any(check(type_) for check in checks)
+
+
 @contextmanager
 def sort_folder() -> Iterator[Path]:
-    """A folder for sorted runs under the system temp dir, removed on exit."""
+    """A folder for sorted runs under the system temp dir, removed on exit (and those of killed
+    syncs, as the MERGE spools are: warehouse/upsert.py)."""
+    from warehouse_sources.warehouse.upsert import remove_stale_spools
+
+    remove_stale_spools(Path(tempfile.gettempdir()), prefix=SORT_PREFIX)
     with spooling(tempfile.gettempdir()):
         temporary = tempfile.TemporaryDirectory(prefix=f"{SORT_PREFIX}{os.getpid()}-")
     with temporary as folder:

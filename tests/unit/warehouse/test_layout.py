@@ -147,3 +147,33 @@ def test_compaction_that_loses_to_a_merge_is_refused_and_loses_no_change(tmp_pat
     table = DeltaTable(uri).to_pyarrow_table()
     assert table.num_rows == 3000 and disjoint(ranges(uri))
     assert table.filter(pc.field("id") == 5)["payload"][0].as_py().startswith("new")
+
+
+def test_a_sort_leaves_no_spool_and_removes_those_of_killed_syncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from warehouse_sources.warehouse import upsert
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f"{ordered.SORT_PREFIX}{int(gone.stdout)}-a"  # a sync SIGKILLed while sorting
+    dead.mkdir()
+    (dead / "run-0.arrows").write_bytes(b"x")
+    old = time.time() - upsert.STALE_SPOOL_SECONDS - 60
+    os.utime(dead, (old, old))
+    with ordered.sorted_stream(reader(rows(list(range(3000, 0, -1)))), "id", run_bytes=50_000) as stream:
+        assert [p.name for p in tmp_path.iterdir()] != [] and not dead.exists()
+        assert stream.read_all().column("id").to_pylist() == list(range(1, 3001))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_keys_arrow_can_order_totally_are_sorted_on() -> None:
+    assert all(ordered.sortable(t) for t in (pa.int64(), pa.string(), pa.decimal128(20, 2), pa.timestamp("us")))
+    # No sort kernel (uuid, json, views), or NaN compares false both ways (floats): rows stay as they came.
+    assert not any(ordered.sortable(t) for t in (pa.uuid(), pa.string_view(), pa.float64()))
