@@ -209,3 +209,17 @@ def test_a_cursor_older_than_the_events_window_lists_everything_again(
         sync(stripe, warehouse, tp)
     assert "older than the Stripe change log keeps" in caplog.text
     assert rows(warehouse, "customers")[made[1]["id"]]["name"] == "changed while no event was kept"
+
+
+def test_the_catalog_lists_the_objects_and_the_connection_test_uses_the_key(stripe: Fake) -> None:
+    from warehouse_sources.sources.stripe.tables import count_tables, list_tables
+
+    api, store = stripe
+    with open_stripe(api.url, store.key) as reader:
+        assert count_tables(reader) == 10
+        listing = list_tables(reader)
+    charges = next(t for t in listing.tables if t.name == "charges")
+    assert charges.primary_key == ("id",)
+    assert {c.name for c in charges.columns if c.replication_key} >= {"created", "changed_at"}
+    with pytest.raises(ApiRequestError, match="Invalid API Key"), open_stripe(api.url, "sk_test_nope1234") as reader:
+        count_tables(reader)

@@ -71,7 +71,7 @@ class StripeStore:
         if refused:
             return refused
         name = path.removeprefix("/v1/")
-        if method != "GET" or not path.startswith("/v1/") or (name != "events" and name not in self.objects):
+        if method != "GET" or not path.startswith("/v1/") or (name != "events" and name not in PREFIX):
             return _error(404, f"Unrecognized request URL ({method}: {path}).")
         params: dict[str, list[str]] = {}
         for k, v in query:
@@ -90,7 +90,7 @@ class StripeStore:
         return _error(401, f"{word} API Key provided: {masked}")
 
     def _listing(self, name: str, params: dict[str, list[str]]) -> list[dict[str, Any]] | Answer:
-        items = list(self.objects[name].values())
+        items = list(self.objects.get(name, {}).values())
         status = params.get("status", [""])[0]
         if name == "subscriptions" and status != "all":
             keep = (lambda s: s.get("status") == status) if status else (lambda s: s.get("status") != "canceled")

@@ -76,6 +76,17 @@ class RestReader:
     def __exit__(self, *exc: object) -> None:
         self.dialect.close()
 
+    def object_names(self) -> list[str]:
+        return list(self._objects)
+
+    def probe(self) -> None:
+        """One authenticated request (the newest object of the first object kind): a refused key fails here."""
+        spec = next(iter(self._objects.values()))
+        if spec.created:
+            self.dialect.newest(spec, spec.created, None)
+        else:
+            self.describe("", spec.name)
+
     def describe(self, schema: str, table: str) -> TableDescription | None:
         spec = self._objects.get(table)
         if spec is None or schema not in ("", "public"):
