@@ -53,12 +53,15 @@ def sort_key(table: DeltaTable) -> str | None:
 
 
 def data_files(table: DeltaTable, key: str) -> list[DataFile] | None:
-    """The live files in key order, or None when some file's key range is unknown or holds NULLs."""
+    """The live files in key order, or None when some file's key range is unknown or holds NULLs, or
+    the key is one whose statistics cannot tell neighbours apart."""
     import pyarrow as pa
 
     schema = pa.schema(table.schema().to_arrow())
     if key not in schema.names or not ordered.sortable(schema.field(key).type):
         return None
+    if pa.types.is_timestamp(schema.field(key).type):
+        return None  # statistics in milliseconds: neighbours inside one millisecond would look overlapping forever
     actions = pa.table(table.get_add_actions(flatten=True))
     names = actions.column_names
     if f"min.{key}" not in names or f"null_count.{key}" not in names:
@@ -100,7 +103,8 @@ def plan(files: list[DataFile], small: int, budget: int = PASS_BYTES) -> list[li
                 break
             taken.append(f)
             spent += f.size
-        chosen.append(taken)
+        if len(taken) > 1:
+            chosen.append(taken)
         if spent >= budget:
             break
     return chosen
