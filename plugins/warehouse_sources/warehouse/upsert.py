@@ -68,13 +68,13 @@ def spooled(data: pa.RecordBatchReader, keys: tuple[str, ...]) -> Iterator[Spool
         yield spool
 
 
-def remove_stale_spools(folder: Path, now: float | None = None) -> list[Path]:
+def remove_stale_spools(folder: Path, now: float | None = None, prefix: str = SPOOL_PREFIX) -> list[Path]:
     """Remove the spools of syncs that died (SIGKILL, OOM) before removing their own: named after a
     process that no longer runs, and untouched for STALE_SPOOL_SECONDS (another container's live
     process may share the temp dir without sharing our process ids). Returns what it removed."""
     removed, now = [], time.time() if now is None else now
-    for path in folder.glob(f"{SPOOL_PREFIX}*"):
-        pid = path.name[len(SPOOL_PREFIX) :].split("-", 1)[0]  # not a number in the first releases' names
+    for path in folder.glob(f"{prefix}*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]  # not a number in the first releases' names
         try:
             if (pid.isdigit() and _running(int(pid))) or now - path.stat().st_mtime < STALE_SPOOL_SECONDS:
                 continue
