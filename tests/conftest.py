@@ -161,7 +161,6 @@ def s3_warehouse(s3_server: Any) -> tuple[str, dict[str, str]]:
 
 
 _FAST = REPO / "tests" / "unit"
-_NOT_FAST = _FAST / "web"  # builds an Airflow API app over a migrated metadata DB
 _SERVICE_FIXTURES = {"s3_server", "pg_server", "mysql_db", "fakesnow_server", "airflow_db"}
 
 
@@ -178,13 +177,13 @@ _LONGEST_FIRST = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tiers by folder: everything outside tests/unit (and tests/unit/web), and any test that starts
-    a server, is `integration`, so `make test-fast` (`-m "not integration"`) runs the pure unit
-    tests and needs no service."""
+    """Tiers by folder: everything outside tests/unit (tests/integration/web among it: Airflow's API
+    app over a migrated metadata DB), and any test that starts a server, is `integration`, so
+    `make test-fast` (`-m "not integration"`) runs the pure unit tests and needs no service."""
     for item in items:
         path = Path(str(item.path)).resolve()
         services = set(getattr(item, "fixturenames", ())) & _SERVICE_FIXTURES
-        if not path.is_relative_to(_FAST) or path.is_relative_to(_NOT_FAST) or services:
+        if not path.is_relative_to(_FAST) or services:
             item.add_marker(pytest.mark.integration)
     items.sort(key=_start_rank)  # stable: the order within a file and among the others stays
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.unit.web import conftest as web_fixtures
-from tests.unit.web import test_teams
+from tests.integration.web import conftest as web_fixtures
+from tests.integration.web import test_teams
 
 # The web tests' fixtures (Airflow's API app over the demo sources) and their two teams.
 web_env, client, admin = web_fixtures.web_env, web_fixtures.client, web_fixtures.admin

@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.unit.web.test_link_routes import api_server_context  # noqa: F401 (a module fixture, used here too)
+from tests.integration.web.test_link_routes import api_server_context  # noqa: F401 (a module fixture, used here too)
 
 pytestmark = pytest.mark.usefixtures("airflow_state_restored")
 P = "/warehouse-sources/api"
