@@ -77,7 +77,9 @@ def shop(pg_server: str, client: Any) -> Iterator[dict[str, str]]:
     _connection(f"{prefix}_ok", **base, password=PASSWORD)
     _connection(f"{prefix}_nohost", **{**base, "host": "no-such-host.invalid"}, password=PASSWORD)
     _connection(f"{prefix}_nodb", **{**base, "schema": name + "_missing"}, password=PASSWORD)
-    yield {"ok": f"{prefix}_ok", "nohost": f"{prefix}_nohost", "nodb": f"{prefix}_nodb", "db": name, "uri": uri}
+    _connection(f"{prefix}_tls", **base, password=PASSWORD, extra='{"sslmode": "require"}')  # the server has no TLS
+    yield {"ok": f"{prefix}_ok", "nohost": f"{prefix}_nohost", "nodb": f"{prefix}_nodb", "tls": f"{prefix}_tls",
+           "db": name, "uri": uri}  # fmt: skip
     _drop_connections(prefix)
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -151,6 +153,7 @@ def test_kinds_carry_their_forms(client: Any, admin: dict[str, str]) -> None:
     [
         ("nohost", "no-such-host.invalid"),
         ("nodb", "does not exist"),
+        ("tls", "SSL"),
     ],
 )
 def test_a_failed_test_is_ok_false_with_the_servers_message(
@@ -320,3 +323,34 @@ def test_a_read_only_sources_dir_answers_409_with_the_yaml(
     assert "name: shop_ro" in answer.json()["yaml"] and answer.json()["file"] == "shop_ro.yaml"
     assert "not writable" in answer.json()["detail"]
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_a_bastion_is_tested_with_the_connection_and_its_refusal_named(
+    client: Any, admin: dict[str, str], shop: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.ssh_support import SSHD, key_lines, keygen, running_bastion, ssh_conn
+
+    if not SSHD.exists():
+        pytest.skip("no sshd on this machine")
+    keygen(tmp_path / "stranger")
+    stranger = (tmp_path / "stranger").read_text()
+    with running_bastion(tmp_path / "bastion") as bastion:
+        monkeypatch.setenv("AIRFLOW_CONN_LINK_BASTION", ssh_conn(bastion))
+        monkeypatch.setenv("AIRFLOW_CONN_LINK_STRANGER", ssh_conn(bastion, private_key=stranger))
+        url = f"{P}/connections/{shop['ok']}/test"
+        good = client.post(url, json={"kind": "postgres", "ssh_conn_id": "link_bastion"}, headers=admin)
+        refused = client.post(url, json={"kind": "postgres", "ssh_conn_id": "link_stranger"}, headers=admin)
+        tables = client.get(f"{P}/connections/{shop['ok']}/tables", headers=admin,
+                            params={"kind": "postgres", "ssh_conn_id": "link_bastion"})  # fmt: skip
+    assert good.json() == {"ok": True, "error": None, "tables": 3}, good.text
+    assert refused.json()["ok"] is False and "refused the login" in refused.json()["error"], refused.text
+    assert not [line for line in key_lines(stranger) + key_lines(bastion.user_key) if line in refused.text]
+    assert tables.status_code == 200 and len(tables.json()["tables"]) == 3
+
+
+def test_a_cookie_authenticated_save_must_be_same_origin_json(client: Any, admin: dict[str, str]) -> None:
+    jwt = admin["Authorization"].removeprefix("Bearer ")
+    answer = client.post(f"{P}/sources", content=b"name=x", cookies={"_token": jwt},
+                         headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
+    client.cookies.clear()
+    assert answer.status_code == 403 and "cross-site" in answer.json()["detail"]
