@@ -8,6 +8,7 @@ committed cursor). Any other 4xx fails at once with the API's own message and re
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from warehouse_sources.sources.rest.errors import ApiDataError, ApiRequestError,
 if TYPE_CHECKING:
     import httpx
 
+LOG = logging.getLogger("warehouse_sources.sources.rest")
 RETRY_BUDGET = 900.0  # seconds of waiting one reader may spend on retries
 BASE_WAIT = 0.5
 MAX_WAIT = 60.0
@@ -48,6 +50,7 @@ class ApiClient:
     ) -> None:
         import httpx
 
+        quiet_page_logs()
         self.service = service
         self.base_url = base_url.rstrip("/")
         self._secrets = secrets
@@ -103,6 +106,7 @@ class ApiClient:
             )
         self.retries += 1
         self._spent += wait
+        LOG.warning("%s API %s: %s; retry %d in %.1f s", self.service, path, reason, attempt, wait)
         time.sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
@@ -144,6 +148,14 @@ class ApiClient:
 
     def _redact(self, text: str) -> str:
         return redact(text, self._secrets)
+
+
+def quiet_page_logs() -> None:
+    """httpx logs every request at INFO: one line per page (10,000 for a million objects) in a task's
+    log. Raised to WARNING unless someone set its level on purpose."""
+    logger = logging.getLogger("httpx")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
 
 
 def _retry_after(response: httpx.Response) -> float | None:
