@@ -15,7 +15,7 @@ from warehouse_sources.config.options import ReaderOptions
 from warehouse_sources.config.schedules import airflow_schedule
 
 if TYPE_CHECKING:
-    from warehouse_sources.config.models import SourceConfig
+    from warehouse_sources.config.models import DeleteMode, SourceConfig
 
 VerifyMode = Literal["on", "strict", "off"]
 
@@ -33,6 +33,9 @@ class TablePlan:
     primary_key: tuple[str, ...] | None
     lookback: timedelta | int | None
     enabled: bool
+    deletes: DeleteMode = "none"  # incremental: what happens to rows whose key left the source
+    deletes_every: timedelta | None = None  # check deletions at most this often (None: every run)
+    deletes_column: str | None = None  # the source's soft-delete column, instead of comparing key sets
     verify: VerifyMode = "on"  # the cheap check after each sync: on, strict (fails the task) or off
     verify_every: timedelta | None = None  # the deep checksum verification's period, when scheduled
 
@@ -109,6 +112,9 @@ def plan_source(source: SourceConfig) -> SourcePlan:
                 primary_key=tuple(table.primary_key) if table.primary_key else None,
                 lookback=_lookback(table.lookback),
                 enabled=table.enabled,
+                deletes=table.deletes,
+                deletes_every=parse_duration(table.deletes_every) if table.deletes_every else None,
+                deletes_column=table.deletes_column,
                 verify=table.verify,
                 verify_every=parse_duration(table.verify_every) if table.verify_every else None,
             )

@@ -32,6 +32,7 @@ from warehouse_sources.config.names import (
 from warehouse_sources.config.options import ReaderOptions
 from warehouse_sources.config.schedules import CRON_PRESETS, MANUAL, check_schedule
 
+DeleteMode = Literal["none", "soft", "hard"]
 STRICT_MODEL = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
@@ -56,6 +57,17 @@ class TableConfig(BaseModel):
         None,
         description="incremental only: re-read this window below the cursor for late commits "
         f"('10m' for time keys, at most {MAX_LOOKBACK.days}d; a number for integer keys, at most 2**62)",
+    )
+    deletes: DeleteMode = Field(
+        "none",
+        description="incremental only: none | soft (keep rows whose key left the source, with _ws_deleted_at "
+        "set) | hard (remove them); checked by comparing key sets unless deletes_column is given",
+    )
+    deletes_every: str | None = Field(None, description="check deletions at most this often ('6h'); default: every run")
+    deletes_column: str | None = Field(
+        None,
+        description="the source's own soft-delete column (a timestamp or boolean, e.g. deleted_at or is_deleted): "
+        "rows where it is set are removed or marked, instead of comparing key sets",
     )
     enabled: bool = Field(True, description="false skips the table at run time (its task is kept, and skipped)")
     synced_name: str | None = Field(
@@ -116,6 +128,31 @@ class TableConfig(BaseModel):
     def _verify_every_form(cls, value: str | None) -> str | None:
         if value is not None:
             parse_duration(value)
+        return value
+
+    @field_validator("deletes")
+    @classmethod
+    def _deletes_on_incremental(cls, value: DeleteMode, info: ValidationInfo) -> DeleteMode:
+        sync = info.data.get("sync")
+        if value != "none" and sync != "incremental":
+            raise ValueError(f"deletes: {value} only applies to sync: incremental (sync: {sync} is set)")
+        return value
+
+    @field_validator("deletes_every")
+    @classmethod
+    def _deletes_every_form(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if info.data.get("deletes", "none") == "none":
+            raise ValueError("needs deletes: soft or hard on the table")
+        parse_duration(value)
+        return value
+
+    @field_validator("deletes_column")
+    @classmethod
+    def _deletes_column_needs_mode(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and info.data.get("deletes", "none") == "none":
+            raise ValueError(f"{value!r}: set deletes: soft or hard too (what to do with the rows it marks)")
         return value
 
     @field_validator("synced_name")

@@ -17,6 +17,7 @@ from warehouse_sources.warehouse.state import CursorValue, KeyKind, SyncState, a
 if TYPE_CHECKING:
     from deltalake import DeltaTable
 
+    from warehouse_sources.engine.deletes import DeleteCheck
     from warehouse_sources.sources.base import SourceReader, TableDescription
 
 
@@ -34,6 +35,7 @@ class Read:
     deleted: dict[str, int] = field(default_factory=dict)  # append only: the previous boundary_deleted
     cursor_moved: bool = True  # False: the read holds only rows at (or, with a lookback, below) the old cursor
     key_range: tuple[str, int, int] | None = None  # bounds the MERGE's target; None: from the rows read
+    deletes: DeleteCheck | None = None  # incremental with `deletes` due this run (engine/deletes.py)
 
 
 def previous_state(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine import checks
+from warehouse_sources.engine import checks, deletions
 from warehouse_sources.engine.faults import fatal_cause
 from warehouse_sources.engine.progress import Log, SyncHooks
 from warehouse_sources.engine.reads import Read, cursor_read, previous_state
@@ -105,6 +105,7 @@ def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks
     reader.begin_snapshot()
     try:
         read = cursor_read(reader, desc, plan, keys, previous, base, log)
+        read = deletions.with_check(reader, desc, plan, previous, base, read, table)
         if read is None:
             return _unchanged(plan, table, previous)
         return write(read)

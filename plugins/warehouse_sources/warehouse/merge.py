@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from warehouse_sources.warehouse.upsert import Replacement
 
 KeyRange = tuple[str, int, int]
+SYNCED_AT, DELETED_AT = "_ws_synced_at", "_ws_deleted_at"  # the engine's metadata columns a tombstone uses
 
 
 def merge(
@@ -143,6 +144,32 @@ def _delta_merge(
     columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
     metrics = _guarded(uri, merger.when_matched_update(columns).when_not_matched_insert(columns).execute)
     return {**metrics, "method": "merge"}
+
+
+def merge_deleting(
+    uri: str, table: DeltaTable, data: pa.RecordBatchReader, keys: tuple[str, ...], state: SyncState, *, soft: bool
+) -> dict[str, Any]:
+    """An upsert whose stream also holds tombstones (rows with `_ws_synced_at` NULL, engine/deletes.py):
+    in the same commit their stored rows are deleted, or with `soft` get `_ws_deleted_at` set.
+    Tombstones may hit any key, so the target is not bounded by the changed rows' key range."""
+    merger = table.merge(
+        data,
+        predicate=" AND ".join(f"target.{_ident(k)} = source.{_ident(k)}" for k in keys),
+        source_alias="source",
+        target_alias="target",
+        merge_schema=True,
+        streamed_exec=True,
+        writer_properties=_writer_properties(),
+        commit_properties=_commit(state, table),
+    )
+    live, gone = f"source.{_ident(SYNCED_AT)} IS NOT NULL", f"source.{_ident(SYNCED_AT)} IS NULL"
+    if soft:
+        merger = merger.when_matched_update({_column(DELETED_AT): f"source.{_column(DELETED_AT)}"}, predicate=gone)
+    else:
+        merger = merger.when_matched_delete(predicate=gone)
+    columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
+    merger = merger.when_matched_update(columns, predicate=live).when_not_matched_insert(columns, predicate=live)
+    return {**_guarded(uri, merger.execute), "method": "merge"}
 
 
 def _column(name: str) -> str:

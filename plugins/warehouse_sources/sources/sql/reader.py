@@ -124,3 +124,10 @@ class SqlTableReader(ABC, Generic[C]):
         select = ", ".join(c.select_sql() for c in columns)
         statement = f"SELECT {select} FROM {self.table_sql(desc)}" + (f" WHERE {where}" if where else "")
         return self.stream(statement, columns)
+
+    def read_keys(self, desc: TableDescription, keys: tuple[str, ...]) -> pa.RecordBatchReader:
+        """Only the `keys` columns of every row, through the same bulk path as `read` (a deletion
+        check's key set: engine/deletes.py); inside the current snapshot when one is open."""
+        from dataclasses import replace
+
+        return self.read(replace(desc, columns=tuple(c for c in desc.columns if c.name in keys)))
