@@ -70,7 +70,8 @@ def draft(body: dict[str, Any], sources_dir: Path, existing: KnownSource | None)
 def check_clashes(new: Draft, catalog: Catalog, replacing: str | None) -> None:
     """409 for a source name, file or synced table name another source already has."""
     name = new.config.name
-    if replacing is None and (name in catalog.sources or new.path.exists()):
+    declared = {f.source for f in catalog.problems if f.source}  # broken files still claim their names
+    if replacing is None and (name in catalog.sources or name in declared or new.path.exists()):
         raise Clash(f"source {name!r} already exists ({new.path.name}); edit it with PUT, or choose another name")
     if replacing is not None and name != replacing:
         raise FieldErrors([{"loc": ["name"], "type": "value_error",

@@ -191,3 +191,29 @@ def test_a_bucket_pattern_lists_its_files_and_columns(
     columns = {c["name"]: c for c in table["columns"]}
     assert columns["id"]["replication_key"] is True and columns["label"]["replication_key"] is False
     assert columns["label"]["reason"]
+
+
+def test_a_bucket_source_is_saved_and_reads_back(
+    client: Any, admin: dict[str, str], bucket: dict[str, str], web_env: dict[str, Path]
+) -> None:
+    body = {"name": "bucket_link", "kind": "s3", "conn_id": bucket["ok"], "url": bucket["url"], "schedule": "1h",
+            "tables": [{"name": "orders", "pattern": "orders/*.parquet", "format": "parquet",
+                        "sync": "incremental", "replication_key": "id", "primary_key": ["id"]}]}  # fmt: skip
+    try:
+        answer = client.post(f"{P}/sources", json=body, headers=admin)
+        assert answer.status_code == 201, answer.text
+        assert client.get(f"{P}/sources/bucket_link/config", headers=admin).json()["source"] == body
+    finally:
+        (web_env["sources"] / "bucket_link.yaml").unlink(missing_ok=True)
+
+
+def test_a_broken_file_keeps_its_name(client: Any, admin: dict[str, str], web_env: dict[str, Path]) -> None:
+    broken = web_env["sources"] / "half_done.yml"
+    broken.write_text("name: half_done\nkind: postgres\n")  # no conn_id, no tables
+    body = {"name": "half_done", "kind": "postgres", "conn_id": "x", "tables": [{"name": "t", "sync": "full_table"}]}
+    try:
+        answer = client.post(f"{P}/sources", json=body, headers=admin)
+    finally:
+        broken.unlink()
+    assert answer.status_code == 409, answer.text
+    assert not (web_env["sources"] / "half_done.yaml").exists()
