@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine import checks, deletions
+from warehouse_sources.engine import checks, deletions, verify
 from warehouse_sources.engine.faults import fatal_cause
 from warehouse_sources.engine.progress import Log, SyncHooks
 from warehouse_sources.engine.reads import Read, cursor_read, previous_state
@@ -100,15 +101,18 @@ def _sync(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks
     write = Writer(
         reader, plan, request.storage_options, uri, desc, table, keys, synced_at, log, hooks, request.retention
     )
-    if plan.method == "full_table":
+    if plan.method == "full_table" and plan.verify == "off":
         return write(Read("overwrite", "", base))
-    reader.begin_snapshot()
+    reopen = partial(delta.open_table, uri, request.storage_options)
+    reader.begin_snapshot()  # the read and the counts its self-check compares (engine/verify.py) see one snapshot
     try:
+        if plan.method == "full_table":
+            return verify.write_checked(write, reader, desc, plan, Read("overwrite", "", base), log, reopen)
         read = cursor_read(reader, desc, plan, keys, previous, base, log)
         read = deletions.with_check(reader, desc, plan, previous, base, read, table)
         if read is None:
             return _unchanged(plan, table, previous)
-        return write(read)
+        return verify.write_checked(write, reader, desc, plan, read, log, reopen)
     finally:
         reader.end_snapshot()
 

@@ -40,6 +40,8 @@ class SyncState:
     extra: dict[str, Any] = field(default_factory=dict)
     # The first merge key: the table's data files are kept sorted and bounded by it (warehouse/layout.py).
     sort_key: str | None = None
+    # What the source counted in the read's snapshot, for the sync's self-check (engine/verify.py).
+    source_counts: dict[str, Any] = field(default_factory=dict)
 
 
 def encode_cursor(value: CursorValue | None) -> Any:

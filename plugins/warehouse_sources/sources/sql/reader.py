@@ -111,6 +111,12 @@ class SqlTableReader(ABC, Generic[C]):
         (low, high), *_ = self.rows(f"SELECT MIN(v), MAX(v) FROM ({inner}{self.dialect.range_fence}) AS changed")
         return low, high
 
+    def table_counts(self, desc: TableDescription, key: str | None, upper: CursorValue | None) -> tuple[int, Any, Any]:
+        """(rows, min key, max key) for a sync's self-check (sql/counts.py)."""
+        from warehouse_sources.sources.sql.counts import table_counts
+
+        return table_counts(self, desc, key, upper)
+
     def read_columns(self, desc: TableDescription, where: str, text_columns: frozenset[str]) -> list[C]:
         """The columns `read` selects, as they are read (`text_columns`: array columns kept as text,
         which only a kind with arrays has)."""
