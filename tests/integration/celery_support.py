@@ -147,9 +147,9 @@ def _env(home: Path, port: int, meta: str, broker: str, queue: str) -> dict[str,
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="5",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
-        # A dead worker's task is failed (and retried) 12 s after its last heartbeat, not 300; a live
+        # A dead worker's task is failed (and retried) 20 s after its last heartbeat, not 300; a live
         # one heartbeats every 2 s.
-        AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="12",
+        AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="20",
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="2",
         AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL="2",
     )
