@@ -174,3 +174,45 @@ def test_edit_keeps_the_secret_on_the_server_and_says_a_resync_follows(page: Any
     text = (stack.sources / f"{NAME}.yaml").read_text()
     assert "public.plans" not in text and "public.charges" in text, text
     assert "password" not in text.lower()
+
+
+def test_a_bucket_folder_links_with_its_files_shown_and_field_errors_on_their_fields(
+    page: Any, stack: Stack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from deltalake import DeltaTable
+    from playwright.sync_api import expect
+
+    folder = tmp_path_factory.mktemp("exports")
+    header = "id,amount,created_at\n"
+    (folder / "orders-1.csv").write_text(header + "1,10.5,2026-12-01T00:00:00Z\n2,20,2026-12-02T00:00:00Z\n")
+    (folder / "orders-2.csv").write_text(header + "3,7.25,2026-12-03T00:00:00Z\n")
+    shot = Camera(page)
+    page.get_by_role("button", name="Link a source").click()
+    page.get_by_role("radio", name="Bucket").click()
+    page.get_by_label("Source name").fill("exports")
+    page.get_by_role("button", name="Next", exact=True).click()
+    by_id(page, "bucket-url").fill(folder.as_uri() + "/")
+    page.get_by_role("button", name="Save and test connection").click()
+    expect(page.get_by_test_id("test-result")).to_contain_text("Connected", timeout=30_000)
+    page.get_by_role("button", name="Next", exact=True).click()
+    by_id(page, "b-0-name").fill("orders")
+    by_id(page, "b-0-pattern").fill("orders-*.csv")
+    by_id(page, "b-0-format").select_option("csv")
+    page.get_by_role("button", name="Show files").click()
+    expect(page.get_by_test_id("bucket-table-0")).to_contain_text("2 files: orders-1.csv, orders-2.csv")
+    by_id(page, "b-0-sync").select_option("incremental")  # files declare no primary key: the server refuses it
+    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name="Save and start syncing").click()
+    error = page.get_by_test_id("save-error")
+    expect(error).to_contain_text("primary_key", timeout=30_000)
+    expect(page.get_by_test_id("bucket-table-0")).to_contain_text("primary_key")  # shown on its table
+    tables_step = page.get_by_role("button", name="Tables")
+    expect(tables_step).to_have_attribute("aria-current", "step")  # the wizard went back to the field
+    shot("10-bucket-field-error", focus=error, every_look=True)
+    by_id(page, "b-0-sync").select_option("append_only")
+    page.get_by_role("button", name="Next", exact=True).click()
+    page.get_by_role("button", name="Save and start syncing").click()
+    expect(page.get_by_test_id("page-notice")).to_contain_text("Linked exports", timeout=120_000)
+    card = page.get_by_test_id("source-exports")
+    expect(card.get_by_text("Completed", exact=True)).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    assert DeltaTable(str(stack.warehouse / "exports_orders")).to_pyarrow_table().num_rows == 3

@@ -75,10 +75,11 @@ export const BucketTableRow = ({ index, table, synced, clash, errors, preview, o
         <Code size="sm">{synced}</Code>
         {clash ? <Badge colorPalette="red" data-testid="clash" size="sm">{clash}</Badge> : null}
       </HStack>
+      {errors[""] ? <Text color="fg.error" fontSize="sm" mt={1}>{errors[""]}</Text> : null}
       {typeof preview === "string" ? <Text color="fg.error" fontSize="sm" mt={1}>{preview}</Text> : null}
       {preview && typeof preview === "object" ? (
         <Text color="fg.muted" fontSize="xs" mt={1} wordBreak="break-all">
-          {preview.files?.length ?? 0} files{preview.files?.length ? `: ${preview.files.slice(0, 5).join(", ")}${preview.files.length > 5 ? ", …" : ""}` : ""}; columns{" "}
+          {preview.files?.length ?? 0} {preview.files?.length === 1 ? "file" : "files"}{preview.files?.length ? `: ${preview.files.slice(0, 5).join(", ")}${preview.files.length > 5 ? ", …" : ""}` : ""}; columns{" "}
           {preview.columns.map((c) => `${c.name} ${c.type}`).join(", ") || "none"}
         </Text>
       ) : null}

@@ -38,8 +38,11 @@ export const BucketTablesStep = ({ draft, errors, onChange }: Props) => {
       (e: unknown) => setPreviews((p) => ({ ...p, [i]: e instanceof Error ? e.message : String(e) })),
     );
   };
-  const scoped = (i: number) =>
-    Object.fromEntries(Object.entries(errors).filter(([k]) => k.startsWith(`tables.${i}.`)).map(([k, v]) => [k.slice(`tables.${i}.`.length), v]));
+  const scoped = (i: number) => {
+    const place = `tables.${i}`;
+    const mine = Object.entries(errors).filter(([k]) => k === place || k.startsWith(`${place}.`));
+    return Object.fromEntries(mine.map(([k, v]) => [k.slice(place.length + 1), v])); // "" = the table as a whole
+  };
 
   return (
     <Stack gap={3}>
