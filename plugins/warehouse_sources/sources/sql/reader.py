@@ -117,6 +117,14 @@ class SqlTableReader(ABC, Generic[C]):
 
         return table_counts(self, desc, key, upper)
 
+    def range_checksums(
+        self, desc: TableDescription, columns: Sequence[Any], key: str, bounds: Sequence[Any], where: str
+    ) -> dict[int, tuple[int, int]]:
+        """{range: (rows, hash sum)} for a deep verification (sql/checksum.py)."""
+        from warehouse_sources.sources.sql.checksum import range_checksums
+
+        return range_checksums(self, desc, columns, key, bounds, where)
+
     def read_columns(self, desc: TableDescription, where: str, text_columns: frozenset[str]) -> list[C]:
         """The columns `read` selects, as they are read (`text_columns`: array columns kept as text,
         which only a kind with arrays has)."""

@@ -1,0 +1,105 @@
+"""Repair what a deep verification found: the drifted key ranges rewritten from the source in one commit.
+
+The commit merges the source's rows of those ranges on the primary key, inserts the missing ones
+and deletes the table's rows there that the source does not have. It carries no sync state, so
+the cursor stays where the last sync left it; its commit metadata says what was repaired.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from warehouse_sources.engine import checks
+from warehouse_sources.engine.progress import Log
+from warehouse_sources.engine.verify_deep import DeepResult, Drift, deep_verify
+from warehouse_sources.engine.writer import _with_synced_at
+from warehouse_sources.errors import SyncFatalError
+from warehouse_sources.plan import TablePlan
+from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse.schema import cast_reader, plan_schema
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from warehouse_sources.sources.base import SourceReader
+
+REPAIR_KEY = "warehouse_sources_repair"
+DELETED_AT = "_ws_deleted_at"
+
+
+def repair(
+    reader: SourceReader,
+    plan: TablePlan,
+    found: DeepResult,
+    warehouse_uri: str,
+    storage_options: dict[str, str] | None,
+    log: Log,
+) -> DeepResult:
+    """Rewrite `found`'s drifted ranges from the source, then verify again; the second result."""
+    if found.ok or found.problem:
+        return found
+    if plan.method == "append_only":
+        raise SyncFatalError(
+            f"{checks.where(plan)}: an append-only table keeps rows the source changed or deleted, so its drift "
+            'is not repaired range by range; resync it (trigger with conf {"full_refresh": true})'
+        )
+    uri = delta.table_uri(warehouse_uri, plan.synced_name)
+    table = delta.open_table(uri, storage_options)
+    assert table is not None
+    desc = checks.require_table(reader.describe(plan.schema, plan.table), plan, [])
+    keys = plan.primary_key or desc.primary_key
+    reader.begin_snapshot()
+    try:
+        dialect: Any = getattr(reader, "dialect", None)  # a SQL reader: its checksums found the drift
+        ident = dialect.ident
+        data = reader.read(desc, _spans(found.drift, ident(found.key)))
+        incoming = _as_stored(data, table)
+        predicate = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
+        metadata = {"at": datetime.now(UTC).isoformat(), "ranges": [[d.low, d.high] for d in found.drift]}
+        _merge(table, incoming, predicate, _spans(found.drift, f"t.{_q(found.key)}"), metadata, storage_options)
+    finally:
+        reader.end_snapshot()
+    log.info("%s: repaired %d key ranges from the source in one commit", plan.synced_name, len(found.drift))
+    return deep_verify(reader, plan, warehouse_uri, storage_options)
+
+
+def _merge(
+    table: Any, data: pa.RecordBatchReader, on: str, target_range: str, metadata: dict[str, Any],
+    storage_options: dict[str, str] | None,
+) -> None:  # fmt: skip
+    from deltalake import CommitProperties
+
+    properties = CommitProperties(custom_metadata={REPAIR_KEY: json.dumps(metadata)})
+    merger = table.merge(data, on, source_alias="s", target_alias="t", commit_properties=properties)
+    merger = merger.when_matched_update_all().when_not_matched_insert_all()
+    merger.when_not_matched_by_source_delete(predicate=target_range).execute()
+
+
+def _as_stored(data: pa.RecordBatchReader, table: Any) -> pa.RecordBatchReader:
+    """The source's rows in the table's column types, with the engine's columns the table has."""
+    import pyarrow as pa
+
+    stored = pa.schema(table.schema().to_arrow())
+    rows = _with_synced_at(cast_reader(data, plan_schema(stored, data.schema).incoming), datetime.now(UTC))
+    if DELETED_AT not in stored.names:
+        return rows
+    field = stored.field(DELETED_AT)
+    batches = (b.append_column(field, pa.nulls(b.num_rows, field.type)) for b in rows)
+    return pa.RecordBatchReader.from_batches(rows.schema.append(field), batches)
+
+
+def _spans(drift: list[Drift], key: str) -> str:
+    """The drifted ranges as one condition on `key` (already quoted)."""
+    parts = []
+    for d in drift:
+        sides = ([f"{key} >= {d.low}"] if d.low is not None else []) + (
+            [f"{key} < {d.high}"] if d.high is not None else []
+        )
+        parts.append("(" + (" AND ".join(sides) or "TRUE") + ")")
+    return " OR ".join(parts)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
