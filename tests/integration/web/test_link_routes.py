@@ -354,3 +354,26 @@ def test_a_cookie_authenticated_save_must_be_same_origin_json(client: Any, admin
                          headers={"content-type": "application/x-www-form-urlencoded"})  # fmt: skip
     client.cookies.clear()
     assert answer.status_code == 403 and "cross-site" in answer.json()["detail"]
+
+
+def test_a_server_that_never_answers_costs_the_test_ten_seconds_at_most(
+    client: Any, admin: dict[str, str], shop: dict[str, str]
+) -> None:
+    import socket
+    import time
+
+    silent = socket.socket()  # listens, so the TCP handshake completes, and never says a word
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    conn_id = f"{shop['ok']}_silent"
+    _connection(conn_id, conn_type="postgres", host="127.0.0.1", port=silent.getsockname()[1], login="x", schema="x")
+    try:
+        started = time.monotonic()
+        answer = client.post(f"{P}/connections/{conn_id}/test", json={"kind": "postgres"}, headers=admin)
+        seconds = time.monotonic() - started
+    finally:
+        _drop_connections(conn_id)
+        silent.close()
+    assert answer.status_code == 200 and answer.json()["ok"] is False, answer.text
+    assert "no answer within 10 s" in answer.json()["error"]
+    assert 9 < seconds < 13, seconds
