@@ -90,3 +90,29 @@ def test_planted_drift_is_located_and_repaired_with_the_cursor_kept(side: Side, 
     assert read_state(repaired).cursor == cursor  # type: ignore[union-attr]
     rows = {r["id"]: r["note"] for r in repaired.to_pyarrow_table(columns=["id", "note"]).to_pylist()}
     assert rows[1234] == "order 1234" and rows[4321] == "order 4321" and len(rows) == 5000
+
+
+def test_verify_every_runs_in_the_sync_when_due_and_strict_fails_on_drift(side: Side, warehouse: str) -> None:
+    from datetime import timedelta
+
+    from deltalake import DeltaTable
+
+    from warehouse_sources.engine.verify_run import last_result, store
+    from warehouse_sources.errors import SyncFatalError
+
+    table = side.plan("full_table", verify_every=timedelta(hours=24), verify="strict")
+    side.sync(table, warehouse)
+    first = last_result(warehouse, "orders", None)
+    assert first is not None and first["ok"] and first["source_rows"] == 5000
+    side.sync(table, warehouse)  # not due again within the day
+    assert last_result(warehouse, "orders", None) == first
+    DeltaTable(f"{warehouse}/orders").update({"amount": "0"}, predicate="id = 77")
+    store(warehouse, "orders", first | {"checked_at": "2000-01-01T00:00:00+00:00"}, None)  # a day has passed
+    side.sql("UPDATE orders SET note = 'changed' WHERE id = 5")
+    with side.reader() as reader:  # drift planted after the sync's own commit cannot be seen by it: verify alone
+        from warehouse_sources.engine.verify_run import scheduled
+
+        drift = r"drift in 1 key ranges: 1 <= id < 158 \(source 157 rows, warehouse 157\)"
+        with pytest.raises(SyncFatalError, match=drift):
+            scheduled(reader, table, warehouse, None, LOG)
+    assert not last_result(warehouse, "orders", None)["ok"]  # type: ignore[index]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.engine import checks, deletions, verify
+from warehouse_sources.engine import checks, deletions, verify, verify_run
 from warehouse_sources.engine.faults import fatal_cause
 from warehouse_sources.engine.progress import Log, SyncHooks
 from warehouse_sources.engine.reads import Read, cursor_read, previous_state
@@ -50,6 +50,8 @@ def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: Sync
         raise fatal from exc
     if result.write != "none" and request.retention is not None:
         _maintain(request, log)
+    if request.table.verify_every is not None:  # the deep verification, when due (engine/verify_run.py)
+        verify_run.scheduled(reader, request.table, request.warehouse_uri, request.storage_options, log)
     return result
 
 
