@@ -26,7 +26,7 @@ export const FieldInput = ({ field, value, onChange, editing, error }: Props) =>
   ) : field.type === "select" ? (
     <NativeSelect.Root size="sm">
       <NativeSelect.Field id={id} onChange={(e) => onChange(e.currentTarget.value)} value={text}>
-        {field.required ? null : <option value="">—</option>}
+        {field.required && text ? null : <option value="">{field.required ? "choose one" : "—"}</option>}
         {field.choices.map((choice) => (
           <option key={choice} value={choice}>
             {choice}

@@ -13,8 +13,9 @@ interface Props {
 
 /** Step 1: which kind of source, and its name (the DAG id and the default table prefix follow from it). */
 export const KindStep = ({ kinds, draft, errors, onChange }: Props) => {
-  const pick = (kind: KindInfo) =>
-    onChange({ connExists: false, kind: kind.kind, tables: [], values: initialValues(kind), rest: {} });
+  const pick = (kind: KindInfo) => {
+    if (kind.kind !== draft.kind) onChange({ connExists: false, kind: kind.kind, rest: {}, tables: [], values: initialValues(kind) });
+  };
   const rename = (name: string) =>
     onChange({
       connId: draft.connExists || (draft.connId && draft.connId !== draft.name) ? draft.connId : name,
