@@ -1,8 +1,9 @@
-"""One sync in its own process, for the kill trials (tests/reliability/test_kill_trials.py).
+"""One sync in its own process, for the kill trials (tests/reliability/kill_trials.py runs it).
 
 Run as `python tests/reliability/kill_worker.py '<json>'` with keys:
   db, warehouse, method, replication_key (or null), table ("schema.table"), batch_bytes,
   storage_options: delta-rs options for an s3:// warehouse (or null),
+  deletes: the incremental table's deletes mode ("none" by default, "hard", "soft"),
   kind: the source kind, "postgres" (the default; db is a libpq URI) or "mysql" (db is a mysql:// URI),
   phase_file: a file the worker appends "<phase> <unix time> [rows]" lines to, unbuffered, so
       the parent knows how far a killed run got: boot, ready (imports done), batch (one line per
@@ -79,6 +80,7 @@ def main(args: dict) -> int:
         primary_key=None,
         lookback=None,
         enabled=True,
+        deletes=args.get("deletes", "none"),
     )
     kill = args["kill"]
     after_rows = kill.get("after_rows")
