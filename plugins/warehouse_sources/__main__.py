@@ -9,6 +9,9 @@
 - `query [--format table|csv|json] ["SQL" | -f FILE | -]`: run one read-only SELECT over the
   synced tables, the saved views and `as_of(...)`; an error prints on stderr and exits 1.
   `query --list` lists the tables and views with their columns instead.
+- `verify SOURCE [TABLE ...] [--repair]`: compare tables with their source by key-range checksums,
+  one line per table (`ok`, or `drift` with the key ranges and row counts); exit 1 on drift.
+  `--repair` rewrites the drifted ranges from the source in one commit (cursor kept).
 """
 
 from __future__ import annotations
@@ -160,6 +163,48 @@ def _query_text(args: argparse.Namespace) -> str:
     return str(args.sql)
 
 
+def verify(source_name: str, names: list[str], repair: bool) -> int:
+    """Deep verification of a source's tables (all, or those named), connected as its tasks connect:
+    the kind's open_reader with the source's Airflow connection. Exit 1 on drift, 2 on a usage error."""
+    import logging
+
+    from warehouse_sources.config.loader import load_sources
+    from warehouse_sources.engine.verify_run import verify_table
+    from warehouse_sources.errors import WarehouseSourcesError
+    from warehouse_sources.plan import plan_source
+    from warehouse_sources.registry import kind_spec, load
+    from warehouse_sources.settings import load_settings
+    from warehouse_sources.shared.table_names import table_named, unknown_tables_problem
+    from warehouse_sources.shared.warehouse_storage import warehouse_storage_options
+
+    settings = load_settings()
+    found = [s.config for s in load_sources(settings.sources_dir).sources if s.config.name == source_name]
+    if not found:
+        print(
+            f"verify: no valid source {source_name!r} in {settings.sources_dir}; `validate` lists them", file=sys.stderr
+        )
+        return 2
+    plan = plan_source(found[0])
+    unknown = [n for n in names if table_named(plan.tables, n) is None]
+    if unknown:
+        print(f"verify: {unknown_tables_problem(unknown, plan.tables)}", file=sys.stderr)
+        return 2
+    tables = [t for t in plan.tables if not names or any(table_named([t], n) for n in names)]
+    log = logging.getLogger("warehouse_sources.verify")
+    drift = False
+    try:
+        options = warehouse_storage_options(settings)
+        for table in tables:
+            with load(kind_spec(plan.kind).open_reader)(plan, table, log) as reader:
+                result = verify_table(reader, table, settings.warehouse_uri, options, repair, log)
+            print(result.line(), flush=True)
+            drift = drift or not result.ok
+    except (WarehouseSourcesError, ValueError) as exc:
+        print(f"verify: {exc}", file=sys.stderr)
+        return 2
+    return 1 if drift else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m warehouse_sources")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -178,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     query_cmd.add_argument("--limit", type=int, help="return at most this many rows (default and maximum 10000)")
     query_cmd.add_argument("--warehouse", help="warehouse root (default: [warehouse_sources] warehouse_uri)")
     query_cmd.add_argument("--list", action="store_true", help="list the tables and views with their columns")
+    verify_cmd = commands.add_parser("verify", help="compare tables with their source by key-range checksums")
+    verify_cmd.add_argument("source", help="the source's name")
+    verify_cmd.add_argument("tables", nargs="*", help="synced names or schema.table (default: every table)")
+    verify_cmd.add_argument("--repair", action="store_true", help="rewrite the drifted key ranges from the source")
     args = parser.parse_args(argv)
     if args.command == "query":
         if args.file is not None and args.sql is not None:
@@ -185,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         return query(None if args.list else _query_text(args), args.format, args.limit, args.warehouse)
     if args.command == "schema":
         return schema(args.check)
+    if args.command == "verify":
+        return verify(args.source, args.tables, args.repair)
     if args.command == "vacuum":
         return vacuum(args.apply, args.retention_hours, args.warehouse)
     return validate(args.directory)
