@@ -106,6 +106,11 @@ class TableStatus(BaseModel):
     last_maintenance: datetime | None = Field(
         default=None, description="the last compaction or clean-up; null for never"
     )
+    deletes: str = Field(default="none", description="how deletions in the source sync: none, soft or hard")
+    deletes_checked_at: datetime | None = Field(
+        default=None, description="when the last committed sync checked for deletions; null for never"
+    )
+    deletes_found: int | None = Field(default=None, description="rows that check found deleted in the source")
     state: str | None = Field(description="the table's task state in `last_run`")
     last_run: RunRef | None = Field(default=None, description="the source's latest run: `state` and `rows_last_run`'s")
     last_error: ErrorRef | None
