@@ -89,6 +89,8 @@ class Model:
     multiset: Counter[Row] = field(default_factory=Counter)  # full_table, append_only
     by_key: dict[Row, Row] = field(default_factory=dict)  # incremental
     previous: Counter[Row] = field(default_factory=Counter)  # append_only: the rows at the last sync
+    deletes: str = "none"  # incremental: none, hard (keys gone from the source leave) or soft (marked)
+    marked: set[Row] = field(default_factory=set)  # deletes: soft: keys the table holds with _ws_deleted_at set
 
     def expect(self, rows: list[SourceRow], full_refresh: bool = False) -> Expectation:
         spec = self.spec
@@ -143,7 +145,22 @@ class Model:
         else:
             self.by_key = {} if exp.whole else self.by_key
             self.by_key.update((self._pk(r), r) for r in read)
+            self._deletions(exp, canon, read)
         self.previous = Counter(canon)
+
+    def _deletions(self, exp: Expectation, canon: list[Row], read: list[Row]) -> None:
+        """deletes: every sync after the first compares key sets: keys the source no longer has leave
+        (hard) or are marked (soft); a key read again is live."""
+        if exp.whole:
+            self.marked = set()
+        if self.deletes == "none" or exp.whole:
+            return
+        gone = set(self.by_key) - {self._pk(r) for r in canon}
+        if self.deletes == "hard":
+            for key in gone:
+                del self.by_key[key]
+        else:
+            self.marked = (self.marked | gone) - {self._pk(r) for r in read}
 
     def check(self, uri: str, types_too: bool) -> str:
         """What differs between the warehouse and the model ('' when nothing)."""
@@ -165,7 +182,21 @@ class Model:
         expected = Counter(conform(r, types) for r in self._expected_rows())
         if got != expected:
             problems.append(self._describe(expected, got))
+        if self.deletes == "soft":
+            problems += self._check_marks(uri)
         return "\n".join(problems)
+
+    def _check_marks(self, uri: str) -> list[str]:
+        """deletes: soft: `_ws_deleted_at` is set on exactly the keys that left the source."""
+        pk = list(self.spec.pk)
+        found, rows = warehouse_rows(uri, [*pk, "_ws_deleted_at"])
+        types = [found.get(n) or "" for n in pk]
+        got = {conform(r[:-1], types) for r in rows if r[-1] is not None}
+        want = {conform(k, types) for k in self.marked}
+        if got == want:
+            return []
+        return [f"_ws_deleted_at set on keys {sorted(got - want, key=repr)[:6]} (not deleted) and missing on "
+                f"{sorted(want - got, key=repr)[:6]} (deleted)"]  # fmt: skip
 
     def _expected_rows(self) -> list[Row]:
         return list(self.by_key.values()) if self.spec.method == "incremental" else list(self.multiset.elements())

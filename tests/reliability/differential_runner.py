@@ -16,7 +16,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import pytest
@@ -36,6 +36,7 @@ SECTION = "Differential fuzzer"
 FUZZ_LOG = logging.getLogger("warehouse_sources.tests.fuzz")  # its warnings are checked, not shown
 FUZZ_LOG.propagate = False
 CHANGES = ("insert", "bulk", "duplicate", "update", "delete", "widen")
+DELETES = ("none", "soft", "hard")
 
 
 def switched_off(pending: frozenset[str]) -> frozenset[str]:
@@ -111,12 +112,16 @@ def fuzz_method(kind: FuzzKind, method: str, reliability: Any, request: pytest.F
     @examples(seed)
     def fuzz(data: st.DataObject) -> None:
         spec = data.draw(kind.table_specs(method, kind.off), label="table")
+        # Incremental tables also draw how deletions sync (DESIGN §4.1 deletes), checked exactly by the model.
+        deletes = data.draw(st.sampled_from(DELETES), label="deletes") if method == "incremental" else "none"
+        counts[f"deletes {deletes}"] += method == "incremental"
         with (
             kind.database() as uri,
             tempfile.TemporaryDirectory(prefix="ws-fuzz-") as tmp,
             kind.source(uri, spec, kind.off) as source,
         ):
-            counts.update(_Run(kind, source, seed).steps(data, kind.plan(spec, uri), f"{tmp}/warehouse"))
+            plan = replace(kind.plan(spec, uri), deletes=deletes)
+            counts.update(_Run(kind, source, seed).steps(data, plan, f"{tmp}/warehouse"))
 
     fuzz()
     print(f"{kind.name} differential fuzzer, {method}: seed {seed}: {dict(counts)}")
@@ -129,11 +134,18 @@ def fuzz_method(kind: FuzzKind, method: str, reliability: Any, request: pytest.F
         tables=counts["tables"],
         syncs=counts["syncs"],
         **{"source rows compared": counts["source rows compared"]},
-        changes=", ".join(f"{change} {counts[change]}" for change in CHANGES if counts[change]),
+        changes=", ".join(f"{change} {counts[change]}" for change in CHANGES if counts[change]) + _by_deletes(counts),
         **{"syncs refused as documented": f"{counts['refused']} ({why})" if why else "0"},
         seed=seed,
         **{"features off (pending engine fixes)": ", ".join(sorted(kind.off)) or "none"},
     )
+
+
+def _by_deletes(counts: Counter[str]) -> str:
+    """How many incremental tables synced with each deletes mode (none for other methods)."""
+    if not any(counts[f"deletes {d}"] for d in DELETES):
+        return ""
+    return "; tables by deletes: " + ", ".join(f"{d} {counts['deletes ' + d]}" for d in DELETES)
 
 
 @dataclass
@@ -145,7 +157,7 @@ class _Run:
     def steps(self, data: st.DataObject, plan: TablePlan, warehouse: str) -> Counter[str]:
         """Change the table and sync it step by step, checking every sync."""
         spec = self.source.spec
-        model = Model(spec)
+        model = Model(spec, deletes=plan.deletes)
         counts: Counter[str] = Counter(tables=1)
         for step in range(data.draw(st.integers(2, 5), label="syncs")):
             for _ in range(data.draw(st.integers(0, 6) if step == 0 else st.integers(0, 4), label="changes")):
