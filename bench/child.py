@@ -116,7 +116,7 @@ def _ours(args: dict[str, Any]) -> dict[str, Any]:
         source_name="bench", schema="public", table=args["table"], synced_name=args["synced_name"],
         method=args["method"], replication_key=args.get("replication_key"),
         primary_key=tuple(args["primary_key"]) if args.get("primary_key") else None,
-        lookback=None, enabled=True,
+        lookback=None, enabled=True, deletes=args.get("deletes") or "none",
     )  # fmt: skip
     log = logging.getLogger("bench")
     started, cpu = time.monotonic(), time.process_time()

@@ -39,6 +39,7 @@ INSERTS = 20_000
 PACKAGES = ["warehouse-sources", "deltalake", "pyarrow", "adbc-driver-postgresql", "adbc-driver-manager",
             "psycopg", "dlt", "connectorx", "SQLAlchemy"]  # fmt: skip
 
+DELETES_VS_FULL, DELETES_RSS_MB = 0.25, 100.0  # issue 20: a deletion check's cost on top of an incremental sync
 BOUNDARY_NOTE = " (incremental reads key >= cursor: rows at the cursor value are re-read and merged, by design)"
 
 # Targets from the issue.
@@ -240,8 +241,33 @@ def targets(by_key: dict[str, Row], quick: bool) -> list[dict[str, str]]:
             f"median {small.seconds:.2f} s of {small.runs}, {small.sync_cpu_seconds:.2f} CPU-s")  # fmt: skip
     else:
         add(name, None, "not run")
+    deletes_target(full, incr, get("ours_incremental_deletes"), add)
     wide_targets(by_key, add)
     return checks
+
+
+def deletes_target(full: Row | None, incr: Row | None, deletes: Row | None, add: Any) -> None:
+    """The deletion check (issue 20): what deletes: hard adds to the same incremental sync, against the full sync."""
+    name = (f"deletion check adds at most {DELETES_VS_FULL:.0%} of a full sync's time and "
+            f"{DELETES_RSS_MB:.0f} MB")  # fmt: skip
+    if not (full and incr and deletes):
+        add(name, None, "a sync failed")
+        return
+    extra = deletes.seconds - incr.seconds  # type: ignore[operator]
+    memory = deletes.peak_rss_mb - incr.peak_rss_mb  # type: ignore[operator]
+    share = extra / full.seconds  # type: ignore[operator]
+    add(name, share <= DELETES_VS_FULL and memory <= DELETES_RSS_MB,
+        f"+{extra:.2f} s vs full {full.seconds:.2f} s = {share:.0%}; peak RSS {incr.peak_rss_mb:.0f} -> "
+        f"{deletes.peak_rss_mb:.0f} MB ({memory:+.0f} MB)")  # fmt: skip
+
+
+def delete_spread(dsn: str, rows: int) -> int:
+    """Delete one row in 2,000 below the newest 10% (where the updates land), for the deletion check."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        cur = conn.execute("DELETE FROM charges WHERE id %% 2000 = 7 AND id < %(edge)s", {"edge": rows * 9 // 10})
+        return cur.rowcount
 
 
 def same_table_target(setup: dict[str, Any]) -> dict[str, str] | None:
@@ -305,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         help="runs of each full-read contender (COPY, dlt excluded, ours full); median reported",
     )
     parser.add_argument("--no-s3", action="store_true", help="skip the full sync into an S3 warehouse (moto)")
+    parser.add_argument("--no-change-sets", action="store_true", help="skip the incremental change-set rows")
     parser.add_argument(
         "--wide-rows",
         type=int,
@@ -346,9 +373,10 @@ def main(argv: list[str] | None = None) -> int:
                   "on disk (heap + indexes)")  # fmt: skip
 
             def ours(key: str, label: str, table: str, synced: str, method: str, expected: int | None,
-                     replication_key: str | None = None, primary_key: list[str] | None = None) -> Row:  # fmt: skip
+                     replication_key: str | None = None, primary_key: list[str] | None = None,
+                     deletes: str | None = None) -> Row:  # fmt: skip
                 args = {**common, "table": table, "synced_name": synced, "method": method, "warehouse": str(warehouse),
-                        "replication_key": replication_key, "primary_key": primary_key}  # fmt: skip
+                        "replication_key": replication_key, "primary_key": primary_key, "deletes": deletes}  # fmt: skip
                 row = run_child(key, label, "ours", args, logs, expected)
                 results.append(row)
                 return row
@@ -385,16 +413,21 @@ def main(argv: list[str] | None = None) -> int:
             print("change sets: copies of charges and of its initial load, before any change")
             copies = change_sets.prepare(dsn, "charges")
             shutil.copytree(warehouse / "charges_incremental", warehouse / "charges_incremental_initial")
+            shutil.copytree(warehouse / "charges_incremental", warehouse / "charges_incremental_deletes")
 
             print(f"changes: {UPDATES:,} updates in the newest 10% of rows + {INSERTS:,} inserts")
             setup["changes"] = datagen.apply_changes(dsn, "charges", rows, UPDATES, INSERTS)
             changed = setup["changes"]["updated"] + setup["changes"]["inserted"]
             print(f"  applied {setup['changes']}")
+            setup["deleted"] = delete_spread(dsn, rows)
+            print(f"  deleted {setup['deleted']:,} rows spread over the older 90% (the deletion check finds them)")
 
             print("cursor syncs after the changes")
             ours("ours_incremental", f"ours incremental: {setup['changes']['updated'] // 1000}k upd + "
                  f"{setup['changes']['inserted'] // 1000}k ins", "charges", "charges_incremental", "incremental",
                  changed, "updated_at", ["id"])  # fmt: skip
+            ours("ours_incremental_deletes", "the same + deletes: hard (key-set check of every key)", "charges",
+                 "charges_incremental_deletes", "incremental", changed, "updated_at", ["id"], "hard")  # fmt: skip
             ours("ours_append", f"ours append_only: {setup['changes']['inserted'] // 1000}k ins", "charges",
                  "charges_append", "append_only", setup["changes"]["inserted"], "id")  # fmt: skip
 
@@ -404,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                 results.append(run_repeated(times, key, label, "ours", args, logs, expected, before))
 
             loaded = warehouse / "charges_incremental_initial"
-            setup["change_sets"] = change_sets.run(dsn, rows, copies, loaded, common, work, rep, repeated)
+            if not opts.no_change_sets:
+                setup["change_sets"] = change_sets.run(dsn, rows, copies, loaded, common, work, rep, repeated)
         if opts.wide_rows > 0:
             print("incremental MERGE of ~2 KB rows")
 
