@@ -44,14 +44,19 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None) -> Delta
 
     The first touch of the warehouse in a sync: an object store that refuses the credentials,
     lacks the bucket or does not answer is reported here, naming the warehouse, not the secret.
+    The table is opened first and asked whether it exists only when that fails: each costs a listing
+    of the log folder, which holds every version of the retention window.
     """
     from deltalake import DeltaTable
-    from deltalake.exceptions import DeltaError
+    from deltalake.exceptions import DeltaError, TableNotFoundError
 
     try:
-        if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
-            return None
-        return DeltaTable(uri, storage_options=storage_options)
+        try:
+            return DeltaTable(uri, storage_options=storage_options)
+        except TableNotFoundError:
+            if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
+                return None
+            raise
     except (DeltaError, OSError) as exc:
         error = access_error(uri, exc, storage_options)
         if error is None:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 SMALL_FILE_BYTES = TARGET_FILE_SIZE // 4
 MIN_SMALL_FILES = 8
 CHECKPOINT_EVERY = 10
+# The orphan sweep lists every file of the table (every version the window keeps): at the first
+# checkpoint past each multiple of this many versions, not at every checkpoint.
+ORPHAN_SWEEP_EVERY = 100
 # Log entries outlive the window by as much as the window, up to LOG_MARGIN: `as_of` at the window's
 # start still finds its version (retention 0 keeps none). Data files that no version lists
 # are swept only past ORPHAN_AGE beyond the window: a long sync's uncommitted files are that young.
@@ -71,15 +74,19 @@ def retention_hours(window: timedelta) -> int:
 def maintain(uri: str, retention: timedelta, storage_options: Options = None) -> Upkeep:
     """Run what is due on the table at `uri`. Clean-up runs before the checkpoint: a checkpoint
     forgets tombstones past their retention, and a file whose tombstone is forgotten is no longer
-    one that clean-up finds (the orphan sweep at checkpoints takes those a day later)."""
+    one that clean-up finds (the orphan sweep at checkpoints takes those a day later).
+
+    The table is opened once and brought up to date after each step (its new commits alone): an
+    open replays the log from the checkpoint and lists the log folder, which holds every version of
+    the window, so each open costs more the more versions the window keeps (the soak at 1 hour)."""
     from deltalake import DeltaTable
 
     deferred: list[str] = []
     table = DeltaTable(uri, storage_options=storage_options)
     compacted = _race(deferred, "compaction", compact_if_due, table) or (0, 0)
-    table = DeltaTable(uri, storage_options=storage_options)
+    table.update_incremental()
     removed = _race(deferred, "clean-up", clean_up_if_due, table, uri, retention, storage_options) or []
-    table = DeltaTable(uri, storage_options=storage_options)
+    table.update_incremental()
     # A checkpoint forgets expired tombstones: never before clean-up has deleted their files.
     logged = None if deferred else _race(deferred, "log clean-up", _log_upkeep, table, uri, retention, storage_options)
     checkpoint, orphans = logged or (None, [])
@@ -132,6 +139,8 @@ def clean_up_if_due(table: DeltaTable, uri: str, retention: timedelta, storage_o
     disk (a vacuum adds two log entries, so it runs only when it has something to delete)."""
     hours = retention_hours(retention)
     expired = table.vacuum(retention_hours=hours, dry_run=True, enforce_retention_duration=False)
+    if not expired:  # the usual case inside a long window: no listing of the table's folder
+        return []
     on_disk = _data_files(uri, storage_options)
     if not any(_name(path) in on_disk for path in expired):
         return []
@@ -160,19 +169,23 @@ def _log_upkeep(
 ) -> tuple[int, list[str]] | None:
     """Match the table's tombstone and log retention to the window; every CHECKPOINT_EVERY versions
     checkpoint at the newest sync commit and drop the log entries before it older than the log's
-    window (so the commit that carries the cursor always stays), and sweep the orphans."""
+    window (so the commit that carries the cursor always stays), and every ORPHAN_SWEEP_EVERY
+    versions sweep the orphans (it lists every file of the table)."""
     from deltalake import DeltaTable
 
     _set_retention(table, retention)
     last = last_checkpoint(uri, storage_options)
     if last is not None and table.version() - last < CHECKPOINT_EVERY:
         return None
-    synced = last_sync_version(uri, storage_options)
+    synced = _last_sync_commit(table)
     if synced is None or (last is not None and synced <= last):
         return None
-    at_sync = DeltaTable(uri, version=synced, storage_options=storage_options)
+    at_sync = table if synced == table.version() else DeltaTable(uri, version=synced, storage_options=storage_options)
     at_sync.create_checkpoint()
     at_sync.cleanup_metadata()
+    if last is not None and synced // ORPHAN_SWEEP_EVERY == last // ORPHAN_SWEEP_EVERY:
+        return synced, []
+    # Opened again: the log clean-up may have deleted the checkpoint `table` was loaded from.
     return synced, sweep_orphans(DeltaTable(uri, storage_options=storage_options), retention)
 
 
@@ -234,14 +247,22 @@ def last_checkpoint(uri: str, storage_options: Options) -> int | None:
         raise
 
 
-def last_sync_version(uri: str, storage_options: Options = None, depth: int = 50) -> int | None:
+def last_sync_version(uri: str, storage_options: Options = None) -> int | None:
     """The version of the newest commit that carries a sync state (maintenance commits carry none)."""
     table = open_table(uri, storage_options)
-    if table is None:
-        return None
-    for commit in table.history(depth):
-        if commit.get(STATE_KEY):
-            return int(commit["version"])
+    return None if table is None else _last_sync_commit(table)
+
+
+def _last_sync_commit(table: DeltaTable, depths: tuple[int, ...] = (2, 10, 50)) -> int | None:
+    """`last_sync_version` of an open table: the newest commits first, since each commit of the
+    history is a read of its own log entry and the sync commit is nearly always the newest."""
+    for depth in depths:
+        commits = table.history(depth)
+        for commit in commits:
+            if commit.get(STATE_KEY):
+                return int(commit["version"])
+        if len(commits) < depth:
+            break
     return None
 
 
