@@ -7,13 +7,19 @@ append only on id: 100 inserts) and `small` (5,000 rows, full table: 100 updates
 table: sync seconds and CPU seconds (median of the last 10 runs), full-read seconds (median of 3
 reads of the whole Delta table), bytes and data files on disk, live files.
 
-    .venv/bin/python bench/soak_run.py [--runs 1000] [--retention 0m,1h] [--server URI]
+    .venv/bin/python bench/soak_run.py [--runs 1000] [--retention 0m,1h] [--server URI] [--profile 10,400]
+
+`--profile` runs each sync of those runs (maintenance included) under cProfile in CPU time and
+prints its top lines by own time to stderr: where a late run spends what an early one does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import logging
+import pstats
 import random
 import shutil
 import statistics
@@ -91,7 +97,19 @@ def read_seconds(uri: str) -> float:
     return statistics.median(times)
 
 
-def soak(server: str, retention: str, runs: int, folder: Path) -> list[dict[str, Any]]:
+def profiled(run: int, name: str, profile: set[int], action: Any) -> None:
+    """`action()`, under cProfile (CPU time) at the runs in `profile`: its top lines by own time, to stderr."""
+    if run not in profile:
+        action()
+        return
+    profiler = cProfile.Profile(time.process_time)  # CPU seconds: the machine is shared
+    profiler.runcall(action)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    print(f"--- profile: run {run}, {name}\n{out.getvalue()}", file=sys.stderr, flush=True)
+
+
+def soak(server: str, retention: str, runs: int, folder: Path, profile: set[int]) -> list[dict[str, Any]]:
     db = fresh_database(server, f"ws_soak_{retention}")
     warehouse = str(folder / f"warehouse-{retention}")
     window: timedelta = parse_retention(retention)
@@ -106,7 +124,7 @@ def soak(server: str, retention: str, runs: int, folder: Path) -> list[dict[str,
                     table=table_plan(name), warehouse_uri=warehouse, run_id=str(run), retention=window
                 )
                 wall, cpu = time.perf_counter(), time.process_time()
-                sync_table(reader, request, LOG)
+                profiled(run, name, profile, lambda: sync_table(reader, request, LOG))  # noqa: B023
                 timings[name].append((time.perf_counter() - wall, time.process_time() - cpu))
             if run in (1, 10) or (run and run % 100 == 0):
                 rows += [measure(retention, run, name, f"{warehouse}/{name}", timings[name][-10:]) for name in PLANS]
@@ -129,11 +147,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--retention", default="0m,1h")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--profile", default="", help="runs to profile (cProfile, to stderr), e.g. 10,400")
     args = parser.parse_args()
+    profile = {int(run) for run in args.profile.split(",") if run}
     folder = Path(tempfile.mkdtemp(prefix="ws-soak-"))
     try:
         results = [
-            row for retention in args.retention.split(",") for row in soak(args.server, retention, args.runs, folder)
+            row
+            for retention in args.retention.split(",")
+            for row in soak(args.server, retention, args.runs, folder, profile)
         ]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
