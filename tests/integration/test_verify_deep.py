@@ -116,3 +116,19 @@ def test_verify_every_runs_in_the_sync_when_due_and_strict_fails_on_drift(side: 
         with pytest.raises(SyncFatalError, match=drift):
             scheduled(reader, table, warehouse, None, LOG)
     assert not last_result(warehouse, "orders", None)["ok"]  # type: ignore[index]
+
+
+def test_a_repair_run_syncs_then_repairs_the_table(side: Side, warehouse: str) -> None:
+    """What a run with conf {"repair": true} does in each table's task: sync, verify, repair."""
+    from deltalake import DeltaTable
+
+    from warehouse_sources.engine.sync import SyncRequest, sync_table
+    from warehouse_sources.engine.verify_run import last_result
+
+    table = _synced(side, warehouse, "incremental")
+    DeltaTable(f"{warehouse}/orders").delete("id > 4990")
+    with side.reader() as reader:
+        sync_table(reader, SyncRequest(table=table, warehouse_uri=warehouse, repair=True), LOG)
+    stored = last_result(warehouse, "orders", None)
+    assert stored is not None and stored["ok"] and stored["repaired"]["drift"]
+    assert DeltaTable(f"{warehouse}/orders").to_pyarrow_table(columns=["id"]).num_rows == 5000

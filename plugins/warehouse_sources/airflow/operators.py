@@ -78,6 +78,7 @@ class TableSyncOperator(BaseOperator):
         if reason:
             self.log.info("skipped: %s", reason)
             raise AirflowSkipException(reason)
+        self.repair = run_conf.repair  # the deep verification repairs this run (engine/verify_run.py)
         return run_conf.full_refresh
 
     def _record_error(self, context: Any, exc: BaseException) -> None:
@@ -101,6 +102,7 @@ class TableSyncOperator(BaseOperator):
             full_refresh=full_refresh,
             run_id=run_id,
             retention=settings.retention,
+            repair=getattr(self, "repair", False),
         )
         with self.open_reader() as reader:
             result = sync_table(reader, request, self.log)

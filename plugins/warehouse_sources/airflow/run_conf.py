@@ -1,4 +1,5 @@
-"""A DAG run's `conf`: `{"tables": [...], "full_refresh": true}` (DESIGN §4.4), checked strictly.
+"""A DAG run's `conf`: `{"tables": [...], "full_refresh": true}` (DESIGN §4.4), checked strictly;
+`"repair": true` also runs the deep verification after each table's sync and repairs its drift.
 
 Tables are named as everywhere else (shared/table_names.py): by synced name or `schema.table`,
 never by the bare source table name.
@@ -12,13 +13,14 @@ from typing import Any
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.shared.table_names import names_of, unknown_tables_problem
 
-KNOWN_KEYS = ("tables", "full_refresh")
+KNOWN_KEYS = ("tables", "full_refresh", "repair")
 
 
 @dataclass(frozen=True)
 class RunConf:
     tables: frozenset[str] | None
     full_refresh: bool
+    repair: bool = False
 
     def selects(self, table: TablePlan) -> bool:
         """No `tables` means every table; else the table's synced name or schema.table is listed."""
@@ -32,6 +34,9 @@ def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -
     full_refresh = conf.get("full_refresh", False)
     if not isinstance(full_refresh, bool):
         problems.append(f"full_refresh must be true or false, not {full_refresh!r}")
+    repair = conf.get("repair", False)
+    if not isinstance(repair, bool):
+        problems.append(f"repair must be true or false, not {repair!r}")
     names = conf.get("tables")
     selected: frozenset[str] | None = None
     if names is not None:
@@ -46,4 +51,4 @@ def parse_run_conf(conf: dict[str, Any] | None, tables: tuple[TablePlan, ...]) -
                 problems.append(unknown_tables_problem(unknown, tables))
     if problems:
         raise ValueError("invalid DAG run conf: " + "; ".join(problems))
-    return RunConf(tables=selected, full_refresh=bool(full_refresh))
+    return RunConf(tables=selected, full_refresh=bool(full_refresh), repair=bool(repair))

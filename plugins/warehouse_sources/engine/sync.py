@@ -32,6 +32,7 @@ class SyncRequest:
     run_id: str = ""
     # Time travel window kept by the maintenance that follows a committed sync; None skips it.
     retention: timedelta | None = None
+    repair: bool = False  # verify the table after the sync and repair its drift (run conf "repair")
 
 
 def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: SyncHooks | None = None) -> SyncResult:
@@ -50,8 +51,8 @@ def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: Sync
         raise fatal from exc
     if result.write != "none" and request.retention is not None:
         _maintain(request, log)
-    if request.table.verify_every is not None:  # the deep verification, when due (engine/verify_run.py)
-        verify_run.scheduled(reader, request.table, request.warehouse_uri, request.storage_options, log)
+    if request.repair or request.table.verify_every is not None:  # the deep verification (engine/verify_run.py)
+        verify_run.scheduled(reader, request.table, request.warehouse_uri, request.storage_options, log, request.repair)
     return result
 
 

@@ -79,19 +79,24 @@ def due(plan: TablePlan, warehouse_uri: str, storage_options: dict[str, str] | N
 
 
 def scheduled(
-    reader: SourceReader, plan: TablePlan, warehouse_uri: str, storage_options: dict[str, str] | None, log: Log
+    reader: SourceReader,
+    plan: TablePlan,
+    warehouse_uri: str,
+    storage_options: dict[str, str] | None,
+    log: Log,
+    repair: bool = False,
 ) -> None:
-    """The deep verification `verify_every` asks for, after the table's sync: drift is a warning
-    with its ranges, and fails the task with `verify: strict` (repair is the CLI's or a run's
-    `repair` conf)."""
+    """The deep verification after the table's sync: when `verify_every` says it is due, or when the
+    run asks to `repair`. Drift is a warning with its ranges; it fails the task with `verify: strict`,
+    and when a repair leaves the table still differing."""
     from warehouse_sources.errors import SyncFatalError
 
-    if not due(plan, warehouse_uri, storage_options):
+    if not repair and not due(plan, warehouse_uri, storage_options):
         return
-    result = verify_table(reader, plan, warehouse_uri, storage_options, False, log)
+    result = verify_table(reader, plan, warehouse_uri, storage_options, repair, log)
     if result.ok:
         log.info("deep verification: %s", result.line())
         return
     log.warning("deep verification: %s", result.line())
-    if plan.verify == "strict" and not result.problem:
+    if repair or (plan.verify == "strict" and not result.problem):
         raise SyncFatalError(f"deep verification found drift (verify: strict): {result.line()}")
