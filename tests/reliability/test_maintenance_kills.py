@@ -15,7 +15,6 @@ import random
 import signal
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 from pyarrow import fs
 
+from tests.reliability.kill_support import kill_after_phase
 from warehouse_sources.warehouse import delta, upkeep
 from warehouse_sources.warehouse.health import table_health
 from warehouse_sources.warehouse.state import SyncState
@@ -105,13 +105,7 @@ def kill_at_random(uri: str, options: dict[str, str] | None, step: str, marks: P
     itself); how far it got."""
     env = {**os.environ, "PYTHONPATH": str(REPO / "plugins"), "WS_TEST_OPTIONS": json.dumps(options)}
     child = subprocess.Popen([sys.executable, "-c", CHILD, uri, step, str(marks)], env=env)
-    deadline = time.monotonic() + 60
-    while "start" not in (marks.read_text() if marks.exists() else "") and time.monotonic() < deadline:
-        time.sleep(0.002)
-    if delay is not None:
-        time.sleep(delay)
-        child.send_signal(signal.SIGKILL)
-    code = child.wait(timeout=120)
+    code = kill_after_phase(child, marks, ("start", delay) if delay is not None else None)
     assert code == -signal.SIGKILL or (delay is not None and code == 0), code
     return "done" if "done" in marks.read_text() else "killed mid-step"
 
