@@ -84,13 +84,20 @@ def maintain(uri: str, retention: timedelta, storage_options: Options = None) ->
     deferred: list[str] = []
     table = DeltaTable(uri, storage_options=storage_options)
     compacted = _race(deferred, "compaction", compact_if_due, table) or (0, 0)
-    table.update_incremental()
+    _refresh(table, compacted[0] or deferred)
     removed = _race(deferred, "clean-up", clean_up_if_due, table, uri, retention, storage_options) or []
-    table.update_incremental()
+    _refresh(table, removed or deferred)
     # A checkpoint forgets expired tombstones: never before clean-up has deleted their files.
     logged = None if deferred else _race(deferred, "log clean-up", _log_upkeep, table, uri, retention, storage_options)
     checkpoint, orphans = logged or (None, [])
     return Upkeep(compacted[0], compacted[1], tuple(removed + orphans), checkpoint, tuple(deferred))
+
+
+def _refresh(table: DeltaTable, changed: object) -> None:
+    """Read the commits made since `table` was loaded, when a step committed or lost a race (an
+    update lists the log folder too, so not after a step that found nothing due)."""
+    if changed:
+        table.update_incremental()
 
 
 def _race(deferred: list[str], step: str, action: Any, *args: Any) -> Any:
