@@ -99,6 +99,8 @@ def trigger_sync(session: Session, known: KnownSource, body: SyncBody, user_name
         conf["tables"] = names
     if body.full_refresh:
         conf["full_refresh"] = True
+    if body.repair:
+        conf["repair"] = True  # each table's task verifies and repairs after its sync (airflow/run_conf.py)
     run = trigger_dag(dag_id, triggered_by=DagRunTriggeredByType.REST_API, triggering_user_name=user_name,
                       conf=conf, session=session)  # fmt: skip
     if run is None:

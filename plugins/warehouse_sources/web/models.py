@@ -26,6 +26,9 @@ class SyncBody(Body):
         description="synced table names (or schema.table); all enabled tables if left out",
     )
     full_refresh: StrictBool = Field(default=False, description="reset the stored cursor and rebuild the tables")
+    repair: StrictBool = Field(
+        default=False, description="after syncing, verify the tables deeply and rewrite their drifted key ranges"
+    )
 
 
 class TableSwitchBody(Body):
@@ -82,6 +85,36 @@ class RunPoint(BaseModel):
     seconds: float | None
 
 
+class VerifyCheck(BaseModel):
+    ok: bool
+    message: str = Field(
+        description='the numbers, e.g. "source 2,000,113 rows at or below the cursor ..., warehouse 2,000,112"'
+    )
+    note: str = Field(default="", description="a difference the method accepts (rows the source deleted, kept)")
+
+
+class DriftRange(BaseModel):
+    low: int | None = Field(description="first key of the range (inclusive); null: unbounded")
+    high: int | None = Field(description="end of the range (exclusive); null: unbounded")
+    source_rows: int
+    warehouse_rows: int
+
+
+class Verified(BaseModel):
+    checked_at: datetime
+    ok: bool
+    key: str = Field(description="the key column the ranges are on")
+    source_rows: int
+    warehouse_rows: int
+    drift: list[DriftRange] = Field(description="key ranges that differ (empty when ok)")
+    unchecked_columns: list[str] = Field(description="columns whose type the checksum leaves out")
+    problem: str = Field(default="", description="why the table could not be verified")
+    line: str = Field(description="the CLI's line for this result")
+    repaired: bool = Field(
+        default=False, description="this verification followed a repair of the drift found before it"
+    )
+
+
 class TableStatus(BaseModel):
     synced_name: str
     schema_name: str  # "" where the kind has no schemas (a bucket's tables of files)
@@ -111,6 +144,11 @@ class TableStatus(BaseModel):
         default=None, description="when the last committed sync checked for deletions; null for never"
     )
     deletes_found: int | None = Field(default=None, description="rows that check found deleted in the source")
+    verify: str = Field(default="on", description="the check after each sync: on, strict or off")
+    verify_check: VerifyCheck | None = Field(
+        default=None, description="the last committed sync's check of the source's counts; null when it made none"
+    )
+    verified: Verified | None = Field(default=None, description="the last deep verification; null for never")
     state: str | None = Field(description="the table's task state in `last_run`")
     last_run: RunRef | None = Field(default=None, description="the source's latest run: `state` and `rows_last_run`'s")
     last_error: ErrorRef | None

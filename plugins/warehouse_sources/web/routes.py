@@ -93,6 +93,19 @@ def sync_source(
     return SyncAnswer(dag_id=known.plan.dag_id, dag_run_id=run_id, tables=tables, full_refresh=body.full_refresh)
 
 
+@router.post("/sources/{name}/repair", response_model=SyncAnswer, responses={**ERRORS, **CONFLICT})
+def repair_source(
+    name: str, user: GetUserDep, session: SessionDep, body: Annotated[SyncBody | None, Body()] = None
+) -> SyncAnswer:
+    """Repair: a run that syncs the named tables (all enabled ones by default), verifies them deeply
+    and rewrites their drifted key ranges from the source (run conf {"repair": true})."""
+    authorize(user, dag_id_of(name), "run")
+    known = _source(name)
+    body = (body or SyncBody()).model_copy(update={"repair": True})
+    run_id, tables = actions.trigger_sync(session, known, body, user.get_name())
+    return SyncAnswer(dag_id=known.plan.dag_id, dag_run_id=run_id, tables=tables, full_refresh=body.full_refresh)
+
+
 def _pause(name: str, user: GetUserDep, session: SessionDep, paused: bool) -> PauseAnswer:
     authorize(user, dag_id_of(name), "edit")
     actions.set_paused(session, _source(name), paused)

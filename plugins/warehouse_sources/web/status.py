@@ -19,6 +19,7 @@ from warehouse_sources.web.models import (
     Status,
     TableStatus,
 )
+from warehouse_sources.web.verification import verification
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -186,6 +187,7 @@ def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, r
         versions_kept=health.versions_kept if health else None,
         last_maintenance=health.last_maintenance if health else None,
         deletes=table.deletes, **_deletes_checked(stats.state),
+        verify=table.verify, **verification(table, warehouse_uri),
         last_run=_run_ref(latest),
         last_error=_error(dag_id, latest, table.synced_name, errors) if latest and state == "failed" else None,
         history=history,
