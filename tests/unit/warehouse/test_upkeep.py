@@ -185,3 +185,38 @@ def test_a_maintained_table_reads_alike_everywhere_and_as_of_says_when_a_version
     assert [r[0] for r in engine.run("SELECT count(*) FROM t").rows] == [160]
     with pytest.raises(TimeTravelError, match="retention period"):
         engine.run("SELECT count(*) FROM as_of('t', 3)")
+
+
+def test_files_no_version_lists_go_a_day_past_the_window_at_a_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a killed sync left (files no version lists) goes at the first checkpoint once older than
+    the window plus ORPHAN_AGE, and afterwards at the first checkpoint past each ORPHAN_SWEEP_EVERY
+    versions (the sweep lists every file of the table); a young one stays: a sync may be writing it."""
+    monkeypatch.setattr(upkeep, "CHECKPOINT_EVERY", 2)  # the same rules, in fewer versions
+    monkeypatch.setattr(upkeep, "ORPHAN_SWEEP_EVERY", 6)
+    where: Where = (str(tmp_path / "t"), None)
+    first_sync(where, range(0, 5))
+    folder, old = Path(where[0]), time.time() - 2 * 86400
+
+    def orphan(name: str, mtime: float) -> Path:
+        path = folder / name
+        path.write_bytes(b"PAR1")
+        os.utime(path, (mtime, mtime))
+        return path
+
+    stale, young = orphan("part-killed-1.parquet", old), orphan("part-writing.parquet", time.time())
+    done = upkeep.maintain(where[0], timedelta(hours=1))
+    assert done.checkpoint == 0 and [p.rsplit("/", 1)[-1] for p in done.removed] == [stale.name]
+    assert not stale.exists() and young.exists()
+    later = orphan("part-killed-2.parquet", old)
+    swept_at = None
+    for run in range(1, 10):
+        delta.overwrite(where[0], open_(where), batch(range(0, 5), f"v{run}"), state(run))
+        done = upkeep.maintain(where[0], timedelta(hours=1))
+        if done.removed:
+            swept_at = done.checkpoint
+            break
+        assert later.exists()
+    assert swept_at == 6 and not later.exists() and young.exists()  # checkpoints at 2 and 4 did not list
+    assert ids_of(open_(where)) == list(range(0, 5))
