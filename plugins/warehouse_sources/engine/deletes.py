@@ -89,30 +89,29 @@ def recorded(state: SyncState, check: DeleteCheck) -> SyncState:
 
 
 def find_deleted(source_keys: pa.RecordBatchReader, table: DeltaTable, keys: tuple[str, ...], work: Path) -> Path:
-    """Spool the source's keys and write the warehouse's live keys missing from them to Parquet."""
+    """Write the warehouse's live keys missing from the source's key stream to Parquet. DuckDB reads
+    each side once (the source's stream feeds the join's build side as it arrives)."""
     import duckdb
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     stored = pa.schema(table.schema().to_arrow())
-    key_schema = pa.schema([stored.field(k) for k in keys])
-    source_file, deleted_file = work / "source_keys.parquet", work / "deleted_keys.parquet"
-    with pq.ParquetWriter(source_file, key_schema) as writer:
-        for batch in source_keys:
-            writer.write_batch(pa.RecordBatch.from_arrays([batch.column(k).cast(key_schema.field(k).type)
-                                                          for k in keys], schema=key_schema))  # fmt: skip
+    key_schema = pa.schema([stored.field(k).with_nullable(True) for k in keys])
+    source = pa.RecordBatchReader.from_batches(key_schema, (
+        pa.RecordBatch.from_arrays([b.column(k).cast(key_schema.field(k).type) for k in keys], schema=key_schema)
+        for b in source_keys))  # fmt: skip
+    deleted_file = work / "deleted_keys.parquet"
     live = f"{_q(DELETED_AT)} IS NULL" if DELETED_AT in stored.names else "TRUE"
-    warehouse = table.to_pyarrow_dataset()  # noqa: F841 - DuckDB reads it by its name
+    warehouse = table.to_pyarrow_dataset()
     columns = ", ".join(f"w.{_q(k)}" for k in keys)
     joined = " AND ".join(f"w.{_q(k)} = s.{_q(k)}" for k in keys)
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2, "temp_directory": str(work),
                                  "preserve_insertion_order": False})  # fmt: skip
     try:
         con.register("warehouse", warehouse)
+        con.register("source_keys", source)
         con.execute(
             f"COPY (SELECT {columns} FROM (SELECT * FROM warehouse WHERE {live}) AS w "
-            f"ANTI JOIN read_parquet('{_literal(source_file)}') AS s ON {joined}) "
-            f"TO '{_literal(deleted_file)}' (FORMAT parquet)"
+            f"ANTI JOIN source_keys AS s ON {joined}) TO '{_literal(deleted_file)}' (FORMAT parquet)"
         )
     finally:
         con.close()
