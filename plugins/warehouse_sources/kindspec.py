@@ -64,6 +64,7 @@ class KindSpec:
     reader: str = ""  # "module:Class" of its SourceReader, for kinds opened from a URI
     target: str = ""  # "module:function" Airflow connection -> SourceTarget, for kinds opened from a URI
     tunnel: bool = False  # accepts an `ssh_tunnel:` block (reached through a bastion host)
+    probe_table: str = ""  # for kinds with neither a URI nor a url (API kinds): the object a connection test opens
     description: str = ""  # one line for docs and the link form
 
     def __post_init__(self) -> None:

@@ -82,13 +82,25 @@ def is_database(kind: str) -> bool:
     return bool(spec.reader and spec.target)
 
 
+def is_bucket(kind: str) -> bool:
+    """A kind whose tables are files under a url (neither a database nor an API's objects)."""
+    from warehouse_sources.registry import kind_spec
+
+    return not is_database(kind) and not kind_spec(kind).probe_table
+
+
 def _probe_source(probe: Probe) -> dict[str, Any]:
-    """The probe as a source file's data: one table (a pattern under the url for a bucket)."""
+    """The probe as a source file's data: one table (an API's object; a pattern under the url for a bucket)."""
     data: dict[str, Any] = {"name": PROBE_NAME, "kind": probe.kind, "conn_id": probe.conn_id}
     if is_database(probe.kind):
         data["tables"] = [{"name": f"{PROBE_TABLE}.{PROBE_TABLE}", "sync": "full_table"}]
         if probe.ssh_conn_id:
             data["ssh_tunnel"] = {"conn_id": probe.ssh_conn_id}
+        return data
+    if not is_bucket(probe.kind):  # an API kind: one of its objects, as its entry names it
+        from warehouse_sources.registry import kind_spec
+
+        data["tables"] = [{"name": kind_spec(probe.kind).probe_table, "sync": "full_table"}]
         return data
     if not probe.url:
         raise ProbeFailed("a bucket source is reached through its url: send url (s3://bucket/prefix/ or file:///dir/)")
@@ -175,6 +187,6 @@ def list_catalog(probe: Probe) -> Listing:
 
     def listing(found: Any) -> Listing:
         module, reader = found
-        return module.list_tables(reader) if is_database(probe.kind) else module.list_pattern(reader, PROBE_TABLE)
+        return module.list_pattern(reader, PROBE_TABLE) if is_bucket(probe.kind) else module.list_tables(reader)
 
     return bounded(_guarded(probe, listing), LIST_SECONDS, f"connection {probe.conn_id!r}")

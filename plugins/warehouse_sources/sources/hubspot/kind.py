@@ -12,6 +12,7 @@ KIND = KindSpec(
     model="warehouse_sources.config.api_models:HubSpotSource",
     open_reader="warehouse_sources.airflow.api_readers:open_api_reader",
     reader="warehouse_sources.sources.hubspot:open_hubspot",
+    probe_table="contacts",
     form=(
         FormField(
             "password",

@@ -12,6 +12,7 @@ KIND = KindSpec(
     model="warehouse_sources.config.api_models:StripeSource",
     open_reader="warehouse_sources.airflow.api_readers:open_api_reader",
     reader="warehouse_sources.sources.stripe:open_stripe",
+    probe_table="customers",
     form=(
         FormField(
             "password",
