@@ -31,7 +31,7 @@ DELETED_AT = "_ws_deleted_at"  # the API kinds' soft-delete column (sources/rest
 SYNCED_AT = "_ws_synced_at"
 CHECKED_AT = "deletes_checked_at"  # SyncState.extra: when the last deletion check ran (ISO, UTC)
 FOUND = "deletes_found"  # SyncState.extra: how many rows that check found deleted
-MEMORY_LIMIT = "64MB"  # DuckDB's for the anti-join; past it the join spills to the spool's folder
+MEMORY_LIMIT = "32MB"  # DuckDB's for the anti-join; past it the join spills to the spool's folder
 BATCH_ROWS = 65_536
 
 
@@ -104,7 +104,7 @@ def find_deleted(source_keys: pa.RecordBatchReader, table: DeltaTable, keys: tup
     warehouse = table.to_pyarrow_dataset()
     columns = ", ".join(f"w.{_q(k)}" for k in keys)
     joined = " AND ".join(f"w.{_q(k)} = s.{_q(k)}" for k in keys)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2, "temp_directory": str(work),
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 1, "temp_directory": str(work),
                                  "preserve_insertion_order": False})  # fmt: skip
     try:
         con.register("warehouse", warehouse)
@@ -115,6 +115,7 @@ def find_deleted(source_keys: pa.RecordBatchReader, table: DeltaTable, keys: tup
         )
     finally:
         con.close()
+        pa.default_memory_pool().release_unused()  # the key batches' memory, back before the MERGE runs
     return deleted_file
 
 
