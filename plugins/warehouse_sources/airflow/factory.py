@@ -11,6 +11,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG
 
+from warehouse_sources.airflow.assets import table_alias
 from warehouse_sources.airflow.operators import OPERATORS
 from warehouse_sources.config.loader import load_sources
 from warehouse_sources.errors import ConfigError
@@ -72,7 +73,9 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
         + (" (manual only)" if plan.manual_only else ""),
     ) as dag:
         for table in plan.tables:
-            OPERATORS[table.method](task_id=table.synced_name, source=plan, table=table)
+            OPERATORS[table.method](
+                task_id=table.synced_name, source=plan, table=table, outlets=[table_alias(table.synced_name)]
+            )
     return dag
 
 

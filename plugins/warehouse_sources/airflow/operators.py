@@ -17,6 +17,7 @@ from warehouse_sources.config.names import SyncMethod
 from warehouse_sources.plan import SourcePlan, TablePlan
 
 if TYPE_CHECKING:
+    from warehouse_sources.airflow.lineage import CommitFacts
     from warehouse_sources.airflow.readers import OpenReader
     from warehouse_sources.settings import Settings
 
@@ -39,6 +40,7 @@ class TableSyncOperator(BaseOperator):
         super().__init__(**kwargs)
         self.source_plan = source
         self.table_plan = table
+        self.committed: CommitFacts | None = None  # what the sync committed: asset event and lineage read it
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
@@ -50,13 +52,25 @@ class TableSyncOperator(BaseOperator):
         full_refresh = self._this_run(getattr(dag_run, "conf", None))
         try:
             with resync.pending(self.table_plan, self.log) as due:  # an edit changed the key (shared/resync.py)
-                return self._sync(full_refresh or due, getattr(dag_run, "run_id", "") or "")
+                sync = self._sync(full_refresh or due, getattr(dag_run, "run_id", "") or "")
         except SyncFatalError as exc:
             self._record_error(context, exc)
             raise AirflowFailException(str(exc)) from exc
         except Exception as exc:
             self._record_error(context, exc)
             raise
+        self._announce(context, sync)
+        return sync
+
+    def _announce(self, context: Any, sync: dict[str, Any]) -> None:
+        """The table's asset event when the sync changed it (airflow/assets.py); none after an empty sync."""
+        from warehouse_sources.airflow import assets
+
+        fields = self.committed.fields if self.committed else None
+        if assets.emit(context, self.table_plan.synced_name, sync, fields):
+            self.log.info(
+                "asset event for %s (version %s)", assets.asset_uri(self.table_plan.synced_name), sync["version"]
+            )
 
     def _this_run(self, conf: Any) -> bool:
         """Whether this run rebuilds the table (its conf's full_refresh); a run that does not sync it (its
@@ -107,12 +121,17 @@ class TableSyncOperator(BaseOperator):
         with self.open_reader() as reader:
             result = sync_table(reader, request, self.log)
         self.log.info("synced %s", result.summary())
+        if result.write != "none" and result.version is not None:
+            self.committed = _committed(
+                settings.warehouse_uri, request.storage_options, self.table_plan, result.version
+            )
         return {
             "rows": result.rows,
             "write": result.write,
             "version": result.version,
             "cursor": result.cursor,
             "null_keys": result.null_keys,
+            "deleted": result.deleted,
             "seconds": round(result.seconds, 3),
         }
 
@@ -128,6 +147,27 @@ class TableSyncOperator(BaseOperator):
             raise AirflowFailException(f"source {self.source_plan.name!r}: {exc}") from None
         opened: AbstractContextManager[OpenReader] = load(spec.open_reader)(self.source_plan, self.table_plan, self.log)
         return opened
+
+
+def _committed(
+    warehouse_uri: str, options: dict[str, str] | None, table: TablePlan, version: int
+) -> CommitFacts | None:
+    """The commit's columns, files and bytes; None (and a warning) if they cannot be read back: the sync
+    itself succeeded, so only its asset event's schema hash and its lineage statistics go without."""
+    import logging
+
+    from warehouse_sources.airflow.lineage import commit_facts
+    from warehouse_sources.warehouse.delta import table_uri
+    from warehouse_sources.warehouse.storage import redact
+
+    try:
+        return commit_facts(table_uri(warehouse_uri, table.synced_name), options, version)
+    except Exception as exc:
+        message = redact(str(exc), options)
+        logging.getLogger(__name__).warning(
+            "%s: could not read version %s back: %s", table.synced_name, version, message
+        )
+        return None
 
 
 def _warehouse_options(settings: Settings) -> dict[str, str] | None:
