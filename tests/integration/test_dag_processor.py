@@ -47,6 +47,9 @@ def home(tmp_path: Path) -> tuple[dict[str, str], Path, Path]:
     return env, sources, tmp_path / "airflow" / "airflow.db"
 
 
+EXAMPLE = {"example_billing_charges_downstream": (False, False)}  # dags/warehouse_sources_example_downstream.py
+
+
 def _parse_once(env: dict[str, str]) -> None:
     _airflow(env, "dag-processor", "--num-runs", "1")
 
@@ -67,7 +70,7 @@ def test_one_broken_file_among_three_leaves_the_other_dags_active(home: tuple[di
     for name in ("alpha", "beta", "gamma"):
         (sources / f"{name}.yaml").write_text(SOURCE.format(name=name))
     _parse_once(env)
-    assert _dags(db) == {f"sync_{n}": (False, False) for n in ("alpha", "beta", "gamma")}
+    assert _dags(db) == {f"sync_{n}": (False, False) for n in ("alpha", "beta", "gamma")} | EXAMPLE
     assert _import_errors(db) == {}
 
     (sources / "beta.yaml").write_text(SOURCE.format(name="beta") + "owner_note: typo\n")
@@ -84,4 +87,4 @@ def test_one_broken_file_among_three_leaves_the_other_dags_active(home: tuple[di
     (sources / "beta.yaml").write_text(SOURCE.format(name="beta"))
     _parse_once(env)
     assert _import_errors(db) == {}, "a fixed file clears its import error at the next parse"
-    assert _dags(db) == {f"sync_{n}": (False, False) for n in ("alpha", "beta", "gamma")}
+    assert _dags(db) == {f"sync_{n}": (False, False) for n in ("alpha", "beta", "gamma")} | EXAMPLE

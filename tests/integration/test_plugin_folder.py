@@ -82,7 +82,7 @@ def test_dags_parse_without_import_errors_with_the_plugins_folder_set() -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     parsed = json.loads(result.stdout.strip().splitlines()[-1])
     assert parsed["errors"] == {}
-    assert parsed["dags"] == ["sync_billing", "sync_crm", "sync_product_events"]
+    assert parsed["dags"] == ["example_billing_charges_downstream", "sync_billing", "sync_crm", "sync_product_events"]
 
 
 def test_without_the_airflowignore_the_folder_would_break_airflow(tmp_path: Path) -> None:
