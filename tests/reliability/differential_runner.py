@@ -193,6 +193,8 @@ class _Run:
         model.apply(exp, rows)
         problem = model.check(uri, types_too=True)
         assert not problem, self._report(problem)
+        failed = [w for w in records.warnings if "verification failed" in w]  # engine/verify.py's check
+        assert not failed, self._report(f"the sync's own check failed on a table that matches the model: {failed}")
         missing = exp.missing_warnings(self.source.spec.key, records.warnings)
         assert not missing, self._report(f"counted warnings missing: {missing}; logged: {records.warnings}")
         return ""
