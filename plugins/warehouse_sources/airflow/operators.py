@@ -41,6 +41,7 @@ class TableSyncOperator(BaseOperator):
         self.source_plan = source
         self.table_plan = table
         self.committed: CommitFacts | None = None  # what the sync committed: asset event and lineage read it
+        self.synced: dict[str, Any] | None = None  # the sync's figures (its XCom), for the lineage
 
     def execute(self, context: Any) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
@@ -59,6 +60,7 @@ class TableSyncOperator(BaseOperator):
         except Exception as exc:
             self._record_error(context, exc)
             raise
+        self.synced = sync
         self._announce(context, sync)
         return sync
 
@@ -71,6 +73,15 @@ class TableSyncOperator(BaseOperator):
             self.log.info(
                 "asset event for %s (version %s)", assets.asset_uri(self.table_plan.synced_name), sync["version"]
             )
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The sync for Airflow's OpenLineage provider: the source table in, the Delta table out, with the
+        commit's schema, statistics and version (airflow/lineage.py)."""
+        from warehouse_sources.airflow.lineage import operator_lineage
+        from warehouse_sources.settings import load_settings
+
+        warehouse_uri = load_settings().warehouse_uri
+        return operator_lineage(self.source_plan, self.table_plan, warehouse_uri, self.synced, self.committed)
 
     def _this_run(self, conf: Any) -> bool:
         """Whether this run rebuilds the table (its conf's full_refresh); a run that does not sync it (its
