@@ -72,6 +72,8 @@ def _merge(
     from deltalake import CommitProperties
 
     properties = CommitProperties(custom_metadata={REPAIR_KEY: json.dumps(metadata)})
+    # The ranges in the match condition too, so the MERGE reads only the files whose key statistics reach them.
+    on = f"({target_range}) AND {on}"
     merger = table.merge(data, on, source_alias="s", target_alias="t", commit_properties=properties)
     merger = merger.when_matched_update_all().when_not_matched_insert_all()
     merger.when_not_matched_by_source_delete(predicate=target_range).execute()

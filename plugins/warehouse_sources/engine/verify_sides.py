@@ -72,7 +72,8 @@ class Pair:
     def __post_init__(self) -> None:
         import duckdb
 
-        self.con = duckdb.connect()
+        # Bounded like the deletion check's anti-join: the scan streams, the sums are small.
+        self.con = duckdb.connect(config={"memory_limit": "256MB", "threads": 2})
         self.con.register("wh", self.table.to_pyarrow_dataset())
 
     def _within(self, ranges: list[tuple[int, int]] | None, ident: str, base: str) -> str:
