@@ -1,0 +1,28 @@
+"""Asset names, event extras and OpenLineage locations: the strings other DAGs and lineage tools key on."""
+
+from __future__ import annotations
+
+from warehouse_sources.airflow import assets
+from warehouse_sources.airflow.lineage import location_dataset
+
+
+def test_a_table_asset_is_named_after_its_synced_table() -> None:
+    asset = assets.table_asset("billing_charges")
+    assert asset.name == "warehouse://billing_charges"
+    assert assets.table_alias("billing_charges").name == "warehouse-sync:billing_charges"
+
+
+def test_only_a_sync_that_committed_emits_and_its_extra_names_the_version() -> None:
+    empty = {"rows": 0, "write": "none", "version": 3, "cursor": 7}
+    merged = {"rows": 2, "write": "merge", "version": 4, "cursor": 9, "deleted": 1}
+    assert not assets.changed(empty) and assets.changed(merged)
+    extra = assets.event_extra(merged, [("id", "long"), ("name", "string")])
+    assert extra == {"rows": 2, "deleted": 1, "write": "merge", "cursor": 9, "version": 4,
+                     "schema_hash": assets.schema_hash([("id", "long"), ("name", "string")])}  # fmt: skip
+    assert assets.schema_hash([("id", "long")]) != assets.schema_hash([("id", "string")])
+
+
+def test_warehouse_locations_split_into_openlineage_namespace_and_name() -> None:
+    assert location_dataset("s3://lake/prod/billing_charges") == ("s3://lake", "prod/billing_charges")
+    assert location_dataset("/srv/warehouse/billing_charges") == ("file", "/srv/warehouse/billing_charges")
+    assert location_dataset("file:///srv/events/") == ("file", "/srv/events/")
