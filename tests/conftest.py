@@ -168,11 +168,16 @@ _SERVICE_FIXTURES = {"s3_server", "pg_server", "mysql_db", "fakesnow_server", "a
 # hands whole files to its two workers, so one started last would be the run's tail alone.
 _LONGEST_FIRST = (
     "reliability/test_kill_trials.py",
+    "reliability/test_kill_trials_api.py",
+    "integration/test_link_e2e.py",
+    "integration/test_celery_deployment.py",
     "reliability/test_bad_inputs_bucket.py",
     "reliability/test_bad_inputs.py",
     "reliability/test_differential.py",
     "integration/test_query_demo.py",
     "integration/test_web_e2e.py",
+    "integration/test_api_dags.py",
+    "integration/test_hubspot_sync.py",
 )
 
 
