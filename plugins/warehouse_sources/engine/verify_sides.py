@@ -118,8 +118,10 @@ def open_pair(reader: SourceReader, plan: TablePlan, table: DeltaTable | None) -
 
     if table is None:
         return None
-    if getattr(reader, "range_checksums", None) is None:
-        return "this source kind has no checksum SQL"
+    from warehouse_sources.sources.sql.checksum import renderings_of
+
+    if getattr(reader, "range_checksums", None) is None or renderings_of(reader) is None:
+        return "the deep verification speaks PostgreSQL and MySQL/MariaDB only so far"
     desc = checks.require_table(reader.describe(plan.schema, plan.table), plan, [])
     keys = plan.primary_key or desc.primary_key
     if not keys:

@@ -50,9 +50,9 @@ DUCKDB = {
 _BY_DIALECT = {"PostgresDialect": _POSTGRES, "MySQLDialect": _MYSQL}  # the kinds whose SQL is checked
 
 
-def renderings_of(reader: SqlTableReader[Any]) -> dict[str, str] | None:
+def renderings_of(reader: Any) -> dict[str, str] | None:
     """The kind's renderings, or None for a kind the deep verification does not speak yet."""
-    return _BY_DIALECT.get(type(reader.dialect).__name__)
+    return _BY_DIALECT.get(type(getattr(reader, "dialect", None)).__name__)
 
 
 def row_hash_sql(forms: dict[str, str], columns: Sequence[tuple[str, Rendering]], ident: Any) -> str:
