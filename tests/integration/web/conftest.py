@@ -86,3 +86,12 @@ def airflow_state_restored(client: Any) -> Iterator[None]:
         session.execute(delete(Variable).where(Variable.key.startswith(prefix)))
     for key, value in variables.items():
         Variable.set(key, value)
+
+
+@pytest.fixture(scope="module")
+def api_server_context() -> Iterator[None]:
+    """Connections are read as the API server reads them: its entry point (airflow/api_fastapi/main.py)
+    marks the process a server, whose secrets chain includes Airflow's metadata DB."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
+        yield

@@ -16,29 +16,12 @@ import pytest
 from tests.integration.api_fakes.http_base import FakeApi
 from tests.integration.api_fakes.hubspot_fake import start_hubspot
 from tests.integration.api_fakes.stripe_fake import start_stripe
-from tests.integration.web.test_link_routes import api_server_context  # noqa: F401 (a module fixture, used here too)
+from tests.integration.web.link_support import add_connection, drop_connections
 
-pytestmark = pytest.mark.usefixtures("airflow_state_restored")
+pytestmark = pytest.mark.usefixtures("api_server_context", "airflow_state_restored")
 P = "/warehouse-sources/api"
 FAKES: dict[str, Callable[[], tuple[FakeApi, Any]]] = {"stripe": start_stripe, "hubspot": start_hubspot}
 OBJECTS = {"stripe": {"charges", "customers", "events"}, "hubspot": {"contacts", "companies", "owners"}}
-
-
-def _connection(conn_id: str, **fields: Any) -> None:
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        session.add(Connection(conn_id=conn_id, **fields))
-
-
-def _drop_connections(prefix: str) -> None:
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-    from sqlalchemy import delete
-
-    with create_session() as session:
-        session.execute(delete(Connection).where(Connection.conn_id.startswith(prefix)))
 
 
 @pytest.fixture(params=sorted(FAKES))
@@ -48,10 +31,10 @@ def api(request: pytest.FixtureRequest, client: Any) -> Iterator[dict[str, str]]
     fake, store = FAKES[kind]()
     secret = store.key if kind == "stripe" else store.token
     conn = f"alink_{uuid.uuid4().hex[:6]}"
-    _connection(f"{conn}_ok", conn_type="http", host=fake.url, password=secret)
-    _connection(f"{conn}_wrong", conn_type="http", host=fake.url, password="wrong-key-0000")
+    add_connection(f"{conn}_ok", conn_type="http", host=fake.url, password=secret)
+    add_connection(f"{conn}_wrong", conn_type="http", host=fake.url, password="wrong-key-0000")
     yield {"kind": kind, "ok": f"{conn}_ok", "wrong": f"{conn}_wrong", "key": secret}
-    _drop_connections(conn)
+    drop_connections(conn)
     fake.stop()
 
 

@@ -17,29 +17,12 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.web.test_link_routes import api_server_context  # noqa: F401 (a module fixture, used here too)
+from tests.integration.web.link_support import add_connection, drop_connections
 
-pytestmark = pytest.mark.usefixtures("airflow_state_restored")
+pytestmark = pytest.mark.usefixtures("api_server_context", "airflow_state_restored")
 P = "/warehouse-sources/api"
 PASSWORD = "Link pw:w/x@y%z-42"  # every character a URI must quote
 S3_SECRET_FORMS = ("secret_access_key",)
-
-
-def _connection(conn_id: str, **fields: Any) -> None:
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        session.add(Connection(conn_id=conn_id, **fields))
-
-
-def _drop_connections(prefix: str) -> None:
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-    from sqlalchemy import delete
-
-    with create_session() as session:
-        session.execute(delete(Connection).where(Connection.conn_id.startswith(prefix)))
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +48,12 @@ def maria(client: Any) -> Iterator[dict[str, str]]:
         ):
             admin.execute(statement)
         base = {"conn_type": "mysql", "host": "127.0.0.1", "port": 3306, "login": user, "schema": db}
-        _connection(f"{prefix}_ok", **base, password=PASSWORD)
-        _connection(f"{prefix}_wrongpw", **base, password=PASSWORD + "x")
+        add_connection(f"{prefix}_ok", **base, password=PASSWORD)
+        add_connection(f"{prefix}_wrongpw", **base, password=PASSWORD + "x")
         try:
             yield {"ok": f"{prefix}_ok", "wrongpw": f"{prefix}_wrongpw", "db": db}
         finally:
-            _drop_connections(prefix)
+            drop_connections(prefix)
             for host in ("%", "localhost"):
                 admin.execute(f"DROP USER IF EXISTS '{user}'@'{host}'")
 
@@ -160,13 +143,13 @@ def bucket(client: Any, s3_server: Any) -> Iterator[dict[str, str]]:
     s3.put_object(Bucket=BUCKET, Key=f"{prefix}/notes.csv", Body=b"a,b\n1,2\n")
     conn = f"blink_{uuid.uuid4().hex[:6]}"
     extra = f'{{"endpoint_url": "{s3_server.endpoint}", "region_name": "{REGION}"}}'
-    _connection(f"{conn}_ok", conn_type="aws", login=s3_server.access_key_id,
+    add_connection(f"{conn}_ok", conn_type="aws", login=s3_server.access_key_id,
                 password=s3_server.secret_access_key, extra=extra)  # fmt: skip
-    _connection(f"{conn}_wrong", conn_type="aws", login=s3_server.access_key_id,
+    add_connection(f"{conn}_wrong", conn_type="aws", login=s3_server.access_key_id,
                 password="wrong-" + s3_server.secret_access_key, extra=extra)  # fmt: skip
     yield {"ok": f"{conn}_ok", "wrong": f"{conn}_wrong", "url": f"s3://{BUCKET}/{prefix}/",
            "secret": s3_server.secret_access_key}  # fmt: skip
-    _drop_connections(conn)
+    drop_connections(conn)
 
 
 def test_a_bucket_connection_is_tested_on_its_url(client: Any, admin: dict[str, str], bucket: dict[str, str]) -> None:

@@ -17,37 +17,12 @@ from typing import Any
 import pytest
 
 from tests.integration.helpers import sql
+from tests.integration.web.link_support import add_connection, drop_connections
 
-pytestmark = pytest.mark.usefixtures("airflow_state_restored")
+pytestmark = pytest.mark.usefixtures("api_server_context", "airflow_state_restored")
 P = "/warehouse-sources/api"
 PASSWORD = "s3cret-Link-pw"
 ROLE = f"ws_link_{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def api_server_context() -> Iterator[None]:
-    """Connections are read as the API server reads them: its entry point (airflow/api_fastapi/main.py)
-    marks the process a server, whose secrets chain includes Airflow's metadata DB."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("_AIRFLOW_PROCESS_CONTEXT", "server")
-        yield
-
-
-def _connection(conn_id: str, **fields: Any) -> None:
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        session.add(Connection(conn_id=conn_id, **fields))
-
-
-def _drop_connections(prefix: str) -> None:
-    from airflow.models.connection import Connection
-    from airflow.utils.session import create_session
-    from sqlalchemy import delete
-
-    with create_session() as session:
-        session.execute(delete(Connection).where(Connection.conn_id.startswith(prefix)))
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +49,13 @@ def shop(pg_server: str, client: Any) -> Iterator[dict[str, str]]:
     host, port = "127.0.0.1", 5432
     prefix = f"link_{uuid.uuid4().hex[:6]}"
     base = {"conn_type": "postgres", "host": host, "port": port, "login": ROLE, "schema": name}
-    _connection(f"{prefix}_ok", **base, password=PASSWORD)
-    _connection(f"{prefix}_nohost", **{**base, "host": "no-such-host.invalid"}, password=PASSWORD)
-    _connection(f"{prefix}_nodb", **{**base, "schema": name + "_missing"}, password=PASSWORD)
-    _connection(f"{prefix}_tls", **base, password=PASSWORD, extra='{"sslmode": "require"}')  # the server has no TLS
+    add_connection(f"{prefix}_ok", **base, password=PASSWORD)
+    add_connection(f"{prefix}_nohost", **{**base, "host": "no-such-host.invalid"}, password=PASSWORD)
+    add_connection(f"{prefix}_nodb", **{**base, "schema": name + "_missing"}, password=PASSWORD)
+    add_connection(f"{prefix}_tls", **base, password=PASSWORD, extra='{"sslmode": "require"}')  # the server has no TLS
     yield {"ok": f"{prefix}_ok", "nohost": f"{prefix}_nohost", "nodb": f"{prefix}_nodb", "tls": f"{prefix}_tls",
            "db": name, "uri": uri}  # fmt: skip
-    _drop_connections(prefix)
+    drop_connections(prefix)
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'DROP ROLE IF EXISTS "{ROLE}"')
@@ -366,13 +341,13 @@ def test_a_server_that_never_answers_costs_the_test_ten_seconds_at_most(
     silent.bind(("127.0.0.1", 0))
     silent.listen(8)
     conn_id = f"{shop['ok']}_silent"
-    _connection(conn_id, conn_type="postgres", host="127.0.0.1", port=silent.getsockname()[1], login="x", schema="x")
+    add_connection(conn_id, conn_type="postgres", host="127.0.0.1", port=silent.getsockname()[1], login="x", schema="x")
     try:
         started = time.monotonic()
         answer = client.post(f"{P}/connections/{conn_id}/test", json={"kind": "postgres"}, headers=admin)
         seconds = time.monotonic() - started
     finally:
-        _drop_connections(conn_id)
+        drop_connections(conn_id)
         silent.close()
     assert answer.status_code == 200 and answer.json()["ok"] is False, answer.text
     assert "no answer within 10 s" in answer.json()["error"]
