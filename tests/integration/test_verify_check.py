@@ -128,5 +128,3 @@ def test_rows_the_source_deleted_are_kept_and_noted_not_failed(
 def test_off_writes_no_counts(side: Side, warehouse: str) -> None:
     side.sync(side.plan("full_table", verify="off"), warehouse)
     assert counts_committed(warehouse) == {}
-
-
