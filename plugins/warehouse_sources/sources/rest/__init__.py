@@ -7,8 +7,9 @@ Arrow batches) are shared. Names are imported on first use, so registering a kin
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from warehouse_sources.sources.lazy import lazy_names
 
 if TYPE_CHECKING:
     from warehouse_sources.sources.rest.client import ApiClient
@@ -23,8 +24,4 @@ _HOMES = {
     "ObjectSpec": "warehouse_sources.sources.rest.spec",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_HOMES[name]), name)
+__getattr__ = lazy_names(__name__, _HOMES)

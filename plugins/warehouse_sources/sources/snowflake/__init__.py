@@ -5,8 +5,9 @@ Its names are imported on first use (PEP 562), so the kind's registry entry (kin
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from warehouse_sources.sources.lazy import lazy_names
 
 if TYPE_CHECKING:
     from warehouse_sources.sources.snowflake.params import connect_kwargs_from_uri, connect_uri
@@ -19,8 +20,4 @@ _HOMES = {
     "connect_uri": "warehouse_sources.sources.snowflake.params",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(_HOMES[name]), name)
+__getattr__ = lazy_names(__name__, _HOMES)
