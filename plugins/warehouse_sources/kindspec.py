@@ -65,6 +65,11 @@ class KindSpec:
     target: str = ""  # "module:function" Airflow connection -> SourceTarget, for kinds opened from a URI
     tunnel: bool = False  # accepts an `ssh_tunnel:` block (reached through a bastion host)
     probe_table: str = ""  # for kinds with neither a URI nor a url (API kinds): the object a connection test opens
+    # How OpenLineage names the kind's tables (airflow/lineage.py): `<kind>://host:port` with this port when the
+    # connection has none, the connection's database in the name (database.schema.table), or an API's own URL.
+    default_port: int | None = None
+    database_in_name: bool = False
+    api_base: str = ""  # the public API's URL, when the connection's host does not name another
     description: str = ""  # one line for docs and the link form
 
     def __post_init__(self) -> None:

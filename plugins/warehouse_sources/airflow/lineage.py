@@ -46,11 +46,6 @@ def commit_facts(uri: str, storage_options: dict[str, str] | None, version: int)
     return CommitFacts(uri, version, fields, len(added), sum(int(a.get("size", 0)) for a in added))
 
 
-# Kinds whose tables are named database.schema.table in OpenLineage's naming; MySQL's schema is its database.
-_THREE_PART_NAMES = ("postgres", "snowflake")
-_DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306}
-
-
 def location_dataset(uri: str) -> tuple[str, str]:
     """(namespace, name) of a storage location: `s3://bucket` + key path, or `file` + local path."""
     scheme, sep, rest = uri.partition("://")
@@ -68,18 +63,20 @@ def source_dataset(source: SourcePlan, table: TablePlan) -> tuple[str, str]:
     from airflow.sdk import BaseHook
 
     from warehouse_sources.config.bucket import BucketOptions
+    from warehouse_sources.registry import kind_spec
 
     if isinstance(source.options, BucketOptions):
         namespace, root = location_dataset(source.options.url)
         files = source.options.tables.get(table.table)
         pattern = getattr(files, "pattern", "") or table.table
         return namespace, f"{root.rstrip('/')}/{pattern}"
+    spec = kind_spec(source.kind)
     conn = BaseHook.get_connection(source.conn_id)
     host = conn.host or str(conn.extra_dejson.get("account", ""))
-    if "://" in host:  # an API kind: its connection's host is the API's URL
-        return host.rstrip("/"), table.table
-    port = conn.port or _DEFAULT_PORTS.get(source.kind)
-    database = conn.schema if source.kind in _THREE_PART_NAMES else None
+    if spec.api_base:  # an API kind: its connection's host, when set, is the API's URL
+        return (host or spec.api_base).rstrip("/"), table.table
+    port = conn.port or spec.default_port
+    database = conn.schema if spec.database_in_name else None
     name = ".".join(part for part in (database, table.schema, table.table) if part)
     return f"{source.kind}://{host}" + (f":{port}" if port else ""), name
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from warehouse_sources.airflow import assets
 from warehouse_sources.airflow.lineage import location_dataset
 
@@ -26,3 +28,27 @@ def test_warehouse_locations_split_into_openlineage_namespace_and_name() -> None
     assert location_dataset("s3://lake/prod/billing_charges") == ("s3://lake", "prod/billing_charges")
     assert location_dataset("/srv/warehouse/billing_charges") == ("file", "/srv/warehouse/billing_charges")
     assert location_dataset("file:///srv/events/") == ("file", "/srv/events/")
+
+
+@pytest.mark.parametrize(
+    ("kind", "conn", "expected"),
+    [
+        ("postgres", "postgresql://u:p@db.example:6543/shop", ("postgres://db.example:6543", "shop.public.orders")),
+        ("postgres", "postgresql://u:p@db.example/shop", ("postgres://db.example:5432", "shop.public.orders")),
+        ("mysql", "mysql://u:p@my.example/shop", ("mysql://my.example:3306", "shop.orders")),
+        ("stripe", "http://:sk_test_x@", ("https://api.stripe.com", "charges")),
+        ("stripe", "http://:sk_test_x@stripe-proxy.example%3A8443", ("stripe-proxy.example:8443", "charges")),
+    ],
+)
+def test_a_source_table_is_named_in_its_kinds_openlineage_namespace(
+    monkeypatch: pytest.MonkeyPatch, kind: str, conn: str, expected: tuple[str, str]
+) -> None:
+    from warehouse_sources.airflow.lineage import source_dataset
+    from warehouse_sources.config.kinds import parse_source
+    from warehouse_sources.plan import plan_source
+
+    monkeypatch.setenv("AIRFLOW_CONN_LINEAGE_SRC", conn)
+    table = {"stripe": "charges", "mysql": "shop.orders"}.get(kind, "public.orders")
+    plan = plan_source(parse_source({"name": "s", "kind": kind, "conn_id": "lineage_src",
+                                     "tables": [{"name": table, "sync": "full_table"}]}))  # fmt: skip
+    assert source_dataset(plan, plan.tables[0]) == expected

@@ -6,6 +6,7 @@ from warehouse_sources.kindspec import FormField, KindSpec
 
 KIND = KindSpec(
     name="hubspot",
+    api_base="https://api.hubapi.com",
     label="HubSpot",
     description="a HubSpot account's CRM objects (contacts, companies, deals, tickets, owners) through its API",
     conn_types=("http", "generic"),

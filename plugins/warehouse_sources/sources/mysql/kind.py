@@ -6,6 +6,7 @@ from warehouse_sources.kindspec import FormField, KindSpec
 
 KIND = KindSpec(
     name="mysql",
+    default_port=3306,
     label="MySQL / MariaDB",
     description="a MySQL or MariaDB server; each table names its database",
     conn_types=("mysql",),

@@ -8,6 +8,8 @@ SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"
 
 KIND = KindSpec(
     name="postgres",
+    default_port=5432,
+    database_in_name=True,
     label="PostgreSQL",
     description="a PostgreSQL database, read with COPY over ADBC",
     conn_types=("postgres", "postgresql"),

@@ -10,6 +10,7 @@ from warehouse_sources.kindspec import FormField, KindSpec
 
 KIND = KindSpec(
     name="snowflake",
+    database_in_name=True,
     label="Snowflake",
     description="a Snowflake database, named by the connection",
     conn_types=("snowflake",),

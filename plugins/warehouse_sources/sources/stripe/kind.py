@@ -6,6 +6,7 @@ from warehouse_sources.kindspec import FormField, KindSpec
 
 KIND = KindSpec(
     name="stripe",
+    api_base="https://api.stripe.com",
     label="Stripe",
     description="a Stripe account's objects (charges, customers, invoices, ...) through its API",
     conn_types=("http", "generic"),
