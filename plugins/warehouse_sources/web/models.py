@@ -115,6 +115,11 @@ class Verified(BaseModel):
     )
 
 
+class ConsumerRef(BaseModel):
+    dag_id: str
+    url: str = Field(description="the DAG in Airflow's UI, relative to its base URL")
+
+
 class TableStatus(BaseModel):
     synced_name: str
     schema_name: str  # "" where the kind has no schemas (a bucket's tables of files)
@@ -149,6 +154,9 @@ class TableStatus(BaseModel):
         default=None, description="the last committed sync's check of the source's counts; null when it made none"
     )
     verified: Verified | None = Field(default=None, description="the last deep verification; null for never")
+    used_by: list[ConsumerRef] = Field(
+        default_factory=list, description="DAGs scheduled on the table's asset that the user may read"
+    )
     state: str | None = Field(description="the table's task state in `last_run`")
     last_run: RunRef | None = Field(default=None, description="the source's latest run: `state` and `rows_last_run`'s")
     last_error: ErrorRef | None

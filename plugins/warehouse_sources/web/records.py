@@ -156,3 +156,27 @@ def all_toggles(session: Session) -> dict[str, SourceToggles]:
 
     query = select(Variable).where(Variable.key.startswith(VARIABLE_PREFIX, autoescape=True))
     return {v.key[len(VARIABLE_PREFIX) :]: load_toggles(v.val, v.key) for v in session.scalars(query)}
+
+
+def asset_consumers(session: Session, uris: Iterable[str]) -> dict[str, list[str]]:
+    """The DAGs (not stale) scheduled on each of the assets `uris`, by URI, sorted: Airflow's own
+    references, written when it parses the consumers, so a DAG shows as soon as Airflow knows it."""
+    from airflow.models.asset import AssetModel
+    from airflow.models.asset import DagScheduleAssetReference as Ref
+    from airflow.models.dag import DagModel
+    from sqlalchemy import select
+
+    uris = list(uris)
+    if not uris:
+        return {}
+    query = (
+        select(AssetModel.uri, Ref.dag_id)
+        .join(Ref, Ref.asset_id == AssetModel.id)
+        .join(DagModel, DagModel.dag_id == Ref.dag_id)
+        .where(AssetModel.uri.in_(uris), DagModel.is_stale.is_(False))
+        .order_by(Ref.dag_id)
+    )
+    found: dict[str, list[str]] = {}
+    for uri, dag_id in session.execute(query):
+        found.setdefault(uri, []).append(dag_id)
+    return found

@@ -76,9 +76,12 @@ def list_sources(user: GetUserDep, session: SessionDep) -> SourceList:
 @router.get("/sources/{name}", response_model=SourceDetail, responses=ERRORS)
 def get_source(name: str, user: GetUserDep, session: SessionDep) -> SourceDetail:
     """One source with its status and each table's."""
+    from warehouse_sources.web.consumers import table_consumers
+
     authorize(user, dag_id_of(name), "read")
-    _source(name)
-    return status.detail(session, _catalog(), name, _warehouse_uri())
+    known = _source(name)
+    consumers = table_consumers(session, known.plan.tables, user)
+    return status.detail(session, _catalog(), name, _warehouse_uri(), consumers)
 
 
 @router.post("/sources/{name}/sync", response_model=SyncAnswer, responses={**ERRORS, **CONFLICT})

@@ -10,6 +10,7 @@ from warehouse_sources.shared.toggles import SourceToggles
 from warehouse_sources.web import records
 from warehouse_sources.web.catalog import Catalog, KnownSource
 from warehouse_sources.web.models import (
+    ConsumerRef,
     Deleted,
     ErrorRef,
     RunPoint,
@@ -202,8 +203,10 @@ def _deletes_checked(state: Any) -> dict[str, Any]:
             "deletes_found": found if isinstance(found, int) else None}  # fmt: skip
 
 
-def detail(session: Session, catalog: Catalog, name: str, warehouse_uri: str) -> SourceDetail:
-    """One source with each table's status and its last 20 runs."""
+def detail(session: Session, catalog: Catalog, name: str, warehouse_uri: str,
+           consumers: dict[str, list[str]] | None = None) -> SourceDetail:  # fmt: skip
+    """One source with each table's status and its last 20 runs; `consumers`: the DAGs the user may
+    read that are scheduled on each table's asset, by synced name."""
     (summary,) = summaries(session, catalog, [name])
     known = catalog.sources[name]
     runs = records.recent_runs(session, known.plan.dag_id)
@@ -213,4 +216,6 @@ def detail(session: Session, catalog: Catalog, name: str, warehouse_uri: str) ->
     errors = records.error_xcoms(session, pairs[-1:])
     toggles = records.all_toggles(session).get(name, SourceToggles())
     tables = [table_status(t, toggles, warehouse_uri, runs, tasks, returns, errors) for t in known.plan.tables]
+    for table in tables:
+        table.used_by = [ConsumerRef(dag_id=d, url=f"dags/{d}") for d in (consumers or {}).get(table.synced_name, [])]
     return SourceDetail(**summary.model_dump(), source_file=known.path.name, tables=tables)
