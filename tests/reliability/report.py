@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = {
     "Kill trials": "SIGKILL at random points of a sync (by rows read, just before the commit, or at a random time), "
     "then a normal run; the table must open at a committed version after every kill and equal the source "
-    "(per the method's guarantee) after the next run. One row per source kind (postgres, mysql) and method.",
+    "(per the method's guarantee) after the next run. One row per source kind and method.",
     "Faults": "Faults injected around a sync; each must be a clear task error, leave the table at its previous "
     "version, and let a retry succeed once the fault clears. `kind`: the source kind the fault was injected on.",
     "Concurrency": "Two syncs of one table at the same time.",
