@@ -45,6 +45,7 @@ const Detail = ({ name, running, busy, act }: { name: string; running: boolean; 
     <TablesPanel
       busy={busy}
       detail={data}
+      onRepair={(table) => run(() => api.repair(name, [table]), `Repair of ${table} queued`)}
       onSwitch={(table, enabled) => run(() => api.switchTable(name, table, enabled))}
       onSync={(table, full) => run(() => api.sync(name, [table], full), `${full ? "Resync" : "Sync"} of ${table} queued`)}
       running={running}

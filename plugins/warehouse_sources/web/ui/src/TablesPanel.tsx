@@ -5,6 +5,7 @@ import { airflowUrl, queryPageUrl, type SourceDetail, sqlName, type TableStatus 
 import { Confirm } from "./Confirm";
 import { count, exact, relative, size } from "./format";
 import { RunChart } from "./RunChart";
+import { TableChecks } from "./TableChecks";
 import { BUSY_REASON, Why } from "./Why";
 
 interface Props {
@@ -13,6 +14,7 @@ interface Props {
   running: boolean;
   onSwitch: (table: string, enabled: boolean) => void;
   onSync: (table: string, fullRefresh: boolean) => void;
+  onRepair: (table: string) => void;
 }
 
 const Field = ({ label, children, wrap = false }: { label: string; children: React.ReactNode; wrap?: boolean }) => (
@@ -28,8 +30,14 @@ const Field = ({ label, children, wrap = false }: { label: string; children: Rea
 
 type RowProps = { table: TableStatus; busy: boolean; locked: boolean } & Omit<Props, "detail" | "busy">;
 
-const TableRow = ({ table, busy, locked, running, onSwitch, onSync }: RowProps) => {
-  const [confirming, setConfirming] = useState(false);
+const CONFIRMS = {
+  Resync: "Its cursor is reset and the table is rebuilt from the source.",
+  Repair: "A run syncs it, verifies it deeply against the source and rewrites the key ranges that differ.",
+};
+
+const TableRow = ({ table, busy, locked, running, onSwitch, onSync, onRepair }: RowProps) => {
+  const [confirming, setConfirming] = useState<"Resync" | "Repair" | null>(null);
+  const off = busy || locked || running || !table.enabled;
   const switchedBy = table.enabled_origin === "ui" ? `switched by ${table.switched_by} ${relative(table.switched_at)}` : "from the source file";
   return (
     <Box borderTopWidth="1px" data-testid={`table-${table.synced_name}`} py={3}>
@@ -60,13 +68,18 @@ const TableRow = ({ table, busy, locked, running, onSwitch, onSync }: RowProps) 
             </Link>
           ) : null}
           <Why reason={running ? BUSY_REASON : null}>
-            <Button disabled={busy || locked || running || !table.enabled} onClick={() => onSync(table.synced_name, false)} size="xs" variant="outline">
+            <Button disabled={off} onClick={() => onSync(table.synced_name, false)} size="xs" variant="outline">
               Sync
             </Button>
           </Why>
           <Why reason={running ? BUSY_REASON : null}>
-            <Button disabled={busy || locked || running || !table.enabled} onClick={() => setConfirming(true)} size="xs" variant="outline">
+            <Button disabled={off} onClick={() => setConfirming("Resync")} size="xs" variant="outline">
               Resync
+            </Button>
+          </Why>
+          <Why reason={running ? BUSY_REASON : null}>
+            <Button disabled={off} onClick={() => setConfirming("Repair")} size="xs" variant="outline">
+              Repair
             </Button>
           </Why>
         </HStack>
@@ -107,6 +120,7 @@ const TableRow = ({ table, busy, locked, running, onSwitch, onSync }: RowProps) 
           )}
         </Field>
       </SimpleGrid>
+      <TableChecks table={table} />
       <Box mt={2}>
         <Text color="fg.muted" fontSize="xs">
           Rows (bars) and seconds (line), last {table.history.length || 20} runs, oldest left
@@ -120,26 +134,27 @@ const TableRow = ({ table, busy, locked, running, onSwitch, onSync }: RowProps) 
       ) : null}
       {confirming ? (
         <Confirm
-          action="Resync"
+          action={confirming}
           items={[table.synced_name]}
-          onCancel={() => setConfirming(false)}
+          onCancel={() => setConfirming(null)}
           onConfirm={() => {
-            setConfirming(false);
-            onSync(table.synced_name, true);
+            setConfirming(null);
+            if (confirming === "Repair") onRepair(table.synced_name);
+            else onSync(table.synced_name, true);
           }}
-          title={`Resync ${table.synced_name}? Its cursor is reset and the table is rebuilt from the source.`}
+          title={`${confirming} ${table.synced_name}? ${CONFIRMS[confirming]}`}
         />
       ) : null}
     </Box>
   );
 };
 
-export const TablesPanel = ({ detail, busy, running, onSwitch, onSync }: Props) => {
+export const TablesPanel = ({ detail, busy, running, onSwitch, onSync, onRepair }: Props) => {
   const locked = detail.deleted !== null;
   return (
     <Box mt={3}>
       {detail.tables.map((table) => (
-        <TableRow busy={busy} key={table.synced_name} locked={locked} onSwitch={onSwitch} onSync={onSync} running={running} table={table} />
+        <TableRow busy={busy} key={table.synced_name} locked={locked} onRepair={onRepair} onSwitch={onSwitch} onSync={onSync} running={running} table={table} />
       ))}
     </Box>
   );

@@ -28,6 +28,20 @@ export interface SourceSummary {
 
 export interface RunPoint { run_id: string; at: string | null; state: string | null; rows: number | null; seconds: number | null }
 
+export interface VerifyCheck { ok: boolean; message: string; note: string }
+export interface DriftRange { low: number | null; high: number | null; source_rows: number; warehouse_rows: number }
+export interface Verified {
+  checked_at: string;
+  ok: boolean;
+  key: string;
+  source_rows: number;
+  warehouse_rows: number;
+  drift: DriftRange[];
+  problem: string;
+  line: string;
+  repaired: boolean;
+}
+
 export interface TableStatus {
   synced_name: string;
   schema_name: string;
@@ -46,6 +60,13 @@ export interface TableStatus {
   live_files: number | null;
   versions_kept: number | null;
   last_maintenance: string | null;
+  deletes: string;
+  deletes_checked_at: string | null;
+  deletes_found: number | null;
+  verify: string;
+  verify_check: VerifyCheck | null;
+  verified: Verified | null;
+  used_by: { dag_id: string; url: string }[];
   state: string | null;
   last_run: RunRef | null;
   last_error: ErrorRef | null;
@@ -103,6 +124,7 @@ const source = (name: string): string => `sources/${encodeURIComponent(name)}`;
 export const api = {
   list: () => request<SourceList>("GET", "sources"),
   detail: (name: string) => request<SourceDetail>("GET", source(name)),
+  repair: (name: string, tables: string[]) => request<{ dag_run_id: string }>("POST", `${source(name)}/repair`, { tables }),
   sync: (name: string, tables?: string[], fullRefresh = false) =>
     request<{ dag_run_id: string }>("POST", `${source(name)}/sync`, { full_refresh: fullRefresh, ...(tables ? { tables } : {}) }),
   pause: (name: string, paused: boolean) => request<{ paused: boolean }>("POST", `${source(name)}/${paused ? "pause" : "unpause"}`),
