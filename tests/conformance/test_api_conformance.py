@@ -1,9 +1,10 @@
 """The sync guarantees (README "Sync methods and their guarantees") for the API kinds, over their fakes.
 
 Written once over `kinds.ApiKind`, run for each kind in `kinds.API_KINDS`: the first sync equals
-what the API lists; creations, changes and deletions follow each method's guarantee (deletions
-kept with `_ws_deleted_at` by incremental); an object created or changed at the cursor value while
-a run reads is synced once by the next run; a crash before the commit leaves the table as it was.
+what the API lists; creations, changes and deletions follow each method's guarantee (incremental:
+a deleted object's row removed, by default, or kept with `_ws_deleted_at` under deletes: soft);
+an object created or changed at the cursor value while a run reads is synced once by the next
+run; a crash before the commit leaves the table as it was.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import pytest
 from deltalake import DeltaTable
 
 from tests.conformance.kinds import API_KINDS, ApiKind, make_api_kind
-from tests.integration.helpers import plan
+from warehouse_sources.config.kinds import parse_source
 from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
-from warehouse_sources.plan import TablePlan
+from warehouse_sources.plan import TablePlan, plan_source
 
 pytestmark = pytest.mark.integration
 LOG = logging.getLogger("warehouse_sources.tests.api_conformance")
@@ -35,8 +36,13 @@ def kind(request: pytest.FixtureRequest) -> Iterator[ApiKind]:
     api_kind.stop()
 
 
-def table_plan(kind: ApiKind, method: str) -> TablePlan:
-    return plan(kind.object, method, schema="", synced_name="items", replication_key=kind.keys.get(method))
+def table_plan(kind: ApiKind, method: str, **options: Any) -> TablePlan:
+    """The plan a source YAML makes (the kind's key and its deletes default), synced as `items`."""
+    entry = {"name": kind.object, "sync": method, "synced_name": "items", **options}
+    source = {"name": "conformance", "kind": kind.name, "conn_id": "api", "tables": [entry]}
+    plan = plan_source(parse_source(source)).tables[0]
+    assert plan.replication_key == kind.keys.get(method)
+    return plan
 
 
 def sync(kind: ApiKind, warehouse: str, table: TablePlan, hooks: SyncHooks | None = None) -> SyncResult:
@@ -66,12 +72,12 @@ def test_the_first_sync_equals_what_the_api_lists(kind: ApiKind, warehouse: str,
     assert values(kind, warehouse) == kind.live()
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(("method", "deletes"), [(m, None) for m in METHODS] + [("incremental", "soft")])
 def test_creations_changes_and_deletions_follow_the_methods_guarantee(
-    kind: ApiKind, warehouse: str, method: str
+    kind: ApiKind, warehouse: str, method: str, deletes: str | None
 ) -> None:
     ids = seed(kind)
-    table = table_plan(kind, method)
+    table = table_plan(kind, method, **({"deletes": deletes} if deletes else {}))
     sync(kind, warehouse, table)
     before = values(kind, warehouse)
     later = T0 + timedelta(days=1)
@@ -82,9 +88,11 @@ def test_creations_changes_and_deletions_follow_the_methods_guarantee(
     sync(kind, warehouse, table)
     if method == "full_table":
         assert values(kind, warehouse) == kind.live()
-    elif method == "incremental":  # live rows current; the deleted one kept, marked
+    elif method == "incremental" and deletes == "soft":  # live rows current; the deleted one kept, marked
         assert values(kind, warehouse) == kind.live()
         assert synced(kind, warehouse)[ids[3]]["_ws_deleted_at"] is not None
+    elif method == "incremental":  # deletes: hard by default: the table is what the API lists
+        assert values(kind, warehouse, live_only=False) == kind.live()
     else:  # every object ever listed, once, as first read
         assert values(kind, warehouse) == {**before, **{i: kind.live()[i] for i in new}}
 

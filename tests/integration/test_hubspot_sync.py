@@ -12,10 +12,10 @@ from deltalake import DeltaTable
 
 from tests.integration.api_fakes.http_base import FakeApi
 from tests.integration.api_fakes.hubspot_fake import HubSpotStore, start_hubspot
-from tests.integration.helpers import plan
+from warehouse_sources.config.api_models import HubSpotSource
 from warehouse_sources.config.api_options import ApiOptions
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
-from warehouse_sources.plan import TablePlan
+from warehouse_sources.plan import TablePlan, plan_source
 from warehouse_sources.sources.hubspot import open_hubspot
 from warehouse_sources.sources.rest.errors import ApiRequestError
 
@@ -32,9 +32,11 @@ def hubspot() -> Iterator[Fake]:
     api.stop()
 
 
-def table(name: str, method: str) -> TablePlan:
-    key = {"incremental": "lastmodifieddate", "append_only": "createdate"}.get(method)
-    return plan(name, method, schema="", replication_key=key)
+def table(name: str, method: str, **options: Any) -> TablePlan:
+    """The object's plan as a source YAML makes it (the kind's defaults: its key, deletes: hard)."""
+    entry = {"name": name, "sync": method, **options}
+    return plan_source(HubSpotSource.model_validate({"name": "crm", "kind": "hubspot", "conn_id": "hubspot_api",
+                                                     "tables": [entry]})).tables[0]  # fmt: skip
 
 
 def sync(fake: Fake, warehouse: str, tp: TablePlan, token: str | None = None, **options: Any) -> SyncResult:
@@ -75,10 +77,14 @@ def test_chosen_properties_are_the_only_property_columns(hubspot: Fake, warehous
     assert "email" in names and "firstname" not in names and "lastmodifieddate" in names
 
 
-def test_incremental_merges_changes_and_marks_archived_records(hubspot: Fake, warehouse: str) -> None:
+@pytest.mark.parametrize("deletes", ["hard", "soft"])
+def test_incremental_merges_changes_and_removes_or_marks_archived_records(
+    hubspot: Fake, warehouse: str, deletes: str
+) -> None:
     api, store = hubspot
     ids = contacts(store, 30)
-    tp = table("contacts", "incremental")
+    tp = table("contacts", "incremental", **({"deletes": "soft"} if deletes == "soft" else {}))
+    assert tp.deletes == deletes  # hard unless the table says soft
     sync(hubspot, warehouse, tp)
     later = T0 + timedelta(days=1)
     store.update("contacts", ids[4], later, firstname="Changed")
@@ -86,10 +92,17 @@ def test_incremental_merges_changes_and_marks_archived_records(hubspot: Fake, wa
     new = store.create("contacts", later, email="new@example.com")["id"]
     second = sync(hubspot, warehouse, tp)
     got = rows(warehouse, "contacts")
-    assert second.write == "merge" and len(got) == 31
+    assert second.write == "merge" and second.deleted == 1
     assert got[ids[4]]["firstname"] == "Changed" and got[new]["email"] == "new@example.com"
-    assert got[ids[7]]["archived"] is True and got[ids[7]]["_ws_deleted_at"] == later
+    if deletes == "hard":
+        assert len(got) == 30 and ids[7] not in got
+    else:
+        assert len(got) == 31 and got[ids[7]]["archived"] is True and got[ids[7]]["_ws_deleted_at"] == later
     assert got[ids[8]]["_ws_deleted_at"] is None
+    store.restore("contacts", ids[7], later + timedelta(hours=1), firstname="Restored")
+    sync(hubspot, warehouse, tp)
+    back = rows(warehouse, "contacts")[ids[7]]
+    assert (back["firstname"], back["archived"], back["_ws_deleted_at"]) == ("Restored", False, None)
 
 
 def test_more_than_10000_changes_are_read_in_windows_without_loss_or_duplicates(hubspot: Fake, warehouse: str) -> None:

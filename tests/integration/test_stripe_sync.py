@@ -14,18 +14,18 @@ from deltalake import DeltaTable
 from tests.integration.api_fakes.http_base import FakeApi
 from tests.integration.api_fakes.stripe_data import fill
 from tests.integration.api_fakes.stripe_fake import StripeStore, start_stripe
-from tests.integration.helpers import plan
+from tests.plans import plan
+from warehouse_sources.config.api_models import StripeSource
 from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
 from warehouse_sources.errors import SourceConnectionError, TableNotFoundError
-from warehouse_sources.plan import TablePlan
+from warehouse_sources.plan import TablePlan, plan_source
 from warehouse_sources.sources.rest.errors import ApiDataError, ApiRequestError
 from warehouse_sources.sources.stripe import open_stripe
 
 pytestmark = pytest.mark.integration
 LOG = logging.getLogger("warehouse_sources.tests.stripe")
 Fake = tuple[FakeApi, StripeStore]
-KEYS = {"incremental": "changed_at", "append_only": "created", "full_table": None}
 
 
 @pytest.fixture
@@ -35,8 +35,11 @@ def stripe() -> Iterator[Fake]:
     api.stop()
 
 
-def table(name: str, method: str) -> TablePlan:
-    return plan(name, method, schema="", replication_key=KEYS[method])
+def table(name: str, method: str, **options: Any) -> TablePlan:
+    """The object's plan as a source YAML makes it (the kind's defaults: its key, deletes: hard)."""
+    entry = {"name": name, "sync": method, **options}
+    return plan_source(StripeSource.model_validate({"name": "pay", "kind": "stripe", "conn_id": "stripe_api",
+                                                    "tables": [entry]})).tables[0]  # fmt: skip
 
 
 def sync(fake: Fake, warehouse: str, tp: TablePlan, key: str | None = None, budget: float = 5, **kw: Any) -> SyncResult:
@@ -65,24 +68,53 @@ def test_full_table_lists_every_object_in_declared_types(stripe: Fake, warehouse
     assert len(pages) == 3
 
 
-def test_incremental_merges_events_and_marks_deleted_objects(stripe: Fake, warehouse: str) -> None:
+def test_incremental_merges_events_and_removes_deleted_objects(stripe: Fake, warehouse: str) -> None:
     api, store = stripe
     made = fill(store, "customers", 120)
     tp = table("customers", "incremental")
+    assert tp.deletes == "hard"  # the default where the API reports deletions
     assert sync(stripe, warehouse, tp).rows == 120
     store.update("customers", made[3]["id"], name="Renamed")
     store.delete("customers", made[5]["id"])
     new = store.create("customers", email="new@example.com", name="New")
     second = sync(stripe, warehouse, tp)
     got = rows(warehouse, "customers")
-    assert second.write == "merge" and len(got) == 121
+    assert second.write == "merge" and len(got) == 120 and second.deleted == 1
     assert got[made[3]["id"]]["name"] == "Renamed" and got[new["id"]]["email"] == "new@example.com"
-    gone = got[made[5]["id"]]
-    assert gone["deleted"] is True and gone["_ws_deleted_at"] is not None  # kept, marked deleted (soft)
+    assert made[5]["id"] not in got  # customer.deleted removed the row
     assert got[made[4]["id"]]["deleted"] is None and got[made[4]["id"]]["_ws_deleted_at"] is None
     before = rows(warehouse, "customers", synced_at=False)
     third = sync(stripe, warehouse, tp)  # re-reads the cursor second's events: nothing changes
     assert third.cursor == second.cursor and rows(warehouse, "customers", synced_at=False) == before
+
+
+@pytest.mark.parametrize("deletes", ["hard", "soft"])
+def test_an_object_deleted_then_recreated_is_removed_or_marked_then_live_again(
+    stripe: Fake, warehouse: str, deletes: str
+) -> None:
+    api, store = stripe
+    made = fill(store, "customers", 10)
+    tp = table("customers", "incremental", **({"deletes": "soft"} if deletes == "soft" else {}))
+    sync(stripe, warehouse, tp)
+    gone, at = made[2]["id"], int(time.time())
+    store.delete("customers", gone, at=at)
+    second = sync(stripe, warehouse, tp)
+    got = rows(warehouse, "customers")
+    assert second.deleted == 1
+    if deletes == "hard":
+        assert gone not in got and len(got) == 9
+    else:  # kept as last seen, marked with when Stripe deleted it
+        assert len(got) == 10 and got[gone]["deleted"] is True
+        assert got[gone]["_ws_deleted_at"] == datetime.fromtimestamp(at, UTC)
+    store.create("customers", id=gone, email="back@example.com", name="Back")
+    sync(stripe, warehouse, tp)
+    back = rows(warehouse, "customers")[gone]
+    assert (back["name"], back["deleted"], back["_ws_deleted_at"]) == ("Back", None, None)
+    store.delete("customers", gone)  # deleted and recreated between two runs: the newest event wins
+    store.create("customers", id=gone, email="again@example.com", name="Again")
+    sync(stripe, warehouse, tp)
+    got = rows(warehouse, "customers")
+    assert len(got) == 10 and (got[gone]["name"], got[gone]["_ws_deleted_at"]) == ("Again", None)
 
 
 def test_an_event_in_the_cursor_second_after_the_run_is_applied_by_the_next(stripe: Fake, warehouse: str) -> None:
@@ -160,7 +192,7 @@ def test_a_wrong_or_revoked_key_fails_at_once_without_the_key(stripe: Fake, ware
 
 def test_an_unknown_object_is_named_with_the_close_ones(stripe: Fake, warehouse: str) -> None:
     with pytest.raises(TableNotFoundError, match="did you mean 'charges'"):
-        sync(stripe, warehouse, table("chargs", "full_table"))
+        sync(stripe, warehouse, plan("chargs", "full_table", schema=""))  # past the config: the reader's check
 
 
 def test_a_malformed_page_fails_the_table(stripe: Fake, warehouse: str) -> None:

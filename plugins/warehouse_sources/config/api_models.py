@@ -1,10 +1,16 @@
 """The API kinds' source models: `kind: stripe` and `kind: hubspot` (DESIGN §4.1, issue 21).
 
 Tables name the API's objects; the replication key is chosen per object (Stripe: `created` for
-append_only, `changed_at` for incremental; HubSpot: the object's last-modified property), so a
-table entry needs only `name` and `sync`. What each object offers is listed here as plain data
-(config cannot import sources/); tests/unit/sources/test_api_kinds.py checks it against the
-readers' own declarations.
+append_only, `changed_at` for incremental; HubSpot: `createdate` for append_only, the object's
+last-modified property for incremental), so a table entry needs only `name` and `sync`. What
+each object offers is listed here as plain data (config cannot import sources/);
+tests/unit/sources/test_api_kinds.py checks it against the readers' own declarations.
+
+Deletions: the API reports them (Stripe's `*.deleted` events, HubSpot's archived records), so an
+incremental object that has them gets `deletes: hard` unless the table sets `soft`; the reported
+deletion rides the engine's `deletes_column` path on the reader's own `_ws_deleted_at` column.
+There is no key set to compare, so `deletes` on an object the API reports no deletions of, and
+`deletes_column` or `deletes_every`, are refused here rather than at run time.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from warehouse_sources.config.api_options import ApiOptions
-from warehouse_sources.config.models import SourceConfig, TableConfig, TableName
+from warehouse_sources.config.models import DeleteMode, SourceConfig, TableConfig, TableName
 
 ALL = ("full_table", "incremental", "append_only")
 ONCE = ("full_table", "append_only")
@@ -26,6 +32,9 @@ STRIPE_KEYS = {"incremental": "changed_at", "append_only": "created"}
 HUBSPOT_OBJECTS: dict[str, tuple[str, ...]] = {
     "contacts": ALL, "companies": ALL, "deals": ALL, "tickets": ALL, "owners": ("full_table",),
 }  # fmt: skip
+STRIPE_DELETIONS = frozenset({"customers", "invoices", "products", "prices"})  # objects with *.deleted events
+HUBSPOT_DELETIONS = frozenset({"contacts", "companies", "deals", "tickets"})  # archived records
+DELETED_AT = "_ws_deleted_at"  # the reader's column: when the API said the object was deleted or archived
 HUBSPOT_KEYS = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate",
                 "tickets": "hs_lastmodifieddate"}  # fmt: skip
 
@@ -35,11 +44,18 @@ class ApiTableConfig(TableConfig):
 
     service: ClassVar[str] = ""
     objects: ClassVar[dict[str, tuple[str, ...]]] = {}
+    deletions: ClassVar[frozenset[str]] = frozenset()
 
     name: TableName = Field(description="the API's object name; synced table name = table_prefix + name")
     primary_key: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None, description="always the object's id; leave it out"
     )
+    deletes: DeleteMode = Field(
+        "none",
+        description="incremental objects the API reports deletions of: hard (default: the row is removed) | "
+        "soft (kept, with _ws_deleted_at set to when the API deleted or archived it)",
+    )
+    deletes_column: str | None = Field(None, exclude=True, description="set by the kind: the reader's _ws_deleted_at")
 
     @classmethod
     def default_key(cls, name: str, sync: str) -> str | None:
@@ -56,6 +72,30 @@ class ApiTableConfig(TableConfig):
             if key is not None:
                 return {**data, "replication_key": key}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reported_deletes(cls, data: Any) -> Any:
+        """Hard unless soft is set, where the API reports deletions; refused where it reports none."""
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            return data
+        name, mode = data["name"], data.get("deletes")
+        for option in ("deletes_column", "deletes_every"):
+            if data.get(option) is not None:
+                raise ValueError(f"{name}: {option} does not apply to {cls.service} objects: the API reports "
+                                 "deletions itself, with every read; remove it")  # fmt: skip
+        if data.get("sync") != "incremental":
+            return data  # the shared check refuses deletes on other methods
+        if name not in cls.deletions:
+            if mode not in (None, "none"):
+                raise ValueError(f"{name}: {cls.service} reports no deletions of {name}, and API objects have no "
+                                 "key set to compare; remove deletes")  # fmt: skip
+            return data
+        if mode == "none":
+            raise ValueError(f"{name}: deletes: none is not offered: {cls.service} reports each deleted object; "
+                             "write deletes: hard (the default: the row is removed) or soft (kept, with "
+                             "_ws_deleted_at set)")  # fmt: skip
+        return {**data, "deletes": mode or "hard", "deletes_column": DELETED_AT}
 
     @field_validator("name")
     @classmethod
@@ -90,6 +130,7 @@ class ApiTableConfig(TableConfig):
 class StripeTableConfig(ApiTableConfig):
     service: ClassVar[str] = "Stripe"
     objects: ClassVar[dict[str, tuple[str, ...]]] = STRIPE_OBJECTS
+    deletions: ClassVar[frozenset[str]] = STRIPE_DELETIONS
 
     @classmethod
     def default_key(cls, name: str, sync: str) -> str | None:
@@ -99,6 +140,7 @@ class StripeTableConfig(ApiTableConfig):
 class HubSpotTableConfig(ApiTableConfig):
     service: ClassVar[str] = "HubSpot"
     objects: ClassVar[dict[str, tuple[str, ...]]] = HUBSPOT_OBJECTS
+    deletions: ClassVar[frozenset[str]] = HUBSPOT_DELETIONS
 
     properties: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None, description="the properties to read as columns; default: every property of the object"
@@ -106,7 +148,9 @@ class HubSpotTableConfig(ApiTableConfig):
 
     @classmethod
     def default_key(cls, name: str, sync: str) -> str | None:
-        return None if sync == "full_table" else HUBSPOT_KEYS.get(name)
+        if sync == "append_only" and name in HUBSPOT_KEYS:
+            return "createdate"  # the append-only cursor: never changes (the reader lists by it)
+        return HUBSPOT_KEYS.get(name) if sync == "incremental" else None
 
 
 class ApiSource(SourceConfig):

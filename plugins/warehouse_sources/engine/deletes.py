@@ -7,7 +7,9 @@ size) and writes the missing keys to a second spool. Their rows then ride in the
 as tombstones: rows whose `_ws_synced_at` is NULL, which the MERGE deletes (`hard`) or marks with
 `_ws_deleted_at` (`soft`), in the same commit as the changed rows and the cursor.
 
-`deletes_column` instead reads the source's own soft-delete column from the changed rows.
+`deletes_column` instead reads the source's own soft-delete column from the changed rows. The API
+kinds name their reader's `_ws_deleted_at` (set when the API reported the deletion): soft keeps
+those marks as read, hard makes the marked rows tombstones.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class DeleteCheck:
     def summary(self) -> str:
         done = "marked with _ws_deleted_at" if self.soft else "removed"
         how = f"by {self.plan.deletes_column}" if self.plan.deletes_column else "by key-set comparison"
+        how = "as the API reported" if self.plan.deletes_column == DELETED_AT else how
         return f"{self.deleted:,} rows deleted in the source ({how}): {done}"
 
 
@@ -192,9 +195,10 @@ def change_stream(check: DeleteCheck, data: pa.RecordBatchReader) -> pa.RecordBa
     import pyarrow as pa
 
     schema = nullable(data.schema)
-    if check.soft:
-        schema = schema.append(pa.field(DELETED_AT, pa.timestamp("us", tz="UTC")))
     column = flag_column(check.plan, data.schema) if check.plan.deletes_column else None
+    own = column == DELETED_AT  # the API kinds: the reader's own marks, set when the API reported the deletion
+    if check.soft and not own:
+        schema = schema.append(pa.field(DELETED_AT, pa.timestamp("us", tz="UTC")))
     at = pa.scalar(check.synced_at, type=pa.timestamp("us", tz="UTC"))
 
     def rows() -> Iterator[pa.RecordBatch]:
@@ -203,7 +207,7 @@ def change_stream(check: DeleteCheck, data: pa.RecordBatchReader) -> pa.RecordBa
             if flags is not None:
                 check.flagged[0] += int(pa.compute.sum(flags).as_py() or 0)
             arrays = list(batch.columns)
-            if check.soft:
+            if check.soft and not own:
                 marks = pa.nulls(batch.num_rows, at.type)
                 arrays.append(marks if flags is None else pa.compute.if_else(flags, at, marks))
             elif flags is not None:

@@ -60,6 +60,13 @@ class HubSpotStore:
         record = self.records[name][rid]
         record["archived"], record["archivedAt"] = True, iso(at)
 
+    def restore(self, name: str, rid: str, at: datetime, /, **props: Any) -> None:
+        """Un-archive a record (HubSpot keeps its id); restoring counts as a modification."""
+        record = self.records[name][rid]
+        record["archived"] = False
+        record.pop("archivedAt", None)
+        self.update(name, rid, at, **props)
+
     def route(self, method: str, path: str, query: list[tuple[str, str]], headers: dict[str, str], body: Any) -> Answer:
         if headers.get("authorization", "") != f"Bearer {self.token}":
             return _error(401, "Authentication credentials not found. This API supports OAuth 2.0 authentication "

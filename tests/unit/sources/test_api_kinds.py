@@ -9,8 +9,16 @@ import pyarrow as pa
 import pytest
 
 from warehouse_sources.airflow.api_readers import api_base_url
-from warehouse_sources.config.api_models import STRIPE_KEYS, STRIPE_OBJECTS
+from warehouse_sources.config.api_models import (
+    HUBSPOT_DELETIONS,
+    HUBSPOT_OBJECTS,
+    STRIPE_DELETIONS,
+    STRIPE_KEYS,
+    STRIPE_OBJECTS,
+)
 from warehouse_sources.config.kinds import parse_source
+from warehouse_sources.plan import TablePlan, plan_source
+from warehouse_sources.sources.hubspot.objects import OBJECTS as HUBSPOT_SPECS
 from warehouse_sources.sources.rest.batches import columns_of, to_batch
 from warehouse_sources.sources.rest.errors import ApiDataError, redact
 from warehouse_sources.sources.stripe.objects import CHANGED_AT, OBJECTS
@@ -35,6 +43,50 @@ def test_a_stripe_source_gets_each_objects_key_and_refuses_an_unoffered_method()
     with pytest.raises(ValueError, match="sync incremental is not offered for this object; use full_table or append"):
         events = {"name": "events", "sync": "incremental"}
         parse_source({"name": "pay", "kind": "stripe", "conn_id": "c", "tables": [events]})
+
+
+def test_the_config_knows_which_objects_the_readers_report_deletions_of() -> None:
+    assert {name for name, spec in OBJECTS.items() if spec.deletions} == STRIPE_DELETIONS
+    assert {name for name, spec in HUBSPOT_SPECS.items() if spec.deletions} == HUBSPOT_DELETIONS
+    assert set(HUBSPOT_SPECS) == set(HUBSPOT_OBJECTS)
+
+
+def _api_table(kind: str, **entry: object) -> TablePlan:
+    source = parse_source({"name": "api", "kind": kind, "conn_id": "c", "tables": [entry]})
+    return plan_source(source).tables[0]
+
+
+@pytest.mark.parametrize(("kind", "name"), [("stripe", "customers"), ("hubspot", "contacts")])
+def test_reported_deletions_are_hard_unless_soft_is_set(kind: str, name: str) -> None:
+    hard = _api_table(kind, name=name, sync="incremental")
+    soft = _api_table(kind, name=name, sync="incremental", deletes="soft")
+    assert (hard.deletes, hard.deletes_column) == ("hard", "_ws_deleted_at")
+    assert (soft.deletes, soft.deletes_column) == ("soft", "_ws_deleted_at")
+    full = _api_table(kind, name=name, sync="full_table")
+    assert (full.deletes, full.deletes_column) == ("none", None)
+    source = parse_source({"name": "api", "kind": kind, "conn_id": "c",
+                           "tables": [{"name": name, "sync": "incremental"}]})  # fmt: skip
+    assert "deletes_column" not in source.tables[0].model_dump()  # the kind's, not the user's: not written back
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"name": "customers", "sync": "incremental", "deletes": "none"}, "deletes: none is not offered"),
+        ({"name": "charges", "sync": "incremental", "deletes": "hard"}, "reports no deletions of charges"),
+        ({"name": "customers", "sync": "incremental", "deletes_column": "deleted"}, "deletes_column does not apply"),
+        ({"name": "customers", "sync": "incremental", "deletes_every": "6h"}, "deletes_every does not apply"),
+        ({"name": "customers", "sync": "full_table", "deletes": "hard"}, "only applies to sync: incremental"),
+    ],
+)
+def test_deletes_the_api_cannot_honour_are_refused_in_the_config(entry: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_source({"name": "pay", "kind": "stripe", "conn_id": "c", "tables": [entry]})
+
+
+def test_hubspot_append_only_reads_from_the_create_date() -> None:
+    table = _api_table("hubspot", name="deals", sync="append_only")
+    assert table.replication_key == "createdate"
 
 
 def test_records_become_declared_columns_and_new_fields_become_text_columns() -> None:
