@@ -2,7 +2,8 @@
 
 Stripe lists newest first, 100 objects a page at most, and cannot list "updated since": changes
 are read from `/v1/events` (`types[]` of the object, `created` bounds), keeping each object's
-newest snapshot (`data.object`); a `*.deleted` event marks the row deleted. Events are kept 30
+newest snapshot (`data.object`); a `*.deleted` event sets `_ws_deleted_at`, which the table's
+`deletes` turns into the row's removal (hard) or mark (soft). Events are kept 30
 days (`window`): an older cursor makes the reader list everything again (sources/rest/reader.py).
 """
 
