@@ -90,14 +90,19 @@ def stored_cursor(uri: str, options: Options = None) -> Any:
     return state.cursor
 
 
-def warehouse_rows(uri: str, options: Options = None) -> list[tuple[Any, ...]]:
-    """The synced table's rows as tuples of COLUMNS, timestamps as UTC microseconds."""
+def warehouse_rows(uri: str, options: Options = None, names: tuple[str, ...] = COLUMNS) -> list[tuple[Any, ...]]:
+    """The synced table's rows as tuples of `names`, timestamps as UTC microseconds; a column the table
+    does not have (an API table's _ws_deleted_at under full_table) reads as None."""
     import pyarrow as pa
     from deltalake import DeltaTable
 
-    table = DeltaTable(uri, storage_options=options).to_pyarrow_table(columns=list(COLUMNS))
-    columns = [c.cast(pa.int64()) if pa.types.is_timestamp(c.type) else c for c in table.columns]
-    return list(zip(*(c.to_pylist() for c in columns), strict=True))
+    dt = DeltaTable(uri, storage_options=options)
+    present = [n for n in names if n in pa.schema(dt.schema().to_arrow()).names]
+    table = dt.to_pyarrow_table(columns=present)
+    read = {n: table.column(n) for n in present}
+    read = {n: c.cast(pa.int64()) if pa.types.is_timestamp(c.type) else c for n, c in read.items()}
+    columns = [read[n].to_pylist() if n in read else [None] * table.num_rows for n in names]
+    return list(zip(*columns, strict=True))
 
 
 def data_files(uri: str, options: Options = None) -> set[str]:

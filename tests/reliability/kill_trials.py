@@ -1,5 +1,6 @@
 """The kill-trial runner every kind's trial file uses (test_kill_trials.py for PostgreSQL, with the
-warehouse on disk and on S3; test_kill_trials_mysql.py for MariaDB).
+warehouse on disk and on S3; test_kill_trials_mysql.py for MariaDB; test_kill_trials_api.py for
+Stripe and HubSpot over their local fake servers).
 
 A kind gives a `TrialKind` (which reader the worker opens, the table, how many kills of each sort)
 and a `TrialSource` (its table, changed between trials through its own driver). Per trial the runner
@@ -15,6 +16,7 @@ One normal run in this process must then make the table equal the source as the 
                synced, but only ids that were deleted),
   append_only  every source row exactly once (the source only inserts, some rows at the boundary value),
   full_table   exactly the current source.
+(An API kind brings its own check of these promises, `TrialKind.compare`: see test_kill_trials_api.py.)
 After the trials, the data files no version references (left by killed runs, or replaced by later
 commits) must all go with a full vacuum, which must not change what the table reads.
 
@@ -37,6 +39,7 @@ from typing import Any, Protocol
 
 from tests.plans import plan
 from tests.reliability.kill_support import (
+    COLUMNS,
     SEED,
     Options,
     compare,
@@ -61,6 +64,8 @@ REPLICATION_KEYS = {"incremental": "updated_at", "append_only": "created_at", "f
 # rows, streams several batches: more distinct points to kill at, on the same code path.
 BATCH_BYTES = 32 * 1024
 MAX_EXTRA = 5  # random-time runs that finished before their kill, replaced by another trial
+# (method, synced rows, source rows, deleted ids) -> {"lost", "duplicated", "stale", "extra"}: counts
+Compare = Callable[[str, list[tuple[Any, ...]], list[tuple[Any, ...]], set[Any]], dict[str, int]]
 
 
 class TrialSource(Protocol):
@@ -69,14 +74,14 @@ class TrialSource(Protocol):
     uri: str
     method: str
     rng: Random
-    deleted: set[int]
+    deleted: set[Any]
 
     def change(self, cursor: Any) -> int:
         """Give the next run real work; how many rows a normal run will read (`cursor`: the table's)."""
         ...
 
     def rows(self) -> list[tuple[Any, ...]]:
-        """The source's rows as tuples of kill_support.COLUMNS, timestamps as UTC microseconds."""
+        """The source's rows as tuples of the kind's columns, timestamps as UTC microseconds."""
         ...
 
 
@@ -91,6 +96,11 @@ class TrialKind:
     open_reader: Callable[[str], AbstractContextManager[Any]]  # a SourceReader, for the recovery runs
     label: str = ""  # added to the method in RELIABILITY.md's row, e.g. " (S3, moto)"
     deletes: str = "none"  # incremental: hard also syncs deletions, so the table must equal the source exactly
+    table: str = TABLE  # the source table (an API's object); the synced table is always TABLE
+    keys: dict[str, str | None] = field(default_factory=lambda: dict(REPLICATION_KEYS))  # method -> cursor
+    columns: tuple[str, ...] = COLUMNS  # what the recovery check reads of the synced table
+    compare: Compare = compare  # the method's promise, checked after each recovery run
+    worker: dict[str, Any] = field(default_factory=dict)  # more for kill_worker.py (an API's key)
 
 
 @dataclass
@@ -127,16 +137,16 @@ class Trials:
 
     @property
     def plan(self) -> TablePlan:
-        method = self.source.method
-        return plan(f"{self.kind.schema}.{TABLE}", method, replication_key=REPLICATION_KEYS[method],
-                    deletes=self.kind.deletes)  # fmt: skip
+        method, kind = self.source.method, self.kind
+        return plan(kind.table, method, schema=kind.schema, synced_name=TABLE, replication_key=kind.keys[method],
+                    deletes=kind.deletes)  # fmt: skip
 
     def worker_args(self, kill: dict[str, Any]) -> dict[str, Any]:
-        method = self.source.method
+        method, kind = self.source.method, self.kind
         return {
-            "kind": self.kind.kind, "db": self.source.uri, "warehouse": self.warehouse, "method": method,
-            "replication_key": REPLICATION_KEYS[method], "table": f"{self.kind.schema}.{TABLE}",
-            "batch_bytes": BATCH_BYTES, "storage_options": self.options, "kill": kill, "deletes": self.kind.deletes,
+            **kind.worker, "kind": kind.kind, "db": self.source.uri, "warehouse": self.warehouse, "method": method,
+            "replication_key": kind.keys[method], "schema": kind.schema, "table": kind.table, "synced_name": TABLE,
+            "batch_bytes": BATCH_BYTES, "storage_options": self.options, "kill": kill, "deletes": kind.deletes,
         }  # fmt: skip
 
     def run(self) -> Tally:
@@ -235,8 +245,8 @@ class Trials:
             sync_table(reader, request, logging.getLogger("warehouse_sources.tests.kill_trials"))
         # With deletes: hard no deleted id may stay (compare is exact for any method but plain incremental).
         method = self.source.method if self.kind.deletes == "none" else f"{self.source.method}, deletes"
-        result = compare(method, warehouse_rows(self.uri, self.options), self.source.rows(),
-                         self.source.deleted)  # fmt: skip
+        synced = warehouse_rows(self.uri, self.options, self.kind.columns)
+        result = self.kind.compare(method, synced, self.source.rows(), self.source.deleted)
         for name, count in result.items():
             setattr(self.tally, name, getattr(self.tally, name) + count)
         if not any(result.values()):
@@ -249,14 +259,17 @@ def run_and_report(trials: Trials, reliability: Any) -> None:
     tally, uri, options = trials.run(), trials.uri, trials.options
     label = f"{trials.source.method}{trials.kind.label}"
     # Files that no version references now: left by killed runs, or replaced by later commits.
-    rows_before = sorted(warehouse_rows(uri, options))
+    columns = trials.kind.columns
+    rows_before = sorted(warehouse_rows(uri, options, columns), key=repr)
     on_disk = data_files(uri, options)
     unreferenced = on_disk - current_files(uri, options)
     never_committed = on_disk - ever_committed(uri, options)
     removed = {relative(f, uri) for f in vacuum_table(uri, 0, apply=True, storage_options=options)}
     assert unreferenced <= removed, f"seed={SEED} {label}: vacuum kept {sorted(unreferenced - removed)[:5]}"
     assert data_files(uri, options) == current_files(uri, options), f"seed={SEED} {label}: unreferenced files remain"
-    assert sorted(warehouse_rows(uri, options)) == rows_before, f"seed={SEED} {label}: vacuum changed the rows"
+    assert sorted(warehouse_rows(uri, options, columns), key=repr) == rows_before, (
+        f"seed={SEED} {label}: vacuum changed the rows"
+    )
 
     spread = ", ".join(f"{n} {p}" for p, n in sorted(tally.landed.items()))
     summary = (

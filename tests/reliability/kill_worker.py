@@ -1,10 +1,11 @@
 """One sync in its own process, for the kill trials (tests/reliability/kill_trials.py runs it).
 
 Run as `python tests/reliability/kill_worker.py '<json>'` with keys:
-  db, warehouse, method, replication_key (or null), table ("schema.table"), batch_bytes,
+  db, warehouse, method, replication_key (or null), schema, table, synced_name, batch_bytes,
   storage_options: delta-rs options for an s3:// warehouse (or null),
   deletes: the incremental table's deletes mode ("none" by default, "hard", "soft"),
-  kind: the source kind, "postgres" (the default; db is a libpq URI) or "mysql" (db is a mysql:// URI),
+  kind: the source kind, "postgres" (the default; db is a libpq URI), "mysql" (db is a mysql:// URI),
+      "stripe" or "hubspot" (db is the fake API's base URL, key its secret key or token),
   phase_file: a file the worker appends "<phase> <unix time> [rows]" lines to, unbuffered, so
       the parent knows how far a killed run got: boot, ready (imports done), batch (one line per
       batch read), commit (all rows handed to the writer), done (sync_table returned);
@@ -43,6 +44,32 @@ def die(phases: Phases, phase: str, rows: int | None = None) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+def open_reader(args: dict) -> Any:
+    """The kind's reader, its driver imported now (the engine imports some lazily), so that "ready"
+    means the imports are done; only this kind's modules, so a worker starts as fast as it can."""
+    kind = args.get("kind", "postgres")
+    if kind == "mysql":
+        import pymysql  # noqa: F401
+
+        from warehouse_sources.sources.mysql import MySQLReader
+
+        return MySQLReader(args["db"], batch_bytes=int(args["batch_bytes"]))
+    if kind in ("stripe", "hubspot"):
+        import httpx  # noqa: F401
+
+        from warehouse_sources.sources.hubspot import open_hubspot
+        from warehouse_sources.sources.stripe import open_stripe
+
+        opener = open_stripe if kind == "stripe" else open_hubspot
+        return opener(args["db"], args["key"], source="kill", budget=10)
+    import adbc_driver_manager  # noqa: F401
+    import adbc_driver_postgresql  # noqa: F401
+
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    return PostgresReader(args["db"], batch_bytes=int(args["batch_bytes"]))
+
+
 def main(args: dict) -> int:
     phases = Phases(args["phase_file"])
     phases.mark("boot")
@@ -51,30 +78,20 @@ def main(args: dict) -> int:
 
     # What the engine imports lazily, so that "ready" means the imports are done.
     import deltalake  # noqa: F401
+    import pandas  # noqa: F401  (pyarrow imports it on the first Python value it converts: ~0.5 s)
     import pyarrow  # noqa: F401
 
     from warehouse_sources.engine.progress import SyncHooks
     from warehouse_sources.engine.sync import SyncRequest, sync_table
     from warehouse_sources.plan import TablePlan
 
-    reader_class: Any
-    if args.get("kind", "postgres") == "mysql":
-        import pymysql  # noqa: F401
-
-        from warehouse_sources.sources.mysql import MySQLReader as reader_class
-    else:
-        import adbc_driver_manager  # noqa: F401
-        import adbc_driver_postgresql  # noqa: F401
-
-        from warehouse_sources.sources.postgres import PostgresReader as reader_class
-
+    reader = open_reader(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    schema, _, table = args["table"].rpartition(".")
     plan = TablePlan(
         source_name="src",
-        schema=schema or "public",
-        table=table,
-        synced_name=table,
+        schema=args["schema"],
+        table=args["table"],
+        synced_name=args["synced_name"],
         method=args["method"],
         replication_key=args.get("replication_key"),
         primary_key=None,
@@ -99,7 +116,7 @@ def main(args: dict) -> int:
     request = SyncRequest(
         table=plan, warehouse_uri=args["warehouse"], storage_options=args.get("storage_options"), run_id="kill-trial"
     )
-    with reader_class(args["db"], batch_bytes=int(args["batch_bytes"])) as reader:
+    with reader:
         result = sync_table(reader, request, logging.getLogger("kill_worker"), SyncHooks(after_batch, before_commit))
     phases.mark("done", result.rows)
     return 0
