@@ -15,15 +15,12 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
+from warehouse_sources.shared.asset_names import asset_uri
+
 if TYPE_CHECKING:
     from airflow.sdk import Asset, AssetAlias
 
-SCHEME = "warehouse"
 ALIAS_PREFIX = "warehouse-sync:"
-
-
-def asset_uri(synced_name: str) -> str:
-    return f"{SCHEME}://{synced_name}"
 
 
 def table_asset(synced_name: str) -> Asset:

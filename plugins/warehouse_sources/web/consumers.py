@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from warehouse_sources.shared.asset_names import asset_uri
 from warehouse_sources.web import records
 from warehouse_sources.web.auth import readable_dag_ids
 
@@ -12,11 +13,6 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from warehouse_sources.plan import TablePlan
-
-
-def asset_uri(synced_name: str) -> str:
-    """The table's asset, as the sync tasks name it (airflow/assets.py; web/ may not import airflow/)."""
-    return f"warehouse://{synced_name}"
 
 
 def table_consumers(session: Session, tables: Sequence[TablePlan], user: Any) -> dict[str, list[str]]:
