@@ -752,7 +752,7 @@ def test_bad_run_conf(
 def test_a_bad_run_conf_fails_the_airflow_run_before_any_data_moves(task_runs: RunOutcome) -> None:
     assert task_runs.states[("conf", "dag run")] == "failed"
     message = task_runs.messages[("conf", "conf_good")]
-    assert "invalid DAG run conf: unknown key 'tabels' (known: tables, full_refresh)" in message
+    assert "invalid DAG run conf: unknown key 'tabels' (known: tables, full_refresh, repair)" in message
     assert not any(k.startswith("conf/") for k in task_runs.after)
 
 

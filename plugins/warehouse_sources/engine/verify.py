@@ -10,7 +10,7 @@ is read again. What "equal" means per method is in `compare` (and the README).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.engine import checks
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from warehouse_sources.sources.base import SourceReader, TableDescription
 
 DELETED_AT = "_ws_deleted_at"  # a tombstoned (soft-deleted) row: not a live row of the source
+INT64_MAX, INT64_MIN = 2**63 - 1, -(2**63)
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,10 @@ def _compare_keyed(
         return Check(False, numbers, source, live)
     kind = state.key_kind
     s_low, s_high = decode_cursor(kind, counts.get("min")), decode_cursor(kind, counts.get("max"))
-    if s_high is not None and (high is None or _ms(high) < _ms(s_high)):
+    if s_high is not None and (high is None or _ms(high) < _ms(s_high)) and not _clamped(high, INT64_MAX):
         return Check(False, f"{numbers}; the warehouse's largest key {_shown(high)} is below the source's "
                      f"{encode_cursor(s_high)}", source, live)  # fmt: skip
-    if s_low is not None and (low is None or _ms(low) > _ms(s_low)):
+    if s_low is not None and (low is None or _ms(low) > _ms(s_low)) and not _clamped(low, INT64_MIN):
         return Check(False, f"{numbers}; the warehouse's smallest key {_shown(low)} is above the source's "
                      f"{encode_cursor(s_low)}", source, live)  # fmt: skip
     note = ""
@@ -177,6 +178,12 @@ def _non_null(actions: Any, names: set[str], column: str, records: list[int | No
 
 def _column(actions: Any, names: set[str], name: str) -> list[Any]:
     return actions.column(name).to_pylist() if name in names else []
+
+
+def _clamped(value: Any, limit: int) -> bool:
+    """Whether a statistic sits at an int64 limit: Delta clamps a wider integer key's statistics there
+    (an unsigned BIGINT stored as decimal(20, 0)), so the true value may lie beyond it."""
+    return value is not None and not isinstance(value, (datetime, date, str)) and value == limit
 
 
 def _ms(value: Any) -> Any:

@@ -48,12 +48,12 @@ def open_table(uri: str, storage_options: dict[str, str] | None = None) -> Delta
     of the log folder, which holds every version of the retention window.
     """
     from deltalake import DeltaTable
-    from deltalake.exceptions import DeltaError, TableNotFoundError
+    from deltalake.exceptions import DeltaError
 
     try:
         try:
             return DeltaTable(uri, storage_options=storage_options)
-        except TableNotFoundError:
+        except DeltaError:  # TableNotFoundError, or "Invalid table location" where the folder is missing
             if not DeltaTable.is_deltatable(uri, storage_options=storage_options):
                 return None
             raise
