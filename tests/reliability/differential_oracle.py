@@ -131,10 +131,12 @@ class Model:
         if exp.whole or keys:
             self.cursor = max(keys + ([] if exp.whole or self.cursor is None else [self.cursor]), default=None)
         # The writer runs, and applies a widening, whenever rows were read; an append-only table with a
-        # cursor also when none were (it records rows gone from the cursor value), so it widens then too.
-        if exp.whole or keys or (spec.method == "append_only" and self.cursor is not None):
-            self.types = {c.name: expected_type(c.pg, self.as_text.get(c.name, False)) for c in spec.columns}
+        # cursor also when none were (it records rows gone from the cursor value), and an incremental
+        # one with deletes on when keys left the source (their tombstones ride in a MERGE): it widens then too.
         canon = [self._canon(r, self.as_text) for r in rows]
+        deleting = self._finds_deletions(exp, canon)
+        if exp.whole or keys or deleting or (spec.method == "append_only" and self.cursor is not None):
+            self.types = {c.name: expected_type(c.pg, self.as_text.get(c.name, False)) for c in spec.columns}
         read = [self._canon(r, self.as_text) for r in exp.read]
         if spec.method == "full_table" or (exp.whole and spec.method == "append_only"):
             self.multiset = Counter(canon)
@@ -147,6 +149,12 @@ class Model:
             self.by_key.update((self._pk(r), r) for r in read)
             self._deletions(exp, canon, read)
         self.previous = Counter(canon)
+
+    def _finds_deletions(self, exp: Expectation, canon: list[Row]) -> bool:
+        """Whether this sync finds live keys gone from the source (deletes on, after the first sync)."""
+        if self.deletes == "none" or exp.whole or self.spec.method != "incremental":
+            return False
+        return bool(set(self.by_key) - {self._pk(r) for r in canon} - self.marked)
 
     def _deletions(self, exp: Expectation, canon: list[Row], read: list[Row]) -> None:
         """deletes: every sync after the first compares key sets: keys the source no longer has leave

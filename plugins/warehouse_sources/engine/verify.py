@@ -105,7 +105,8 @@ def compare(state: SyncState, table: DeltaTable | None, exact: bool = False) -> 
         return Check(True, "no counts to compare")
     stats = _table_stats(table, counts.get("key"))
     if stats is None:
-        return Check(True, "not checked: a data file of the table has no statistics")
+        return Check(True, "not checked: the table's statistics cannot tell (a file without them, or one with "
+                     "both tombstoned rows and rows without a key)")  # fmt: skip
     live, low, high = stats
     source = int(counts["rows"])
     if counts.get("key") is None:
@@ -137,7 +138,9 @@ def _compare_keyed(
 
 
 def _table_stats(table: DeltaTable, key: str | None) -> tuple[int, Any, Any] | None:
-    """(live rows with a key, min key, max key) from the add actions; None when a file lacks statistics.
+    """(live rows with a key, min key, max key) from the add actions; None when the statistics cannot
+    tell: a file without them, or one holding both tombstoned rows and rows without a key (their
+    null counts do not say how many rows are both).
 
     A row is live unless tombstoned (`_ws_deleted_at` set); with a key, rows whose key is NULL
     (loaded by a first load, which no cursor read can match) are left out.
@@ -146,34 +149,36 @@ def _table_stats(table: DeltaTable, key: str | None) -> tuple[int, Any, Any] | N
 
     actions = pa.table(table.get_add_actions(flatten=True))
     names = set(actions.column_names)
-    records: list[int | None] = actions.column("num_records").to_pylist()
-    if any(r is None for r in records):
+    found: list[int | None] = actions.column("num_records").to_pylist()
+    if any(r is None for r in found):
         return None
-    total = sum(r or 0 for r in records)
-    tombstoned = _non_null(actions, names, DELETED_AT, records) if DELETED_AT in _fields(table) else 0
-    keyed = _non_null(actions, names, key, records) if key is not None else total
+    records = [int(r or 0) for r in found]
+    tombstoned = _nulls_not(actions, names, DELETED_AT, records) if DELETED_AT in _fields(table) else [0] * len(records)
+    keyed = _nulls_not(actions, names, key, records) if key is not None else records
     if tombstoned is None or keyed is None:
         return None
-    live = total - tombstoned
+    unkeyed = [r - k for r, k in zip(records, keyed, strict=True)]
+    if any(t > 0 and u > 0 for t, u in zip(tombstoned, unkeyed, strict=True)):
+        return None
+    live = sum(r - t - u for r, t, u in zip(records, tombstoned, unkeyed, strict=True))
     if key is None:
         return live, None, None
-    null_keys = total - keyed
     mins = [v for v in _column(actions, names, f"min.{key}") if v is not None]
     maxes = [v for v in _column(actions, names, f"max.{key}") if v is not None]
-    return live - null_keys, min(mins, default=None), max(maxes, default=None)
+    return live, min(mins, default=None), max(maxes, default=None)
 
 
 def _fields(table: DeltaTable) -> set[str]:
     return {f.name for f in table.schema().fields}
 
 
-def _non_null(actions: Any, names: set[str], column: str, records: list[int | None]) -> int | None:
-    """Rows whose `column` holds a value; None when a file has no null count for it."""
+def _nulls_not(actions: Any, names: set[str], column: str, records: list[int]) -> list[int] | None:
+    """Per file, the rows whose `column` holds a value; None when a file has no null count for it."""
     name = f"null_count.{column}"
     nulls = actions.column(name).to_pylist() if name in names else [None]
     if any(n is None for n in nulls):
         return None
-    return sum((r or 0) - n for r, n in zip(records, nulls, strict=True))
+    return [r - n for r, n in zip(records, nulls, strict=True)]
 
 
 def _column(actions: Any, names: set[str], name: str) -> list[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,3 +37,22 @@ def test_a_row_missing_below_the_limits_is_still_found(tmp_path: Path) -> None:
     table = _table(tmp_path / "t", [1, 2])
     check = compare(_state(3, 1, 3), table)
     assert not check.ok and "source 3 rows" in check.message, check
+
+
+def test_a_file_with_tombstones_and_rows_without_a_key_is_not_counted_wrong(tmp_path: Path) -> None:
+    # Its null counts cannot say how many rows are both tombstoned and keyless: the check says it
+    # cannot tell rather than report a negative count (a soft-deleted row loaded with a NULL key).
+    from datetime import UTC, datetime
+
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    data = pa.table({"key": pa.array([None, 5], pa.int64()), "_ws_deleted_at": pa.array([stamp, None])})
+    write_deltalake(str(tmp_path / "t"), data)
+    state = SyncState(method="incremental", replication_key="key", key_kind="int",
+                      source_counts={"rows": 1, "cursor": 5, "key": "key", "min": 5, "max": 5})  # fmt: skip
+    check = compare(state, DeltaTable(str(tmp_path / "t")))
+    assert check.ok and "cannot tell" in check.message, check
+    keyed_only = pa.table({"key": pa.array([4, 5], pa.int64()), "_ws_deleted_at": pa.array([stamp, None])})
+    write_deltalake(str(tmp_path / "u"), keyed_only)
+    assert compare(state, DeltaTable(str(tmp_path / "u"))).ok
+    more = replace(state, source_counts={**state.source_counts, "rows": 2})
+    assert not compare(more, DeltaTable(str(tmp_path / "u"))).ok
