@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.integration.link_support import Camera, DemoDb, checked_demo_db
-from tests.integration.web_stack import ARTIFACTS, Stack, airflow_stack, signed_in_page
+from tests.integration.web_stack import ARTIFACTS, Stack, airflow_stack, sources_page, wait_for_dags
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -31,18 +31,13 @@ def demo() -> Iterator[DemoDb]:
 @pytest.fixture(scope="module")
 def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with airflow_stack(pg_server, tmp_path_factory.mktemp("link")) as running:
-        deadline = time.monotonic() + 120
-        while running.api("GET", "/api/v2/dags?dag_id_pattern=sync_")["total_entries"] < 2:
-            assert time.monotonic() < deadline, "the dag-processor did not register the demo DAGs"
-            time.sleep(2)
+        wait_for_dags(running, "sync_", 2, "the demo DAGs")
         yield running
 
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Any]:
-    with signed_in_page(stack) as tab:
-        tab.get_by_role("link", name="Sources").click()
-        tab.get_by_role("heading", name="Sources").wait_for()
+    with sources_page(stack) as tab:
         yield tab
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.web_stack import Stack, airflow_stack, shoot, signed_in_page
+from tests.integration.web_stack import Stack, airflow_stack, shoot, sources_page, wait_for_dags
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -22,18 +22,13 @@ RUN_TIMEOUT_MS = 180_000
 @pytest.fixture(scope="module")
 def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with airflow_stack(pg_server, tmp_path_factory.mktemp("e2e")) as running:
-        deadline = time.monotonic() + 120
-        while running.api("GET", "/api/v2/dags?dag_id_pattern=sync_")["total_entries"] < 2:
-            assert time.monotonic() < deadline, "the dag-processor did not register the demo DAGs"
-            time.sleep(2)
+        wait_for_dags(running, "sync_", 2, "the demo DAGs")
         yield running
 
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Any]:
-    with signed_in_page(stack) as tab:
-        tab.get_by_role("link", name="Sources").click()
-        tab.get_by_role("heading", name="Sources").wait_for()
+    with sources_page(stack) as tab:
         yield tab
 
 

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.integration.web_stack import Stack, airflow_stack, first_sync, shoot, signed_in_page
+from tests.integration.web_stack import Stack, airflow_stack, first_sync, shoot, sources_page, wait_for_dags
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -27,10 +27,7 @@ def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     with airflow_stack(pg_server, tmp_path_factory.mktemp("e2e_checks")) as running:
         billing = running.sources / "billing.yaml"
         billing.write_text(billing.read_text().replace(CHARGES, CHARGES + "    deletes: soft\n"))
-        deadline = time.monotonic() + 120
-        while running.api("GET", "/api/v2/dags?dag_id_pattern=example_billing")["total_entries"] < 1:
-            assert time.monotonic() < deadline, "the dag-processor did not register the example downstream DAG"
-            time.sleep(2)
+        wait_for_dags(running, "example_billing", 1, "the example downstream DAG")
         first_sync(running, "billing")
         _delete_a_charge(running)
         _sync(running)  # the edited file is parsed by now (every 5 s): this run finds the deletion
@@ -62,9 +59,7 @@ def _sync(stack: Stack) -> None:
 
 @pytest.fixture(scope="module")
 def page(stack: Stack) -> Iterator[Any]:
-    with signed_in_page(stack) as tab:
-        tab.get_by_role("link", name="Sources").click()
-        tab.get_by_role("heading", name="Sources").wait_for()
+    with sources_page(stack) as tab:
         tab.get_by_test_id("source-billing").get_by_role("button", name="billing").click()
         yield tab
 

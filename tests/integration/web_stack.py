@@ -150,6 +150,14 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 
 
+def wait_for_dags(stack: Stack, pattern: str, count: int, what: str) -> None:
+    """Until the dag-processor has registered `count` DAGs whose id matches `pattern` (2 minutes at most)."""
+    deadline = time.monotonic() + 120
+    while stack.api("GET", f"/api/v2/dags?dag_id_pattern={pattern}")["total_entries"] < count:
+        assert time.monotonic() < deadline, f"the dag-processor did not register {what}"
+        time.sleep(2)
+
+
 @contextmanager
 def signed_in_page(stack: Stack) -> Iterator[Any]:
     """Debian's chromium (Playwright drives it), signed in to Airflow's UI as admin, at 1280x800."""
@@ -199,3 +207,12 @@ def first_sync(stack: Stack, name: str, timeout_s: float = 180) -> None:
         assert not runs or runs[0]["state"] != "failed", f"the first sync of {name} failed"
         assert time.monotonic() < deadline, f"the first sync of {name} did not finish in {timeout_s:g} s"
         time.sleep(2)
+
+
+@contextmanager
+def sources_page(stack: Stack) -> Iterator[Any]:
+    """A signed-in tab on the Sources page."""
+    with signed_in_page(stack) as tab:
+        tab.get_by_role("link", name="Sources").click()
+        tab.get_by_role("heading", name="Sources").wait_for()
+        yield tab
