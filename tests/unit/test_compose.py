@@ -99,9 +99,13 @@ def test_hosts_in_urls_and_connections_are_services(compose: dict[str, Any]) -> 
         assert f"AIRFLOW_CONN_{conn_id.upper()}" in env, f"the demo's connection {conn_id} is not defined"
 
 
+def dockerfile_lines() -> list[str]:
+    """The Dockerfile's instructions, each on one line (continuations joined)."""
+    return (DOCKER / "Dockerfile").read_text().replace("\\\n", " ").splitlines()
+
+
 def dockerfile_install() -> list[str]:
-    text = (DOCKER / "Dockerfile").read_text().replace("\\\n", " ")
-    run = next(line for line in text.splitlines() if line.startswith("RUN pip install"))
+    run = next(line for line in dockerfile_lines() if line.startswith("RUN pip install"))
     return shlex.split(run.removeprefix("RUN ").split("&&")[0])
 
 
@@ -125,8 +129,20 @@ def test_the_image_installs_the_package_as_ci_does_at_the_pinned_airflow() -> No
 
 
 def test_every_file_the_image_copies_exists() -> None:
-    for line in (DOCKER / "Dockerfile").read_text().splitlines():
+    for line in dockerfile_lines():
         if line.startswith("COPY"):
             sources = [arg for arg in shlex.split(line)[1:-1] if not arg.startswith("--")]
             missing = [source for source in sources if not (REPO / source).exists()]
             assert not missing, f"docker/Dockerfile copies {missing}, which the repo does not have"
+
+
+def test_the_image_ships_every_dag_file_in_dags() -> None:
+    copied = {
+        arg
+        for line in dockerfile_lines()
+        if line.startswith("COPY") and line.rstrip().endswith("/opt/airflow/dags/")
+        for arg in shlex.split(line)[1:-1]
+        if not arg.startswith("--")
+    }
+    shipped = {f"dags/{path.name}" for path in (REPO / "dags").glob("*.py")}
+    assert shipped <= copied, f"docker/Dockerfile does not copy {sorted(shipped - copied)} into /opt/airflow/dags/"
