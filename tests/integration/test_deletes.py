@@ -18,6 +18,7 @@ from tests.integration import helpers
 from tests.integration.test_mysql_sync import connect as mysql_connect
 from tests.integration.test_mysql_sync import run as mysql_run
 from tests.plans import plan
+from warehouse_sources.engine import missing_keys
 from warehouse_sources.engine.deletes import CHECKED_AT, DELETED_AT, FOUND
 from warehouse_sources.engine.progress import SyncHooks
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
@@ -63,6 +64,21 @@ def source(request: pytest.FixtureRequest) -> Iterator[Source]:
         yield Source("mysql", uri, mysql_run, MySQLReader, uri.rsplit("/", 1)[1])
 
 
+@pytest.fixture(params=["merge", "anti_join"])
+def comparison(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which comparison finds the missing keys: the sorted merge (an integer key whose files state
+    their ranges), made to fail if the check went the other way, or DuckDB's anti-join, forced."""
+    if request.param == "merge":
+
+        def refused(*args: object) -> None:
+            raise AssertionError("the deletion check took the anti-join, not the sorted merge")
+
+        monkeypatch.setattr(missing_keys, "anti_join", refused)
+    else:
+        monkeypatch.setattr(missing_keys, "GROUP_ROWS", 0)
+    return str(request.param)
+
+
 def create(src: Source, table: str = "items", key: str = "id BIGINT", pk: str = "id") -> None:
     ts = "TIMESTAMP" if src.kind == "postgres" else "DATETIME(6)"
     src.run(
@@ -96,7 +112,7 @@ def items(src: Source, deletes: str, **kwargs: Any) -> TablePlan:
                 deletes=deletes, synced_name="items", **kwargs)  # fmt: skip
 
 
-def test_hard_deletes_leave_with_the_changes_in_one_commit(source: Source, warehouse: str) -> None:
+def test_hard_deletes_leave_with_the_changes_in_one_commit(source: Source, warehouse: str, comparison: str) -> None:
     create(source)
     insert(source, "items", [(i, f"n{i}") for i in range(1, 11)])
     sync(source, warehouse, items(source, "hard"))
@@ -122,7 +138,7 @@ def test_deletions_without_changed_rows_still_commit(source: Source, warehouse: 
     assert sync(source, warehouse, items(source, "hard")).write == "none"  # nothing left to do: no commit
 
 
-def test_soft_deletes_mark_and_a_returning_key_lives_again(source: Source, warehouse: str) -> None:
+def test_soft_deletes_mark_and_a_returning_key_lives_again(source: Source, warehouse: str, comparison: str) -> None:
     create(source)
     insert(source, "items", [(i, f"n{i}") for i in range(1, 6)])
     sync(source, warehouse, items(source, "soft"))
@@ -163,6 +179,36 @@ def test_composite_keys(source: Source, warehouse: str) -> None:
     assert sync(source, warehouse, table_plan).deleted == 1
     kept = sorted((r["id"], r["part"]) for r in helpers.synced_rows(warehouse, "pairs"))
     assert kept == [(1, "a"), (2, "a"), (2, "b")]
+
+
+def test_null_keys_in_the_source_match_no_stored_row(source: Source, warehouse: str, comparison: str) -> None:
+    """A key column that holds NULLs (a nullable unique column named as primary_key): rows with a
+    NULL key below the cursor are in the source's key set (sorted last by PostgreSQL, first by
+    MySQL) but never in the warehouse, and change nothing."""
+    ts = "TIMESTAMP" if source.kind == "postgres" else "DATETIME(6)"
+    source.run(source.uri, f"CREATE TABLE codes (code BIGINT NULL UNIQUE, name VARCHAR(20) NOT NULL, gone {ts} NULL, "
+                           f"updated_at {ts} NOT NULL)")  # fmt: skip
+    insert(source, "codes", [(i, f"n{i}") for i in range(1, 7)], minute=10)
+    table_plan = plan(f"{source.schema}.codes", "incremental", replication_key="updated_at", primary_key=["code"],
+                      deletes="hard", synced_name="codes")  # fmt: skip
+    sync(source, warehouse, table_plan)
+    nulls = "(NULL, 'a', NULL, '2024-01-01 00:01:00'), (NULL, 'b', NULL, '2024-01-01 00:02:00')"
+    source.run(source.uri, f"INSERT INTO codes VALUES {nulls}", "DELETE FROM codes WHERE code IN (1, 6)")
+    assert sync(source, warehouse, table_plan).deleted == 2
+    assert sorted(r["code"] for r in helpers.synced_rows(warehouse, "codes")) == [2, 3, 4, 5]
+
+
+def test_many_files_and_spread_deletions(source: Source, warehouse: str, comparison: str) -> None:
+    """Deletions in every data file of a table written as several files (the sorted merge walks
+    them in key order; the anti-join reads them whole): each found once, nothing else removed."""
+    create(source)
+    for part in range(4):
+        insert(source, "items", [(i, f"n{i}") for i in range(part * 500 + 1, part * 500 + 501)], minute=part)
+        sync(source, warehouse, items(source, "hard"))
+    source.run(source.uri, "DELETE FROM items WHERE id % 97 = 3 OR id = 2000")
+    kept = [i for i in range(1, 2001) if i % 97 != 3 and i != 2000]
+    assert sync(source, warehouse, items(source, "hard")).deleted == 2000 - len(kept)
+    assert sorted(stored(warehouse)) == kept
 
 
 def test_a_deletion_during_the_read_is_caught_by_the_next_run(source: Source, warehouse: str) -> None:

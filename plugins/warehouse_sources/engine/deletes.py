@@ -1,11 +1,11 @@
 """Deletions in incremental tables (DESIGN §4.1 `deletes`): which warehouse rows left the source.
 
 Key-set check: inside the read's snapshot, the source's primary-key columns stream through the
-kind's bulk path into a Parquet spool; DuckDB anti-joins the warehouse's live keys against it
-(its hash join spills to disk past `MEMORY_LIMIT`, so memory stays bounded whatever the table's
-size) and writes the missing keys to a second spool. Their rows then ride in the sync's own MERGE
-as tombstones: rows whose `_ws_synced_at` is NULL, which the MERGE deletes (`hard`) or marks with
-`_ws_deleted_at` (`soft`), in the same commit as the changed rows and the cursor.
+kind's bulk path and are compared with the warehouse's live keys in bounded memory
+(engine/missing_keys.py: a sorted merge, or DuckDB's spilling anti-join), and the missing keys go
+to a Parquet spool. Their rows then ride in the sync's own MERGE as tombstones: rows whose
+`_ws_synced_at` is NULL, which the MERGE deletes (`hard`) or marks with `_ws_deleted_at` (`soft`),
+in the same commit as the changed rows and the cursor.
 
 `deletes_column` instead reads the source's own soft-delete column from the changed rows. The API
 kinds name their reader's `_ws_deleted_at` (set when the API reported the deletion): soft keeps
@@ -27,13 +27,11 @@ from warehouse_sources.warehouse.state import SyncState
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from deltalake import DeltaTable
 
 DELETED_AT = "_ws_deleted_at"  # the API kinds' soft-delete column (sources/rest/spec.py): same name, same meaning
 SYNCED_AT = "_ws_synced_at"
 CHECKED_AT = "deletes_checked_at"  # SyncState.extra: when the last deletion check ran (ISO, UTC)
 FOUND = "deletes_found"  # SyncState.extra: how many rows that check found deleted
-MEMORY_LIMIT = "32MB"  # DuckDB's for the anti-join; past it the join spills to the spool's folder
 BATCH_ROWS = 65_536
 
 
@@ -89,37 +87,6 @@ def recorded(state: SyncState, check: DeleteCheck) -> SyncState:
 
     extra = {**state.extra, CHECKED_AT: check.synced_at.isoformat(), FOUND: check.found}
     return replace(state, extra=extra)
-
-
-def find_deleted(source_keys: pa.RecordBatchReader, table: DeltaTable, keys: tuple[str, ...], work: Path) -> Path:
-    """Write the warehouse's live keys missing from the source's key stream to Parquet. DuckDB reads
-    each side once (the source's stream feeds the join's build side as it arrives)."""
-    import duckdb
-    import pyarrow as pa
-
-    stored = pa.schema(table.schema().to_arrow())
-    key_schema = pa.schema([stored.field(k).with_nullable(True) for k in keys])
-    source = pa.RecordBatchReader.from_batches(key_schema, (
-        pa.RecordBatch.from_arrays([b.column(k).cast(key_schema.field(k).type) for k in keys], schema=key_schema)
-        for b in source_keys))  # fmt: skip
-    deleted_file = work / "deleted_keys.parquet"
-    live = f"{_q(DELETED_AT)} IS NULL" if DELETED_AT in stored.names else "TRUE"
-    warehouse = table.to_pyarrow_dataset()
-    columns = ", ".join(f"w.{_q(k)}" for k in keys)
-    joined = " AND ".join(f"w.{_q(k)} = s.{_q(k)}" for k in keys)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 1, "temp_directory": str(work),
-                                 "preserve_insertion_order": False})  # fmt: skip
-    try:
-        con.register("warehouse", warehouse)
-        con.register("source_keys", source)
-        con.execute(
-            f"COPY (SELECT {columns} FROM (SELECT * FROM warehouse WHERE {live}) AS w "
-            f"ANTI JOIN source_keys AS s ON {joined}) TO '{_literal(deleted_file)}' (FORMAT parquet)"
-        )
-    finally:
-        con.close()
-        pa.default_memory_pool().release_unused()  # the key batches' memory, back before the MERGE runs
-    return deleted_file
 
 
 def count_rows(path: Path) -> int:
@@ -218,11 +185,3 @@ def change_stream(check: DeleteCheck, data: pa.RecordBatchReader) -> pa.RecordBa
             yield from tombstones(check.spool, schema, check.synced_at, check.soft)
 
     return pa.RecordBatchReader.from_batches(schema, rows())
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(path: Path) -> str:
-    return str(path).replace("'", "''")

@@ -6,11 +6,13 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from warehouse_sources.engine import checks
-from warehouse_sources.engine.deletes import DeleteCheck, carried, count_rows, due, find_deleted, recorded
+from warehouse_sources.engine.deletes import DeleteCheck, carried, count_rows, due, recorded
+from warehouse_sources.engine.missing_keys import find_deleted
 from warehouse_sources.engine.reads import Read
 from warehouse_sources.errors import SyncFatalError
 from warehouse_sources.plan import TablePlan
@@ -64,7 +66,8 @@ def write_with(writer: Writer, read: Read, write: Callable[[Read], SyncResult]) 
                     f"{checks.where(check.plan)}: this source kind cannot list its keys, so deletes by key-set "
                     "comparison are not available; set deletes_column, or use sync: full_table"
                 )
-            spool = find_deleted(read_keys(writer.desc, writer.keys), writer.table, writer.keys, Path(folder))
+            keys = partial(read_keys, writer.desc, writer.keys)  # called with ordered=True or False
+            spool = find_deleted(keys, writer.table, writer.keys, Path(folder))
             check.found = count_rows(spool)
             check.spool = spool if check.found else None
             read = replace(read, state=recorded(read.state, check))

@@ -44,6 +44,7 @@ class DataFile:
     size: int
     low: Any
     high: Any
+    rows: int = 0
 
 
 def sort_key(table: DeltaTable) -> str | None:
@@ -66,8 +67,9 @@ def data_files(table: DeltaTable, key: str) -> list[DataFile] | None:
     names = actions.column_names
     if f"min.{key}" not in names or f"null_count.{key}" not in names:
         return None
-    rows = actions.select(["path", "size_bytes", f"min.{key}", f"max.{key}", f"null_count.{key}"]).to_pylist()
-    files = [DataFile(r["path"], r["size_bytes"], r[f"min.{key}"], r[f"max.{key}"]) for r in rows]
+    columns = ["path", "size_bytes", "num_records", f"min.{key}", f"max.{key}", f"null_count.{key}"]
+    rows = actions.select(columns).to_pylist()
+    files = [DataFile(r["path"], r["size_bytes"], r[f"min.{key}"], r[f"max.{key}"], r["num_records"]) for r in rows]
     if any(f.low is None or f.high is None for f in files) or any(r[f"null_count.{key}"] for r in rows):
         return None
     return sorted(files, key=lambda f: (f.low, f.high))

@@ -139,9 +139,15 @@ class SqlTableReader(ABC, Generic[C]):
         statement = f"SELECT {select} FROM {self.table_sql(desc)}" + (f" WHERE {where}" if where else "")
         return self.stream(statement, columns)
 
-    def read_keys(self, desc: TableDescription, keys: tuple[str, ...]) -> pa.RecordBatchReader:
+    def read_keys(self, desc: TableDescription, keys: tuple[str, ...], ordered: bool = False) -> pa.RecordBatchReader:
         """Only the `keys` columns of every row, through the same bulk path as `read` (a deletion
-        check's key set: engine/deletes.py); inside the current snapshot when one is open."""
+        check's key set: engine/missing_keys.py); inside the current snapshot when one is open.
+        `ordered`: in key order (ORDER BY the keys, which a primary key's index serves; where NULLs
+        sort differs between dialects, and the check drops NULL keys)."""
         from dataclasses import replace
 
-        return self.read(replace(desc, columns=tuple(c for c in desc.columns if c.name in keys)))
+        columns = self.read_columns(replace(desc, columns=tuple(c for c in desc.columns if c.name in keys)), "",
+                                    frozenset())  # fmt: skip
+        select = ", ".join(c.select_sql() for c in columns)
+        order = f" ORDER BY {', '.join(self.dialect.ident(k) for k in keys)}" if ordered else ""
+        return self.stream(f"SELECT {select} FROM {self.table_sql(desc)}{order}", columns)
