@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import duckdb
+import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
@@ -17,7 +19,8 @@ from warehouse_sources.config.api_options import ApiOptions
 from warehouse_sources.engine.sync import SyncRequest, SyncResult, sync_table
 from warehouse_sources.plan import TablePlan, plan_source
 from warehouse_sources.sources.hubspot import open_hubspot
-from warehouse_sources.sources.rest.errors import ApiRequestError
+from warehouse_sources.sources.rest.errors import ApiDataError, ApiRequestError
+from warehouse_sources.warehouse.schema import canonical
 
 pytestmark = pytest.mark.integration
 LOG = logging.getLogger("warehouse_sources.tests.hubspot")
@@ -32,16 +35,23 @@ def hubspot() -> Iterator[Fake]:
     api.stop()
 
 
+def source(name: str, method: str, **options: Any) -> HubSpotSource:
+    entry = {"name": name, "sync": method, **options}
+    return HubSpotSource.model_validate({"name": "crm", "kind": "hubspot", "conn_id": "hubspot_api",
+                                         "tables": [entry]})  # fmt: skip
+
+
 def table(name: str, method: str, **options: Any) -> TablePlan:
     """The object's plan as a source YAML makes it (the kind's defaults: its key, deletes: hard)."""
-    entry = {"name": name, "sync": method, **options}
-    return plan_source(HubSpotSource.model_validate({"name": "crm", "kind": "hubspot", "conn_id": "hubspot_api",
-                                                     "tables": [entry]})).tables[0]  # fmt: skip
+    return plan_source(source(name, method, **options)).tables[0]
 
 
-def sync(fake: Fake, warehouse: str, tp: TablePlan, token: str | None = None, **options: Any) -> SyncResult:
+def sync(
+    fake: Fake, warehouse: str, tp: TablePlan, token: str | None = None, chosen: ApiOptions | None = None,
+    **properties: Any,
+) -> SyncResult:  # fmt: skip
     api, store = fake
-    chosen = ApiOptions(properties=options) if options else None
+    chosen = chosen or (ApiOptions(properties=properties) if properties else None)
     with open_hubspot(api.url, token or store.token, source="crm", budget=5, options=chosen) as reader:
         return sync_table(reader, SyncRequest(table=tp, warehouse_uri=warehouse, run_id="test"), LOG)
 
@@ -155,3 +165,117 @@ def test_a_wrong_token_fails_at_once_with_hubspots_message_and_no_token(hubspot:
     text = str(caught.value)
     assert "HTTP 401" in text and "Authentication credentials not found" in text and "correlationId" in text
     assert token not in text and "99999999" not in text
+
+
+def planned(name: str, method: str, **options: Any) -> tuple[TablePlan, ApiOptions]:
+    """The table's plan and the reader options its source file gives (associations, text_properties)."""
+    crm = source(name, method, **options)
+    return plan_source(crm).tables[0], crm.reader_options()
+
+
+def column_type(warehouse: str, name: str, column: str) -> pa.DataType:
+    return canonical(pa.schema(DeltaTable(f"{warehouse}/{name}").schema().to_arrow()).field(column).type)
+
+
+def batch_reads(api: FakeApi) -> int:
+    return sum(1 for method, target in api.requests if method == "POST" and "/crm/v4/associations/" in target)
+
+
+def test_associations_are_sorted_id_lists_on_first_incremental_and_full_runs(hubspot: Fake, warehouse: str) -> None:
+    api, store = hubspot
+    people = contacts(store, 260)
+    firms = [store.create("companies", T0, name=f"F{i}")["id"] for i in range(2)]
+    deals = [store.create("deals", T0 + timedelta(seconds=i), dealname=f"D{i}", amount="10")["id"] for i in range(3)]
+    for person in reversed(people[:2]):
+        store.associate("deals", deals[0], "contacts", person)
+    store.associate("deals", deals[0], "companies", firms[1])
+    for person in people[10:260]:  # more than one embedded list and one batch-read page hold
+        store.associate("deals", deals[2], "contacts", person)
+    tp, chosen = planned("deals", "incremental", associations=["contacts", "companies"])
+    sync(hubspot, warehouse, tp, chosen=chosen)  # the first run lists: embedded, the long list read again
+    got = rows(warehouse, "deals")
+    assert got[deals[0]]["associated_contacts"] == people[:2] and got[deals[0]]["associated_companies"] == [firms[1]]
+    assert got[deals[1]]["associated_contacts"] == [] and got[deals[1]]["associated_companies"] == []
+    assert got[deals[2]]["associated_contacts"] == sorted(people[10:260], key=int)
+    assert column_type(warehouse, "deals", "associated_contacts") == pa.list_(pa.string())
+
+    later = T0 + timedelta(days=1)
+    store.associate("deals", deals[1], "contacts", people[5])
+    store.update("deals", deals[1], later, dealname="changed")
+    store.associate("deals", deals[2], "contacts", people[3])
+    store.update("deals", deals[2], later)
+    store.dissociate("deals", deals[0], "contacts", people[1])  # no change to the deal's last-modified date
+    before = batch_reads(api)
+    second = sync(hubspot, warehouse, tp, chosen=chosen)  # search: the batch read, its per-id paging
+    got = rows(warehouse, "deals")
+    assert second.write == "merge" and batch_reads(api) - before >= 4  # 2 objects, the 251 ids in 3 pages
+    assert got[deals[1]]["associated_contacts"] == [people[5]] and got[deals[1]]["dealname"] == "changed"
+    assert got[deals[2]]["associated_contacts"] == sorted([people[3], *people[10:260]], key=int)
+    assert got[deals[0]]["associated_contacts"] == people[:2]  # HubSpot's limitation: not seen until it changes
+
+    full, _ = planned("deals", "full_table", associations=["contacts", "companies"])
+    sync(hubspot, warehouse, full, chosen=chosen)
+    got = rows(warehouse, "deals")
+    assert got[deals[0]]["associated_contacts"] == [people[0]] and len(got[deals[2]]["associated_contacts"]) == 251
+    with duckdb.connect() as db:
+        table_ = DeltaTable(f"{warehouse}/deals").to_pyarrow_table()  # noqa: F841 (read by name below)
+        found = db.sql(f"SELECT id FROM table_ WHERE list_contains(associated_contacts, '{people[5]}')").fetchall()
+    assert found == [(deals[1],)]
+
+
+def test_associations_are_refused_on_owners_and_named_once() -> None:
+    with pytest.raises(ValueError, match="applies to CRM objects"):
+        source("owners", "full_table", associations=["contacts"])
+    with pytest.raises(ValueError, match="names an object twice"):
+        source("deals", "full_table", associations=["contacts", "contacts"])
+
+
+def test_properties_are_typed_as_the_properties_endpoint_declares_them(hubspot: Fake, warehouse: str) -> None:
+    api, store = hubspot
+    store.properties["deals"].update(launch="date", reviewed="date")
+    deal = store.create("deals", T0, dealname="Big", amount="1500.50", closedate="2024-03-01T12:30:00.250Z",
+                        hs_is_closed="true", dealstage="closedwon", launch="2024-03-01",
+                        reviewed="1709251200000")["id"]  # fmt: skip
+    empty = store.create("deals", T0 + timedelta(seconds=1), dealname="Empty", amount="", hs_is_closed="false")["id"]
+    tp = table("deals", "incremental")
+    sync(hubspot, warehouse, tp)
+    types = {
+        n: column_type(warehouse, "deals", n) for n in ("amount", "closedate", "hs_is_closed", "launch", "dealstage")
+    }
+    assert types["amount"] == pa.float64() and types["hs_is_closed"] == pa.bool_() and types["launch"] == pa.date32()
+    assert types["closedate"] == pa.timestamp("us", tz="UTC") and types["dealstage"] == pa.string()  # enumeration
+    got = rows(warehouse, "deals")
+    big = got[deal]
+    assert (big["amount"], big["hs_is_closed"], big["dealstage"]) == (1500.5, True, "closedwon")
+    assert big["closedate"] == datetime(2024, 3, 1, 12, 30, 0, 250_000, tzinfo=UTC)
+    assert big["launch"] == big["reviewed"] == date(2024, 3, 1)  # ISO date and midnight-UTC milliseconds alike
+    assert got[empty]["amount"] is None and got[empty]["hs_is_closed"] is False
+
+    store.properties["deals"]["score"] = "number"  # a property defined since: a new, typed column
+    store.update("deals", deal, T0 + timedelta(days=1), score="0.25")
+    sync(hubspot, warehouse, tp)
+    assert rows(warehouse, "deals")[deal]["score"] == 0.25
+    assert column_type(warehouse, "deals", "score") == pa.float64()
+
+
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("number", "12,5"), ("number", "12345678901234567890"), ("bool", "yes"), ("date", "2024-03-01T12:00:00Z"),
+     ("datetime", "2024-03-01 noon"), ("datetime", "2024-03-01T12:00:00")],
+)  # fmt: skip
+def test_a_value_that_is_not_its_declared_type_fails_the_sync_unless_kept_as_text(
+    hubspot: Fake, warehouse: str, kind: str, value: str
+) -> None:
+    api, store = hubspot
+    store.properties["deals"]["odd"] = kind
+    good = store.create("deals", T0, dealname="fine", odd=None)["id"]
+    bad = store.create("deals", T0 + timedelta(seconds=1), dealname="odd", odd=value)["id"]
+    with pytest.raises(ApiDataError) as caught:
+        sync(hubspot, warehouse, table("deals", "full_table"))
+    text = str(caught.value)
+    assert f"deals {bad}" in text and "'odd'" in text and f"type {kind}" in text and repr(value) in text
+    assert "text_properties" in text and not DeltaTable.is_deltatable(f"{warehouse}/deals")  # nothing written
+    tp, chosen = planned("deals", "full_table", text_properties=["odd"])
+    sync(hubspot, warehouse, tp, chosen=chosen)
+    got = rows(warehouse, "deals")
+    assert got[bad]["odd"] == value and got[good]["odd"] is None

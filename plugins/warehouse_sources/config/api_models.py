@@ -15,7 +15,7 @@ There is no key set to compare, so `deletes` on an object the API reports no del
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -34,6 +34,7 @@ HUBSPOT_OBJECTS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 STRIPE_DELETIONS = frozenset({"customers", "invoices", "products", "prices"})  # objects with *.deleted events
 HUBSPOT_DELETIONS = frozenset({"contacts", "companies", "deals", "tickets"})  # archived records
+HubSpotCrmObject = Literal["contacts", "companies", "deals", "tickets"]  # the objects that have associations
 DELETED_AT = "_ws_deleted_at"  # the reader's column: when the API said the object was deleted or archived
 HUBSPOT_KEYS = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate",
                 "tickets": "hs_lastmodifieddate"}  # fmt: skip
@@ -145,12 +146,32 @@ class HubSpotTableConfig(ApiTableConfig):
     properties: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None, description="the properties to read as columns; default: every property of the object"
     )
+    associations: list[HubSpotCrmObject] | None = Field(
+        None,
+        description="the objects whose associated ids to read, each as a column associated_<object> holding the "
+        "sorted id list (e.g. [contacts, companies] on deals); default: none",
+    )
+    text_properties: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None,
+        description="properties kept as text whatever type HubSpot declares for them (the others are typed: "
+        "number as double, datetime as UTC timestamp, date as date, bool as boolean)",
+    )
 
     @classmethod
     def default_key(cls, name: str, sync: str) -> str | None:
         if sync == "append_only" and name in HUBSPOT_KEYS:
             return "createdate"  # the append-only cursor: never changes (the reader lists by it)
         return HUBSPOT_KEYS.get(name) if sync == "incremental" else None
+
+    @model_validator(mode="after")
+    def _crm_only(self) -> HubSpotTableConfig:
+        for option in ("properties", "associations", "text_properties"):
+            if getattr(self, option) and self.name not in get_args(HubSpotCrmObject):
+                raise ValueError(f"{self.name}: {option} applies to CRM objects (contacts, companies, deals, "
+                                 "tickets); remove it")  # fmt: skip
+        if self.associations and len(set(self.associations)) != len(self.associations):
+            raise ValueError(f"{self.name}: associations names an object twice; name each once")
+        return self
 
 
 class ApiSource(SourceConfig):
@@ -183,5 +204,8 @@ class HubSpotSource(ApiSource):
     tables: list[HubSpotTableConfig] = Field(min_length=1, description="the objects to sync")  # type: ignore[assignment]
 
     def reader_options(self) -> ApiOptions:
-        chosen = {t.name: tuple(t.properties) for t in self.tables if t.properties}
-        return ApiOptions(properties=chosen)
+        def by_object(option: str) -> dict[str, tuple[str, ...]]:
+            return {t.name: tuple(getattr(t, option)) for t in self.tables if getattr(t, option)}
+
+        return ApiOptions(properties=by_object("properties"), associations=by_object("associations"),
+                          text_properties=by_object("text_properties"))  # fmt: skip

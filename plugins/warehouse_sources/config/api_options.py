@@ -9,6 +9,9 @@ from warehouse_sources.config.options import ReaderOptions
 
 @dataclass(frozen=True)
 class ApiOptions(ReaderOptions):
-    """HubSpot: the chosen properties by object (an object not named reads every property)."""
+    """HubSpot, by object: the chosen properties (an object not named reads every property), the
+    associations read as id lists, and the properties kept as text whatever their declared type."""
 
     properties: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    associations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    text_properties: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -6,7 +6,15 @@
   (date-times as epoch milliseconds), one sort, `limit` (at most 200), `after`; at most 10,000
   results per query: an `after` at or past 10,000 is a 400. Archived records are never found.
   Records sharing a sort value come in id order (HubSpot documents no order for ties).
-- `GET /crm/v3/properties/<object>`, `GET /crm/v3/owners`.
+- `GET /crm/v3/properties/<object>`: each property's `name` and `type` (string, number, datetime,
+  date, bool, enumeration, ...); the values are text whatever the type. `GET /crm/v3/owners`.
+- Associations (both directions, as HubSpot keeps them): the list endpoint's
+  `associations=<to>,<to>` embeds `associations: {<to>: {results: [{id, type}], paging}}` (at most
+  EMBEDDED ids, an id once per association type: the first also with a labelled type), left out
+  when there are none; `POST /crm/v4/associations/<from>/<to>/batch/read` takes `inputs: [{id,
+  after}]` (at most BATCH_INPUTS, else a 400) and answers `{from: {id}, to: [{toObjectId,
+  associationTypes}], paging.next.after}` per id (PER_ID a page), an id with none as an
+  `OBJECT_NOT_FOUND` error (HTTP 207, as batch answers with errors are). Search returns none.
 - Errors: `{"status": "error", "message", "correlationId", "category"}`.
 """
 
@@ -22,9 +30,18 @@ from tests.integration.api_fakes.http_base import Answer, FakeApi
 
 KEYS = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate", "deals": "hs_lastmodifieddate",
         "tickets": "hs_lastmodifieddate"}  # fmt: skip
-PROPERTIES = {"contacts": ("email", "firstname", "lastname", "lifecyclestage"), "companies": ("name", "domain"),
-              "deals": ("dealname", "amount", "dealstage"), "tickets": ("subject", "hs_pipeline_stage")}  # fmt: skip
+PROPERTIES = {
+    "contacts": {"email": "string", "firstname": "string", "lastname": "string", "lifecyclestage": "enumeration"},
+    "companies": {"name": "string", "domain": "string", "numberofemployees": "number"},
+    "deals": {"dealname": "string", "amount": "number", "dealstage": "enumeration", "closedate": "datetime",
+              "hs_is_closed": "bool"},
+    "tickets": {"subject": "string", "hs_pipeline_stage": "enumeration"},
+}  # fmt: skip
+SINGULAR = {"contacts": "contact", "companies": "company", "deals": "deal", "tickets": "ticket"}
 SEARCH_CAP = 10_000
+EMBEDDED = 100
+BATCH_INPUTS = 100
+PER_ID = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -42,6 +59,23 @@ class HubSpotStore:
     records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {k: {} for k in KEYS})
     owners: list[dict[str, Any]] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(101))
+    properties: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {name: {"hs_object_id": "number", "createdate": "datetime", key: "datetime",
+                                        **PROPERTIES[name]} for name, key in KEYS.items()}
+    )  # fmt: skip
+    links: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)  # (from, id, to) -> ids
+
+    def associate(self, source: str, sid: str, target: str, tid: str) -> None:
+        """Associate two records (HubSpot does not change either record's last-modified date)."""
+        for key, other in (((source, sid, target), tid), ((target, tid, source), sid)):
+            held = self.links.setdefault(key, [])
+            if other not in held:
+                held.append(other)
+
+    def dissociate(self, source: str, sid: str, target: str, tid: str) -> None:
+        for key, other in (((source, sid, target), tid), ((target, tid, source), sid)):
+            if other in self.links.get(key, []):
+                self.links[key].remove(other)
 
     def create(self, name: str, at: datetime, /, **props: Any) -> dict[str, Any]:
         rid = str(next(self.ids))
@@ -77,8 +111,11 @@ class HubSpotStore:
         if parts == ["crm", "v3", "owners"] and method == "GET":
             return _listed(self.owners, params)
         if len(parts) == 4 and parts[:3] == ["crm", "v3", "properties"] and parts[3] in self.records:
-            names = ("hs_object_id", "createdate", KEYS[parts[3]], *PROPERTIES[parts[3]])
-            return 200, {}, {"results": [{"name": n, "type": "string"} for n in names]}
+            defined = self.properties[parts[3]].items()
+            return 200, {}, {"results": [{"name": n, "type": t, "fieldType": "text"} for n, t in defined]}
+        batch_read = len(parts) == 7 and parts[:3] == ["crm", "v4", "associations"] and parts[5:] == ["batch", "read"]
+        if batch_read and method == "POST" and parts[3] in self.records and parts[4] in self.records:
+            return self._batch_read(parts[3], parts[4], body)
         if len(parts) >= 4 and parts[:3] == ["crm", "v3", "objects"]:
             if parts[3] not in self.records:
                 return _error(400, f"Unable to infer object type from: {parts[3]}", "VALIDATION_ERROR")
@@ -92,7 +129,52 @@ class HubSpotStore:
         archived = params.get("archived") == "true"
         found = [r for r in self.records[name].values() if r["archived"] == archived]
         wanted = params.get("properties", "").split(",") if params.get("properties") else None
-        return _listed([_shown(r, wanted) for r in sorted(found, key=lambda r: int(r["id"]))], params)
+        linked = [t for t in params.get("associations", "").split(",") if t in self.records]
+        shown = [self._linked(name, _shown(r, wanted), linked) for r in sorted(found, key=lambda r: int(r["id"]))]
+        return _listed(shown, params)
+
+    def _linked(self, name: str, record: dict[str, Any], targets: list[str]) -> dict[str, Any]:
+        embedded: dict[str, Any] = {}
+        for target in targets:
+            ids = self.links.get((name, record["id"], target), [])
+            kind = f"{SINGULAR[name]}_to_{SINGULAR[target]}"
+            results = [{"id": i, "type": kind} for i in ids[:EMBEDDED]]
+            results[1:1] = [{"id": ids[0], "type": f"{kind}_primary"}] if ids else []  # one id, two types
+            more = {"paging": {"next": {"after": str(EMBEDDED), "link": "?"}}} if len(ids) > EMBEDDED else {}
+            if ids:
+                embedded[target] = {"results": results, **more}
+        return {**record, "associations": embedded} if embedded else record
+
+    def _batch_read(self, source: str, target: str, body: Any) -> Answer:
+        inputs = body.get("inputs") if isinstance(body, dict) else None
+        if not isinstance(inputs, list) or len(inputs) > BATCH_INPUTS:
+            return _error(400, f"inputs must be a list of at most {BATCH_INPUTS} ids", "VALIDATION_ERROR")
+        results, errors = [], []
+        for item in inputs:
+            ids = self.links.get((source, str(item["id"]), target), [])
+            start = int(item.get("after") or 0)
+            if not ids:
+                errors.append(
+                    {
+                        "status": "error",
+                        "category": "OBJECT_NOT_FOUND",
+                        "context": {"fromId": [item["id"]]},
+                        "message": f"No {target} is associated with {SINGULAR[source]} {item['id']}.",
+                    }
+                )
+                continue
+            more = {"paging": {"next": {"after": str(start + PER_ID)}}} if start + PER_ID < len(ids) else {}
+            to = [
+                {
+                    "toObjectId": int(i),
+                    "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}],
+                }
+                for i in ids[start : start + PER_ID]
+            ]
+            results.append({"from": {"id": str(item["id"])}, "to": to, **more})
+        answer = {"status": "COMPLETE", "results": results, **({"errors": errors, "numErrors": len(errors)}
+                                                                if errors else {})}  # fmt: skip
+        return (207 if errors else 200), {}, answer
 
     def _search(self, name: str, body: dict[str, Any]) -> Answer:
         limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)

@@ -13,7 +13,8 @@ API_BASE = "https://api.hubapi.com"
 def open_hubspot(
     base_url: str | None, token: str, *, source: str = "", budget: float | None = None, options: object = None
 ) -> RestReader:
-    """A reader of a HubSpot account (`token`: a private app's access token); `options`: chosen properties."""
+    """A reader of a HubSpot account (`token`: a private app's access token); `options`: the chosen properties,
+    associations and properties kept as text, by object (config/api_options.py)."""
     from warehouse_sources.sources.hubspot.api import HubSpotApi, error_text
     from warehouse_sources.sources.hubspot.objects import OBJECTS
     from warehouse_sources.sources.rest.client import RETRY_BUDGET, ApiClient
@@ -21,9 +22,13 @@ def open_hubspot(
 
     if not token:
         raise ValueError("the connection has no password; put the HubSpot private app's access token there")
-    properties = getattr(options, "properties", None)
+    chosen = {
+        name: dict(getattr(options, name, None) or {}) for name in ("properties", "associations", "text_properties")
+    }
     client = ApiClient(
         base_url or API_BASE, {"Authorization": f"Bearer {token}"}, service="HubSpot", secrets=(token,),
         error_text=error_text, budget=RETRY_BUDGET if budget is None else budget,
     )  # fmt: skip
-    return RestReader(HubSpotApi(client, dict(properties) if properties else None), OBJECTS, source=source)
+    api = HubSpotApi(client, chosen["properties"], associations=chosen["associations"],
+                     text_properties=chosen["text_properties"])  # fmt: skip
+    return RestReader(api, OBJECTS, source=source)

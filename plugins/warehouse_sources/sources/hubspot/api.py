@@ -7,7 +7,9 @@ results at most: a window that fills is cut at its last value and the next windo
 dropped); where one value alone holds 10,000 records, they are listed by id (`EQ` the value,
 `hs_object_id` `GT` the last id read) and the next window starts above it (`GT`). Never a loop:
 every window starts past the previous one. Archived records (HubSpot's deletions) come from the
-list endpoint with `archived=true`.
+list endpoint with `archived=true`. Property values are typed as the properties endpoint declares
+them (sources/hubspot/values.py); the chosen associations become id-list columns
+(sources/hubspot/associations.py).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from warehouse_sources.sources.hubspot.associations import batch_read, column, embedded, sorted_ids
+from warehouse_sources.sources.hubspot.values import HUBSPOT_NAMES, field_type, parse
 from warehouse_sources.sources.rest.client import ApiClient
 from warehouse_sources.sources.rest.errors import ApiDataError
-from warehouse_sources.sources.rest.spec import DELETED_AT, ApiField, ObjectSpec
+from warehouse_sources.sources.rest.spec import DELETED_AT, ApiField, FieldType, ObjectSpec
 
 LIST_PAGE = 100
 SEARCH_PAGE = 200
@@ -62,26 +66,41 @@ class HubSpotApi:
     ignored: frozenset[str] = frozenset()
     window: timedelta | None = None
 
-    def __init__(self, client: ApiClient, properties: dict[str, tuple[str, ...]] | None = None) -> None:
+    def __init__(
+        self,
+        client: ApiClient,
+        properties: dict[str, tuple[str, ...]] | None = None,
+        *,
+        associations: dict[str, tuple[str, ...]] | None = None,
+        text_properties: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.client = client
         self._chosen = properties or {}
+        self._links = associations or {}
+        self._text = text_properties or {}
         self._properties: dict[str, list[str]] = {}
+        self._types: dict[str, dict[str, FieldType]] = {}  # object -> its typed properties (not text)
 
     def close(self) -> None:
         self.client.close()
 
     def declared(self, spec: ObjectSpec) -> ObjectSpec:
-        """The object's fields with its properties: the chosen ones, or every one the account defines."""
+        """The object's fields with its properties (the chosen ones, or every one the account defines),
+        each typed as the properties endpoint declares it, then the chosen associations' id lists."""
         if spec.created is None:
             return spec
-        chosen = self._chosen.get(spec.name)
-        if chosen is None:
-            body = self.client.get(f"/crm/v3/properties/{spec.name}")
-            chosen = tuple(p["name"] for p in self._results(body, "properties") if isinstance(p.get("name"), str))
-        typed = [k for k in (spec.created, spec.updated) if k]
-        self._properties[spec.name] = sorted({*chosen, *typed})
-        extra = tuple(ApiField(n, "string") for n in self._properties[spec.name] if spec.field(n) is None)
-        return replace(spec, fields=spec.fields + extra)
+        body = self.client.get(f"/crm/v3/properties/{spec.name}")
+        defined = {p["name"]: field_type(p.get("type")) for p in self._results(body, "properties")
+                   if isinstance(p.get("name"), str)}  # fmt: skip
+        as_text = set(self._text.get(spec.name, ()))
+        kinds = {n: "string" if n in as_text else kind for n, kind in defined.items()}
+        chosen = self._chosen.get(spec.name) or tuple(defined)
+        cursors = [k for k in (spec.created, spec.updated) if k]
+        names = self._properties[spec.name] = sorted({*chosen, *cursors})
+        self._types[spec.name] = {n: kinds[n] for n in names if kinds.get(n, "string") != "string"}
+        extra = tuple(ApiField(n, kinds.get(n, "string")) for n in names if spec.field(n) is None)
+        links = tuple(ApiField(column(to), "id_list") for to in self._links.get(spec.name, ()))
+        return replace(spec, fields=spec.fields + extra + tuple(f for f in links if spec.field(f.name) is None))
 
     def newest(self, spec: ObjectSpec, key: str, lower: datetime | None) -> datetime | None:
         filters = [{"propertyName": key, "operator": "GTE", "value": millis(lower)}] if lower else []
@@ -95,11 +114,11 @@ class HubSpotApi:
     def listing(self, spec: ObjectSpec, lower: datetime | None, upper: datetime | None) -> Pages:
         if spec.created is None or (lower is None and upper is None):
             return self._list(spec, archived=False)
-        return self._windows(spec, spec.created, lower, upper)
+        return self._linked(spec, self._windows(spec, spec.created, lower, upper))
 
     def changes(self, spec: ObjectSpec, lower: datetime, upper: datetime | None) -> Pages:
         assert spec.updated is not None
-        yield from self._windows(spec, spec.updated, lower, upper)
+        yield from self._linked(spec, self._windows(spec, spec.updated, lower, upper))
         for page in self._list(spec, archived=True):  # archived since the cursor: soft deleted
             gone = [r for r in page if r.get("archivedAt") and instant(r["archivedAt"], spec.path) >= lower]
             for record in gone:
@@ -148,7 +167,7 @@ class HubSpotApi:
             if after:
                 body["after"] = str(after)
             answer = self.client.post(f"{spec.path}/search", body)
-            page = [_flat(r) for r in self._results(answer, f"{spec.path}/search")]
+            page = [self._row(spec, r) for r in self._results(answer, f"{spec.path}/search")]
             if page:
                 cut.last = page[-1]
                 yield page
@@ -165,14 +184,49 @@ class HubSpotApi:
         params = [("limit", str(LIST_PAGE)), ("archived", "true" if archived else "false")]
         if spec.name in self._properties:
             params.append(("properties", ",".join(self._properties[spec.name])))
+        wanted = self._links.get(spec.name, ())
+        if wanted:
+            params.append(("associations", ",".join(wanted)))
         while True:
             answer = self.client.get(spec.path, params + ([("after", after)] if after else []))
-            page = [_flat(r) for r in self._results(answer, spec.path)]
+            records = self._results(answer, spec.path)
+            page = [self._row(spec, r) for r in records]
+            for to in wanted:  # embedded in the page; a list with more pages is read again in full
+                links, paged = embedded(records, to)
+                if paged:
+                    links.update(batch_read(self.client, spec.name, to, paged))
+                for row in page:
+                    row[column(to)] = sorted_ids(links.get(row["id"], ()))
             if page:
                 yield page
             after = (answer.get("paging") or {}).get("next", {}).get("after")
             if not page or not after:
                 return
+
+    def _linked(self, spec: ObjectSpec, pages: Pages) -> Pages:
+        """Search pages with the chosen associations, read in batches (search returns none)."""
+        wanted = self._links.get(spec.name, ())
+        for page in pages:
+            for to in wanted:
+                links = batch_read(self.client, spec.name, to, [r["id"] for r in page])
+                for row in page:
+                    row[column(to)] = sorted_ids(links.get(row["id"], ()))
+            yield page
+
+    def _row(self, spec: ObjectSpec, record: dict[str, Any]) -> dict[str, Any]:
+        """One record as a row, its properties in their declared types; a value that is not its type fails."""
+        row = _flat(record)
+        for name, kind in self._types.get(spec.name, {}).items():
+            if name in row:
+                try:
+                    row[name] = parse(kind, row[name])
+                except ValueError as exc:
+                    raise ApiDataError(
+                        f"HubSpot {spec.name} {row['id']}: property {name!r} is of type {HUBSPOT_NAMES[kind]} (the "
+                        f"properties endpoint says so) but holds {str(row[name])[:80]!r} ({exc}); nothing was changed "
+                        "or written. To keep it as text, add it to the table's text_properties"
+                    ) from None
+        return row
 
     @staticmethod
     def _results(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
@@ -190,7 +244,7 @@ def _flat(record: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(record.get("id"), str):
         raise ApiDataError(f"HubSpot API: a record has no string id ({str(record)[:120]!r}); report it as a bug")
     properties = record.get("properties")
-    flat = {k: v for k, v in record.items() if k != "properties"}
+    flat = {k: v for k, v in record.items() if k not in ("properties", "associations")}
     return {**(properties if isinstance(properties, dict) else {}), **flat}
 
 

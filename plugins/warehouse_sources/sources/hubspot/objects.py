@@ -1,9 +1,9 @@
 """HubSpot's CRM objects as declarations: the top-level fields every record has, and its cursors.
 
-A record's properties become columns (every property the account defines, or the chosen ones):
-HubSpot sends every property value as text, so they stay text, except the create and
-last-modified dates (ISO 8601, stored as UTC timestamps) that serve as cursors. Associations are
-not read yet (CRM search does not return them; a merge would blank them).
+A record's properties become columns (every property the account defines, or the chosen ones),
+typed as the properties endpoint declares them (sources/hubspot/values.py); the create and
+last-modified dates serve as cursors. The chosen associations become `associated_<object>` id
+lists (sources/hubspot/associations.py): the dialect adds those columns, as it adds properties.
 """
 
 from __future__ import annotations

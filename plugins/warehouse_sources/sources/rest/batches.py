@@ -2,7 +2,8 @@
 
 Declared fields keep their types; a top-level field the API starts sending that is not declared
 becomes a text column (JSON text for nested values): schema drift as for databases. Objects
-nested in a field are JSON text; an expandable reference keeps only its id.
+nested in a field are JSON text; an expandable reference keeps only its id; a list of ids (HubSpot's
+associations) is a list<string> column, as a database's one-dimensional array is.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ def arrow_type(kind: FieldType) -> pa.DataType:
 
     if kind in ("timestamp", "iso_timestamp"):
         return pa.timestamp("us", tz="UTC")
-    return {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_()}.get(kind, pa.string())
+    if kind == "id_list":
+        return pa.list_(pa.string())
+    return {"integer": pa.int64(), "number": pa.float64(), "boolean": pa.bool_(), "date": pa.date32()}.get(
+        kind, pa.string()
+    )
 
 
 def columns_of(spec: ObjectSpec, first: list[dict[str, Any]], ignored: frozenset[str]) -> tuple[ApiField, ...]:

@@ -2,8 +2,9 @@
 
 A third API is a list of these plus a dialect (sources/rest/reader.py's `ApiDialect`), not new
 machinery. Field types are the API's own forms: `timestamp` is epoch seconds (Stripe), `iso_timestamp`
-an ISO 8601 string (HubSpot), `id` an expandable reference kept as its id string, `json` a nested
-object kept as JSON text.
+an ISO 8601 string (HubSpot), `date` a calendar date (a `datetime.date` or `YYYY-MM-DD`), `id` an
+expandable reference kept as its id string, `id_list` a list of id strings (HubSpot's associations),
+`json` a nested object kept as JSON text.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Literal
 
 from warehouse_sources.warehouse.state import KeyKind
 
-FieldType = Literal["string", "id", "integer", "number", "boolean", "timestamp", "iso_timestamp", "json"]
+FieldType = Literal[
+    "string", "id", "integer", "number", "boolean", "timestamp", "iso_timestamp", "date", "json", "id_list"
+]
 FIELD_TYPES: tuple[FieldType, ...] = ("string", "id", "integer", "number", "boolean", "timestamp", "iso_timestamp",
-                                      "json")  # fmt: skip
+                                      "date", "json", "id_list")  # fmt: skip
 Method = Literal["full_table", "incremental", "append_only"]
 DELETED_AT = "_ws_deleted_at"  # soft deletes: when the API said the object was deleted or archived
 
