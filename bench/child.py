@@ -126,7 +126,7 @@ def _ours(args: dict[str, Any]) -> dict[str, Any]:
         result = sync_table(reader, request, log)
     seconds, cpu = time.monotonic() - started, time.process_time() - cpu
     return {"rows": result.rows, "seconds": seconds, "cpu_seconds": cpu, "engine_seconds": result.seconds,
-            "write": result.write,
+            "write": result.write, "deleted": result.deleted,
             "version": result.version, "cursor": result.cursor, "operation": _last_operation(request)}  # fmt: skip
 
 

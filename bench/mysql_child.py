@@ -116,6 +116,7 @@ def ours(args: dict[str, Any]) -> dict[str, Any]:
         source_name="bench", schema=_database(args["uri"]), table=args["table"], synced_name=args["synced_name"],
         method=args["method"], replication_key=args.get("replication_key"),
         primary_key=tuple(args["primary_key"]) if args.get("primary_key") else None, lookback=None, enabled=True,
+        deletes=args.get("deletes") or "none",
     )  # fmt: skip
     started = time.monotonic()
     with MySQLReader(args["uri"]) as reader:
@@ -123,7 +124,7 @@ def ours(args: dict[str, Any]) -> dict[str, Any]:
         result = sync_table(reader, request, logging.getLogger("bench"))
     seconds = time.monotonic() - started
     return {"rows": result.rows, "seconds": seconds, "engine_seconds": result.seconds, "write": result.write,
-            "version": result.version, "cursor": result.cursor}  # fmt: skip
+            "version": result.version, "cursor": result.cursor, "deleted": result.deleted}  # fmt: skip
 
 
 @contender("mysql_ours_read_only")

@@ -95,6 +95,8 @@ def targets(by_key: dict[str, Row], quick: bool) -> list[dict[str, str]]:
         add(name, growth <= RSS_FLAT, f"{full.peak_rss_mb:.0f} MB -> {full2.peak_rss_mb:.0f} MB ({growth:+.1%})")
     else:
         add(name, None, "skipped (--quick)" if quick else "a full-table sync failed")
+    pair, deletes = by_key.get("ours_incremental_pair"), by_key.get("ours_incremental_deletes_none")
+    run.deletes_target(*(r if r and r.ok else None for r in (full, pair, deletes)), add)
     return checks
 
 
@@ -146,9 +148,18 @@ def contenders(opts: argparse.Namespace, uri: str, work: Path, logs: Path, setup
          "incremental", rows, "updated_at", ["id"])  # fmt: skip
     ours("ours_append_initial", "ours append_only: initial load", "charges", "charges_append", "append_only",
          rows, "id")  # fmt: skip
+    shutil.copytree(warehouse / "charges_incremental", warehouse / "charges_incremental_initial")
     print(f"changes: {UPDATES:,} updates in the newest 10% of rows + {INSERTS:,} inserts")
     setup["changes"] = changes = datagen.apply_changes(uri, "charges", rows, UPDATES, INSERTS)
     print(f"  applied {changes}")
+
+    def pair_args(name: str, deletes: str | None) -> dict[str, Any]:
+        return {**common, "table": "charges", "synced_name": name, "method": "incremental", "deletes": deletes,
+                "warehouse": str(warehouse), "replication_key": "updated_at", "primary_key": ["id"]}  # fmt: skip
+
+    print(f"the deletion check alone: incremental syncs without and with deletes: hard, {rep} pairs")
+    results.extend(run.deletion_pairs(rep, "mysql_ours", pair_args, warehouse / "charges_incremental_initial", logs,
+                                      changes["updated"] + changes["inserted"], "ours incremental"))  # fmt: skip
     done = f"{changes['updated'] // 1000}k upd + {changes['inserted'] // 1000}k ins"
     ours("ours_incremental", f"ours incremental: {done}",
          "charges", "charges_incremental", "incremental", changes["updated"] + changes["inserted"], "updated_at",

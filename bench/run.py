@@ -130,6 +130,11 @@ def run_repeated(times: int, key: str, label: str, contender: str, args: dict[st
         if before_each is not None:
             before_each()
         runs.append(run_child(f"{key}-{i}" if times > 1 else key, label, contender, args, logs, expected_rows))
+    return median_of(runs, key)
+
+
+def median_of(runs: list[Row], key: str) -> Row:
+    """The median run's figures (by seconds), every run's seconds and the worst peak RSS, as row `key`."""
     good = [r for r in runs if r.ok]
     if not good:
         runs[0].key = key
@@ -140,6 +145,28 @@ def run_repeated(times: int, key: str, label: str, contender: str, args: dict[st
     median.runs = [round(r.seconds or 0.0, 3) for r in runs if r.ok]
     median.peak_rss_mb = max(r.peak_rss_mb or 0.0 for r in good)
     return median
+
+
+def deletion_pairs(times: int, contender: str, args_for: Any, loaded: Path, logs: Path, expected: int,
+                   label: str) -> list[Row]:  # fmt: skip
+    """The deletion check's own cost (issue 20): the same incremental sync without and with deletes:
+    hard, run alternately `times` times each, every run from a copy of the initial load `loaded`, before
+    anything is deleted in the source (so the check compares every key and finds none). `args_for(name,
+    deletes)` gives a child's arguments for synced table `name`. Medians, as `run_repeated` reports them."""
+    plain: list[Row] = []
+    checked: list[Row] = []
+    for i in range(times):
+        for runs, name, deletes in ((plain, "pair_plain", None), (checked, "pair_deletes", "hard")):
+            target = loaded.parent / name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(loaded, target)
+            what = label if deletes is None else "the same + deletes: hard, none found"
+            what += f" (pair {i + 1})"
+            runs.append(run_child(f"{name}-{i}", what, contender, args_for(name, deletes), logs, expected))
+    rows = [median_of(plain, "ours_incremental_pair"), median_of(checked, "ours_incremental_deletes_none")]
+    rows[0].label = f"{label} (median of {times}, beside the next row)"
+    rows[1].label = "the same + deletes: hard, nothing deleted (the check alone)"
+    return rows
 
 
 def versions() -> dict[str, str]:
@@ -241,15 +268,16 @@ def targets(by_key: dict[str, Row], quick: bool) -> list[dict[str, str]]:
             f"median {small.seconds:.2f} s of {small.runs}, {small.sync_cpu_seconds:.2f} CPU-s")  # fmt: skip
     else:
         add(name, None, "not run")
-    deletes_target(full, incr, get("ours_incremental_deletes"), add)
+    deletes_target(full, get("ours_incremental_pair"), get("ours_incremental_deletes_none"), add)
+    deletes_target(full, incr, get("ours_incremental_deletes"), add, "with the spread deletions found and removed")
     wide_targets(by_key, add)
     return checks
 
 
-def deletes_target(full: Row | None, incr: Row | None, deletes: Row | None, add: Any) -> None:
+def deletes_target(full: Row | None, incr: Row | None, deletes: Row | None, add: Any, case: str = "") -> None:
     """The deletion check (issue 20): what deletes: hard adds to the same incremental sync, against the full sync."""
     name = (f"deletion check adds at most {DELETES_VS_FULL:.0%} of a full sync's time and "
-            f"{DELETES_RSS_MB:.0f} MB")  # fmt: skip
+            f"{DELETES_RSS_MB:.0f} MB" + (f" ({case})" if case else ""))  # fmt: skip
     if not (full and incr and deletes):
         add(name, None, "a sync failed")
         return
@@ -419,6 +447,15 @@ def main(argv: list[str] | None = None) -> int:
             setup["changes"] = datagen.apply_changes(dsn, "charges", rows, UPDATES, INSERTS)
             changed = setup["changes"]["updated"] + setup["changes"]["inserted"]
             print(f"  applied {setup['changes']}")
+
+            def pair_args(name: str, deletes: str | None) -> dict[str, Any]:
+                return {**common, "table": "charges", "synced_name": name, "method": "incremental",
+                        "warehouse": str(warehouse), "replication_key": "updated_at", "primary_key": ["id"],
+                        "deletes": deletes}  # fmt: skip
+
+            print(f"the deletion check alone: incremental syncs without and with deletes: hard, {rep} pairs")
+            results.extend(deletion_pairs(rep, "ours", pair_args, warehouse / "charges_incremental_initial", logs,
+                                          changed, "ours incremental"))  # fmt: skip
             setup["deleted"] = delete_spread(dsn, rows)
             print(f"  deleted {setup['deleted']:,} rows spread over the older 90% (the deletion check finds them)")
 
@@ -426,8 +463,9 @@ def main(argv: list[str] | None = None) -> int:
             ours("ours_incremental", f"ours incremental: {setup['changes']['updated'] // 1000}k upd + "
                  f"{setup['changes']['inserted'] // 1000}k ins", "charges", "charges_incremental", "incremental",
                  changed, "updated_at", ["id"])  # fmt: skip
-            ours("ours_incremental_deletes", "the same + deletes: hard (key-set check of every key)", "charges",
-                 "charges_incremental_deletes", "incremental", changed, "updated_at", ["id"], "hard")  # fmt: skip
+            ours("ours_incremental_deletes", f"the same + deletes: hard, {setup['deleted']:,} spread deletions found",
+                 "charges", "charges_incremental_deletes", "incremental", changed, "updated_at", ["id"],
+                 "hard")  # fmt: skip
             ours("ours_append", f"ours append_only: {setup['changes']['inserted'] // 1000}k ins", "charges",
                  "charges_append", "append_only", setup["changes"]["inserted"], "id")  # fmt: skip
 
