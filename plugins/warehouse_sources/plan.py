@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
+from warehouse_sources.config.database_models import DatabaseTableConfig
 from warehouse_sources.config.durations import parse_duration, parse_lookback
 from warehouse_sources.config.names import SyncMethod
 from warehouse_sources.config.options import ReaderOptions
@@ -38,6 +39,7 @@ class TablePlan:
     deletes_column: str | None = None  # the source's soft-delete column, instead of comparing key sets
     verify: VerifyMode = "on"  # the cheap check after each sync: on, strict (fails the task) or off
     verify_every: timedelta | None = None  # the deep checksum verification's period, when scheduled
+    parallelism: int | Literal["auto"] | None = None  # full loads split into key ranges (engine/chunks.py)
 
     @property
     def dag_id(self) -> str:
@@ -48,6 +50,16 @@ class TablePlan:
     def qualified_name(self) -> str:
         """`schema.table` as the user wrote it (the table's name alone where there is no schema), for messages."""
         return f"{self.schema}.{self.table}" if self.schema else self.table
+
+    @property
+    def chunk_plan_task_id(self) -> str:
+        """The task that decides a chunked full load's key ranges; the dot keeps it apart from any synced name."""
+        return f"{self.synced_name}.chunk_plan"
+
+    @property
+    def chunk_task_id(self) -> str:
+        """The mapped task that loads one key range of a chunked full load."""
+        return f"{self.synced_name}.chunk"
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ def plan_source(source: SourceConfig) -> SourcePlan:
                 deletes_column=table.deletes_column,
                 verify=table.verify,
                 verify_every=parse_duration(table.verify_every) if table.verify_every else None,
+                parallelism=table.parallelism if isinstance(table, DatabaseTableConfig) else None,
             )
         )
     return SourcePlan(

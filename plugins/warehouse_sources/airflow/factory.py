@@ -1,4 +1,5 @@
-"""Plans -> Airflow DAGs: one DAG per source, one task per table (DESIGN §4.4).
+"""Plans -> Airflow DAGs: one DAG per source, one task per table (DESIGN §4.4), plus a plan and mapped
+range loads upstream of a table with `parallelism` (airflow/chunk_tasks.py).
 
 Runs at DAG-parse time, so it reads YAML and nothing else: no network, no database.
 """
@@ -12,6 +13,7 @@ import pendulum
 from airflow.sdk import DAG
 
 from warehouse_sources.airflow.assets import table_alias
+from warehouse_sources.airflow.chunk_tasks import TABLE_TRIGGER_RULE, add_chunk_tasks
 from warehouse_sources.airflow.operators import OPERATORS
 from warehouse_sources.config.loader import load_sources
 from warehouse_sources.errors import ConfigError
@@ -73,9 +75,15 @@ def build_dag(plan: SourcePlan, path: Path) -> DAG:
         + (" (manual only)" if plan.manual_only else ""),
     ) as dag:
         for table in plan.tables:
-            OPERATORS[table.method](
-                task_id=table.synced_name, source=plan, table=table, outlets=[table_alias(table.synced_name)]
+            task = OPERATORS[table.method](
+                task_id=table.synced_name,
+                source=plan,
+                table=table,
+                outlets=[table_alias(table.synced_name)],
+                **({"trigger_rule": TABLE_TRIGGER_RULE} if table.parallelism is not None else {}),
             )
+            if table.parallelism is not None:  # a full load's key ranges run as tasks of their own
+                add_chunk_tasks(plan, table, task)
     return dag
 
 

@@ -8,8 +8,9 @@ for each task in Airflow's UI names its method (IncrementalSyncOperator, ...), a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.sdk import BaseOperator
 
@@ -19,69 +20,57 @@ from warehouse_sources.plan import SourcePlan, TablePlan
 if TYPE_CHECKING:
     from warehouse_sources.airflow.lineage import CommitFacts
     from warehouse_sources.airflow.readers import OpenReader
+    from warehouse_sources.engine.sync import SyncRequest
     from warehouse_sources.settings import Settings
 
+T = TypeVar("T")
 
-class TableSyncOperator(BaseOperator):
-    """Sync one source table (`table`, one of `source`'s tables) into its warehouse Delta table.
+
+class TableTask(BaseOperator):
+    """A task of one source table (`table`, one of `source`'s tables): its sync, or a chunked load's plan
+    or key range (airflow/chunk_tasks.py). What they share: the run's conf, the reader, the request.
 
     The plans are kept as they are: frozen data, rebuilt from the source file wherever the DAG is parsed
     (Airflow serializes only an operator's own fields, not these).
     """
 
-    method: ClassVar[SyncMethod]
     ui_color = "#e8f4fd"
 
     def __init__(self, *, source: SourcePlan, table: TablePlan, **kwargs: Any) -> None:
-        if table.method != self.method:
-            raise ValueError(
-                f"{type(self).__name__} syncs {self.method} tables; {table.qualified_name} is {table.method}"
-            )
         super().__init__(**kwargs)
         self.source_plan = source
         self.table_plan = table
-        self.committed: CommitFacts | None = None  # what the sync committed: asset event and lineage read it
-        self.synced: dict[str, Any] | None = None  # the sync's figures (its XCom), for the lineage
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def _failing_for_good(self, context: Any, work: Callable[[], T]) -> T:
+        """`work()`; a fault no retry can fix fails the task for good, and any failure is left for the Sources page."""
         from airflow.sdk.exceptions import AirflowFailException
 
         from warehouse_sources.errors import SyncFatalError
-        from warehouse_sources.shared import resync
 
-        dag_run = context.get("dag_run")
-        full_refresh = self._this_run(getattr(dag_run, "conf", None))
         try:
-            with resync.pending(self.table_plan, self.log) as due:  # an edit changed the key (shared/resync.py)
-                sync = self._sync(full_refresh or due, getattr(dag_run, "run_id", "") or "")
+            return work()
         except SyncFatalError as exc:
             self._record_error(context, exc)
             raise AirflowFailException(str(exc)) from exc
         except Exception as exc:
             self._record_error(context, exc)
             raise
-        self.synced = sync
-        self._announce(context, sync)
-        return sync
 
-    def _announce(self, context: Any, sync: dict[str, Any]) -> None:
-        """The table's asset event when the sync changed it (airflow/assets.py); none after an empty sync."""
-        from warehouse_sources.airflow import assets
-
-        fields = self.committed.fields if self.committed else None
-        if assets.emit(context, self.table_plan.synced_name, sync, fields):
-            self.log.info(
-                "asset event for %s (version %s)", assets.asset_uri(self.table_plan.synced_name), sync["version"]
-            )
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """The sync for Airflow's OpenLineage provider: the source table in, the Delta table out, with the
-        commit's schema, statistics and version (airflow/lineage.py)."""
-        from warehouse_sources.airflow.lineage import operator_lineage
+    def _request(self, full_refresh: bool, run_id: str) -> SyncRequest:
+        """What the engine is asked to do for this table in this run."""
+        from warehouse_sources.engine.sync import SyncRequest
         from warehouse_sources.settings import load_settings
 
-        warehouse_uri = load_settings().warehouse_uri
-        return operator_lineage(self.source_plan, self.table_plan, warehouse_uri, self.synced, self.committed)
+        settings = load_settings()
+        return SyncRequest(
+            table=self.table_plan,
+            warehouse_uri=settings.warehouse_uri,
+            storage_options=_warehouse_options(settings),
+            full_refresh=full_refresh,
+            run_id=run_id,
+            retention=settings.retention,
+            repair=getattr(self, "repair", False),
+        )
 
     def _this_run(self, conf: Any) -> bool:
         """Whether this run rebuilds the table (its conf's full_refresh); a run that does not sync it (its
@@ -115,37 +104,6 @@ class TableSyncOperator(BaseOperator):
         except Exception:  # never hide the sync's own error behind a failed push
             self.log.warning("could not record the error for the Sources page", exc_info=True)
 
-    def _sync(self, full_refresh: bool, run_id: str) -> dict[str, Any]:
-        from warehouse_sources.engine.sync import SyncRequest, sync_table
-        from warehouse_sources.settings import load_settings
-
-        settings = load_settings()
-        request = SyncRequest(
-            table=self.table_plan,
-            warehouse_uri=settings.warehouse_uri,
-            storage_options=_warehouse_options(settings),
-            full_refresh=full_refresh,
-            run_id=run_id,
-            retention=settings.retention,
-            repair=getattr(self, "repair", False),
-        )
-        with self.open_reader() as reader:
-            result = sync_table(reader, request, self.log)
-        self.log.info("synced %s", result.summary())
-        if result.write != "none" and result.version is not None:
-            self.committed = _committed(
-                settings.warehouse_uri, request.storage_options, self.table_plan, result.version
-            )
-        return {
-            "rows": result.rows,
-            "write": result.write,
-            "version": result.version,
-            "cursor": result.cursor,
-            "null_keys": result.null_keys,
-            "deleted": result.deleted,
-            "seconds": round(result.seconds, 3),
-        }
-
     def open_reader(self) -> AbstractContextManager[OpenReader]:
         """The source's reader, opened by its kind's `open_reader` (an unknown kind fails for good)."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -158,6 +116,93 @@ class TableSyncOperator(BaseOperator):
             raise AirflowFailException(f"source {self.source_plan.name!r}: {exc}") from None
         opened: AbstractContextManager[OpenReader] = load(spec.open_reader)(self.source_plan, self.table_plan, self.log)
         return opened
+
+
+class TableSyncOperator(TableTask):
+    """Sync one source table (`table`, one of `source`'s tables) into its warehouse Delta table; a table with
+    `parallelism` commits the key ranges its chunk tasks staged when this run is a full load."""
+
+    method: ClassVar[SyncMethod]
+
+    def __init__(self, *, source: SourcePlan, table: TablePlan, **kwargs: Any) -> None:
+        if table.method != self.method:
+            raise ValueError(
+                f"{type(self).__name__} syncs {self.method} tables; {table.qualified_name} is {table.method}"
+            )
+        super().__init__(source=source, table=table, **kwargs)
+        self.committed: CommitFacts | None = None  # what the sync committed: asset event and lineage read it
+        self.synced: dict[str, Any] | None = None  # the sync's figures (its XCom), for the lineage
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        from warehouse_sources.shared import resync
+
+        dag_run = context.get("dag_run")
+        full_refresh = self._this_run(getattr(dag_run, "conf", None))
+        run_id = getattr(dag_run, "run_id", "") or ""
+
+        def sync() -> dict[str, Any]:
+            with resync.pending(self.table_plan, self.log) as due:  # an edit changed the key (shared/resync.py)
+                return self._sync(full_refresh or due, run_id)
+
+        synced = self._failing_for_good(context, sync)
+        self.synced = synced
+        self._announce(context, synced)
+        return synced
+
+    def _announce(self, context: Any, sync: dict[str, Any]) -> None:
+        """The table's asset event when the sync changed it (airflow/assets.py); none after an empty sync."""
+        from warehouse_sources.airflow import assets
+
+        fields = self.committed.fields if self.committed else None
+        if assets.emit(context, self.table_plan.synced_name, sync, fields):
+            self.log.info(
+                "asset event for %s (version %s)", assets.asset_uri(self.table_plan.synced_name), sync["version"]
+            )
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """The sync for Airflow's OpenLineage provider: the source table in, the Delta table out, with the
+        commit's schema, statistics and version (airflow/lineage.py)."""
+        from warehouse_sources.airflow.lineage import operator_lineage
+        from warehouse_sources.settings import load_settings
+
+        warehouse_uri = load_settings().warehouse_uri
+        return operator_lineage(self.source_plan, self.table_plan, warehouse_uri, self.synced, self.committed)
+
+    def _sync(self, full_refresh: bool, run_id: str) -> dict[str, Any]:
+        from warehouse_sources.engine.sync import sync_table
+
+        request = self._request(full_refresh, run_id)
+        planned = self._chunk_plan()
+        if planned:
+            from warehouse_sources.airflow.chunk_tasks import loaded_ranges
+            from warehouse_sources.engine.chunks import commit_load
+
+            result = commit_load(request, planned, loaded_ranges(self.table_plan, planned), self.log)
+        else:
+            with self.open_reader() as reader:
+                result = sync_table(reader, request, self.log)
+        self.log.info("synced %s", result.summary())
+        if result.write != "none" and result.version is not None:
+            self.committed = _committed(request.warehouse_uri, request.storage_options, self.table_plan, result.version)
+        return {
+            "rows": result.rows,
+            "write": result.write,
+            "version": result.version,
+            "cursor": result.cursor,
+            "null_keys": result.null_keys,
+            "deleted": result.deleted,
+            "seconds": round(result.seconds, 3),
+            "checks": result.checks,  # this run's checks, also when it committed nothing (web/verification.py)
+        }
+
+    def _chunk_plan(self) -> list[dict[str, Any]]:
+        """The key ranges this run's chunk plan staged, or none (no parallelism, or not a full load)."""
+        from airflow.sdk import get_current_context
+
+        if self.table_plan.parallelism is None:
+            return []
+        planned = get_current_context()["ti"].xcom_pull(task_ids=self.table_plan.chunk_plan_task_id)
+        return list(planned or [])
 
 
 def _committed(

@@ -4,12 +4,44 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from warehouse_sources.config.models import STRICT_MODEL, SourceConfig, TableConfig, TableName
 
+MAX_PARALLELISM = 64
+Parallelism = Annotated[int, Field(ge=2, le=MAX_PARALLELISM)] | Literal["auto"]
 
-class MysqlTableConfig(TableConfig):
+
+class DatabaseTableConfig(TableConfig):
+    """A database table: it may split its full loads into key ranges read in parallel (engine/chunks.py)."""
+
+    parallelism: Parallelism | None = Field(
+        None,
+        description="split a full load (first load, full_table, full refresh or resync) into this many ranges of "
+        f"the primary key, read by parallel tasks and committed together (2-{MAX_PARALLELISM}); 'auto' chooses "
+        "from the catalog's row estimate. Needs a single integer, date or timestamp primary key",
+    )
+
+    @field_validator("parallelism", mode="before")
+    @classmethod
+    def _parallelism_form(cls, value: object) -> object:
+        if isinstance(value, bool) or not (value is None or isinstance(value, int) or value == "auto"):
+            raise ValueError(f"{value!r} is not a parallelism; write a whole number 2-{MAX_PARALLELISM} or auto")
+        return value
+
+    @field_validator("parallelism")
+    @classmethod
+    def _parallelism_key(cls, value: int | str | None, info: ValidationInfo) -> int | str | None:
+        keys = info.data.get("primary_key")
+        if value is not None and keys and len(keys) != 1:
+            raise ValueError(
+                f"splits the table on its primary key, which must be one integer, date or timestamp column; "
+                f"primary_key {keys} has {len(keys)}: remove parallelism or name one column"
+            )
+        return value
+
+
+class MysqlTableConfig(DatabaseTableConfig):
     """A MySQL or MariaDB table: named by its database, since MySQL has no default schema."""
 
     name: TableName = Field(
@@ -17,7 +49,7 @@ class MysqlTableConfig(TableConfig):
     )
 
 
-class SnowflakeTableConfig(TableConfig):
+class SnowflakeTableConfig(DatabaseTableConfig):
     """A Snowflake table: SCHEMA.TABLE in the connection's database, matched exactly."""
 
     name: TableName = Field(
@@ -59,7 +91,8 @@ class PostgresSource(TunnelledSource):
     """A PostgreSQL database (libpq connection); a bare table name means schema `public`."""
 
     kind: Literal["postgres"] = Field(description="postgres: a PostgreSQL database")
-    tables: list[TableConfig] = Field(min_length=1, description="the tables to sync")
+    # Narrower than the base's list[TableConfig]; sound since nothing appends to a validated source.
+    tables: list[DatabaseTableConfig] = Field(min_length=1, description="the tables to sync")  # type: ignore[assignment]
 
 
 class MysqlSource(TunnelledSource):

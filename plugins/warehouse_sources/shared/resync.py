@@ -46,6 +46,14 @@ def _due(text: str | None, plan: TablePlan) -> bool:
     return wanted == (list(plan.primary_key) if plan.primary_key else None)
 
 
+def requested(plan: TablePlan) -> bool:
+    """Task side: whether a marker waits for this table as planned, left in place (a chunked load's plan
+    reads it; the table's task removes it with the commit, airflow/chunk_tasks.py)."""
+    from airflow.sdk import Variable
+
+    return _due(Variable.get(marker_key(plan.source_name, plan.synced_name), default=None), plan)
+
+
 @contextmanager
 def pending(plan: TablePlan, log: Any) -> Iterator[bool]:
     """Task side: whether a marker waits for this table as planned; removed when the block ends well."""

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from warehouse_sources.config.database_models import (
+    DatabaseTableConfig,
     MysqlSource,
     MysqlTableConfig,
     PostgresSource,
@@ -199,7 +200,7 @@ def test_missing_kind_is_required() -> None:
 @pytest.mark.parametrize(
     ("kind", "model", "table_model"),
     [
-        ("postgres", PostgresSource, TableConfig),
+        ("postgres", PostgresSource, DatabaseTableConfig),
         ("mysql", MysqlSource, MysqlTableConfig),
         ("snowflake", SnowflakeSource, SnowflakeTableConfig),
     ],
@@ -398,7 +399,8 @@ def test_primary_key_entries_must_not_be_empty() -> None:
 def test_json_schema_describes_every_field_of_every_kind() -> None:
     schema = source_json_schema()
     models = schema["$defs"]
-    assert {"PostgresSource", "MysqlSource", "SnowflakeSource", "TableConfig", "SnowflakeTableConfig"} <= set(models)
+    kinds = {"PostgresSource", "MysqlSource", "SnowflakeSource", "DatabaseTableConfig", "SnowflakeTableConfig"}
+    assert kinds <= set(models)
     for model_name, model in models.items():
         for name, prop in model["properties"].items():
             assert prop.get("description"), f"{model_name}.{name}"

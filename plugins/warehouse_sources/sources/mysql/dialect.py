@@ -132,6 +132,14 @@ class MySQLDialect(Dialect[MySQLColumn]):
     def classify(self, exc: BaseException) -> str | None:
         return error_sqlstate(exc)
 
+    def row_estimate_sql(self, schema: str, table: str) -> str | None:
+        """information_schema.TABLES.TABLE_ROWS: InnoDB's estimate, from its index statistics."""
+        names = _names(schema, table)
+        return (
+            "SELECT MAX(TABLE_ROWS) FROM information_schema.TABLES "
+            f"WHERE TABLE_SCHEMA = {names['schema']} AND TABLE_NAME = {names['table']}"
+        )
+
     def describe(self, rows: Rows, schema: str, table: str) -> TableDescription | None:
         """The table's columns and primary key, or None when no such table or view exists."""
         same_table = SAME_TABLE.format(**_names(schema, table))

@@ -85,6 +85,12 @@ ORDER BY array_position(i.indkey::int2[], a.attnum)
 """
 
 
+ROW_ESTIMATE_SQL = """
+SELECT max(c.reltuples)::bigint FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = {schema} AND c.relname = {table}
+"""
+
+
 class PostgresDialect(Dialect[PgColumn]):
     column_class = PgColumn
     begin_sql = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
@@ -116,6 +122,11 @@ class PostgresDialect(Dialect[PgColumn]):
     def similar_tables(self, rows: Rows, schema: str, table: str) -> list[str]:
         names = {"schema": quote_literal(schema), "table": quote_literal(table)}
         return [f"{s}.{t}" for s, t in rows(SIMILAR_SQL.format(**names)) if (s, t) != (schema, table)]
+
+    def row_estimate_sql(self, schema: str, table: str) -> str | None:
+        """pg_class.reltuples, which ANALYZE and autovacuum keep (-1: never analyzed)."""
+        names = {"schema": quote_literal(schema), "table": quote_literal(table)}
+        return ROW_ESTIMATE_SQL.format(**names)
 
     def irregular_arrays_sql(self, desc: TableDescription, arrays: Sequence[str], where: str) -> str:
         """One flag per array column: whether a row matching `where` holds a value Arrow's list

@@ -131,3 +131,8 @@ class Dialect(ABC, Generic[C]):
     def classify(self, exc: BaseException) -> str | None:
         """The SQLSTATE of a driver error no retry can fix, for drivers whose errors carry none."""
         return None
+
+    def row_estimate_sql(self, schema: str, table: str) -> str | None:
+        """A query answering the catalog's estimate of the table's rows (one row, one number), for
+        `parallelism: auto` (engine/chunks.py); None where the kind keeps none."""
+        return None

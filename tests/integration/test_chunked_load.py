@@ -1,0 +1,166 @@
+"""Chunked full loads (`parallelism`) through real Airflow: `dag.test()` runs the plan, the mapped
+range loads and the table's commit against real PostgreSQL and MariaDB databases.
+
+Each source syncs the same source table twice, once split (`parallelism`) and once not, so the two
+synced tables must match: the same rows, schema and cursor.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.helpers import sql, synced_rows
+
+pytestmark = pytest.mark.integration
+
+ITEMS = (
+    "CREATE TABLE items (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, price numeric(10, 2), "
+    "name text, tags int[], doc jsonb)",
+    "INSERT INTO items SELECT g, '2026-01-01'::timestamptz + g * interval '1 second', g * 0.25, 'item ' || g, "
+    "ARRAY[g, g + 1], jsonb_build_object('n', g) FROM generate_series(1, 3000) g",
+    "CREATE TABLE events (at timestamptz PRIMARY KEY, seq bigint NOT NULL, kind text)",
+    "INSERT INTO events SELECT '2026-01-01'::timestamptz + g * interval '7 minutes', g, 'k' || (g % 5) "
+    "FROM generate_series(1, 2000) g",
+)
+PG_SOURCE = """name: big
+kind: postgres
+conn_id: big_pg
+tables:
+  - {name: public.items, synced_name: items_split, sync: incremental, replication_key: updated_at, parallelism: 4}
+  - {name: public.items, synced_name: items_whole, sync: incremental, replication_key: updated_at}
+  - {name: public.events, synced_name: events_split, sync: append_only, replication_key: seq, parallelism: 3}
+  - {name: public.events, synced_name: events_whole, sync: append_only, replication_key: seq}
+"""
+
+
+def source_dag(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, conn: str) -> Any:
+    """The source file's DAG as Airflow's DagBag builds it, with the warehouse under `tmp_path`."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.conftest import REPO
+
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "big.yaml").write_text(text)
+    name = text.split("conn_id: ", 1)[1].split()[0]
+    monkeypatch.setenv(f"AIRFLOW_CONN_{name.upper()}", conn)
+    monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR", str(sources))
+    monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI", str(tmp_path / "warehouse"))
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    return bag.dags["sync_big"]
+
+
+def state_of(warehouse: Path, name: str) -> dict[str, Any]:
+    """The table's last sync state, less what differs between any two syncs (when, and by which run)."""
+    from deltalake import DeltaTable
+
+    from warehouse_sources.warehouse.delta import read_state
+    from warehouse_sources.warehouse.state import dump_state
+
+    state = read_state(DeltaTable(str(warehouse / name)))
+    assert state is not None
+    return {k: v for k, v in json.loads(dump_state(state)).items() if k not in ("synced_at", "run_id")}
+
+
+def same_tables(warehouse: Path, split: str, whole: str) -> None:
+    from deltalake import DeltaTable
+
+    assert synced_rows(str(warehouse), split) == synced_rows(str(warehouse), whole)
+    assert DeltaTable(str(warehouse / split)).schema() == DeltaTable(str(warehouse / whole)).schema()
+    assert state_of(warehouse, split) == state_of(warehouse, whole)
+
+
+def ranges_run(dag_run: Any, task_id: str) -> list[str]:
+    return sorted(str(ti.state) for ti in dag_run.get_task_instances() if ti.task_id == task_id)
+
+
+def test_a_split_first_load_equals_the_whole_one_and_changes_during_it_land_in_the_next_run(
+    airflow_db: str, pg_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from warehouse_sources.airflow import chunk_tasks
+    from warehouse_sources.engine import chunks
+
+    sql(pg_db, *ITEMS)
+    dag = source_dag(tmp_path, monkeypatch, PG_SOURCE, pg_db)
+    assert {"items_split.chunk_plan", "items_split.chunk", "items_split"} <= set(dag.task_ids)
+    loads: list[str] = []
+    real_load = chunks.load_chunk
+
+    def changing_while_loading(reader: Any, request: Any, chunk: dict[str, Any], log: Any) -> dict[str, Any]:
+        """The source changes after the plans captured their cursors, before the ranges read."""
+        if not loads:
+            sql(pg_db, "UPDATE items SET name = 'changed', updated_at = '2026-06-01' WHERE id IN (5, 2999)",
+                "INSERT INTO items VALUES (3001, '2026-06-01', 1, 'new', NULL, NULL)",
+                "INSERT INTO events VALUES ('2027-01-01', 2001, 'late')")  # fmt: skip
+        loads.append(request.table.synced_name)
+        return real_load(reader, request, chunk, log)
+
+    monkeypatch.setattr(chunks, "load_chunk", changing_while_loading)
+    run = dag.test()
+    assert run.state == "success"
+    assert sorted(loads) == ["events_split"] * 3 + ["items_split"] * 4
+    assert ranges_run(run, "items_split.chunk") == ["success"] * 4
+    warehouse = tmp_path / "warehouse"
+    split_rows = {r["id"]: r for r in synced_rows(str(warehouse), "items_split")}
+    assert len(split_rows) == 3001 and split_rows[5]["name"] == "changed"  # the ranges read after the change
+    cursor = state_of(warehouse, "items_split")["cursor"]
+    assert cursor == "2026-01-01T00:50:00+00:00"  # captured before the change: the next run reads it again
+    assert len(synced_rows(str(warehouse), "events_split")) == 2000  # above the cursor: the next run appends it
+
+    monkeypatch.setattr(chunks, "load_chunk", real_load)
+    assert dag.test().state == "success"  # no full load: no ranges, each table's task syncs from its cursor
+    same_tables(warehouse, "items_split", "items_whole")
+    same_tables(warehouse, "events_split", "events_whole")
+    assert len(synced_rows(str(warehouse), "events_split")) == 2001
+    assert state_of(warehouse, "items_split")["cursor"] == "2026-06-01T00:00:00+00:00"
+    assert dag.get_task("items_split").trigger_rule == chunk_tasks.TABLE_TRIGGER_RULE
+
+    sql(pg_db, "DELETE FROM items WHERE id BETWEEN 100 AND 200")
+    dag.test(run_conf={"full_refresh": True, "tables": ["items_split", "items_whole"]})  # a resync: split again
+    same_tables(warehouse, "items_split", "items_whole")
+    assert len(synced_rows(str(warehouse), "items_split")) == 3001 - 101
+
+
+MARIADB_SOURCE = """name: big
+kind: mysql
+conn_id: big_my
+tables:
+  - {{name: {db}.orders, synced_name: orders_split, sync: full_table, parallelism: 3}}
+  - {{name: {db}.orders, synced_name: orders_whole, sync: full_table}}
+  - {{name: {db}.days, synced_name: days_split, sync: incremental, replication_key: id, parallelism: 2}}
+  - {{name: {db}.days, synced_name: days_whole, sync: incremental, replication_key: id}}
+"""
+
+
+def test_a_split_mariadb_load_equals_the_whole_one(
+    airflow_db: str, mysql_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.integration.test_mysql_sync import run
+    from warehouse_sources.sources.mysql import MySQLParams
+
+    run(
+        mysql_db,
+        "CREATE TABLE orders (placed DATETIME(6) PRIMARY KEY, amount DECIMAL(12, 2), note VARCHAR(40))",
+        "INSERT INTO orders WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 1500) "
+        "SELECT TIMESTAMP'2024-01-01 00:00:00' + INTERVAL n * 37 SECOND, n * 1.5, CONCAT('o', n) FROM g",
+        "CREATE TABLE days (day DATE PRIMARY KEY, id INT NOT NULL, n INT)",
+        "INSERT INTO days WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 900) "
+        "SELECT DATE'2020-01-01' + INTERVAL n DAY, n, n * n FROM g",
+    )
+    p = MySQLParams.from_uri(mysql_db)
+    conn = {"conn_type": "mysql", "host": p.host, "port": p.port, "login": p.user, "schema": p.database}
+    conn |= {"password": p.password} if p.password else {}
+    dag = source_dag(tmp_path, monkeypatch, MARIADB_SOURCE.format(db=p.database), json.dumps(conn))
+    run_ = dag.test()
+    assert run_.state == "success"
+    assert ranges_run(run_, "orders_split.chunk") == ["success"] * 3
+    assert ranges_run(run_, "days_split.chunk") == ["success"] * 2
+    warehouse = tmp_path / "warehouse"
+    same_tables(warehouse, "orders_split", "orders_whole")
+    same_tables(warehouse, "days_split", "days_whole")
+    assert len(synced_rows(str(warehouse), "orders_split")) == 1500
