@@ -164,3 +164,27 @@ def test_a_split_mariadb_load_equals_the_whole_one(
     same_tables(warehouse, "orders_split", "orders_whole")
     same_tables(warehouse, "days_split", "days_whole")
     assert len(synced_rows(str(warehouse), "orders_split")) == 1500
+
+
+@pytest.mark.parametrize(
+    ("create", "message"),
+    [
+        ("CREATE TABLE odd (code text PRIMARY KEY, n int)", "primary key 'code', a text column"),
+        ("CREATE TABLE odd (a int, b int, n int, PRIMARY KEY (a, b))", "its primary key is ['a', 'b']"),
+        ("CREATE TABLE odd (n int)", "it has no primary key"),
+    ],
+)
+def test_a_key_that_cannot_be_split_fails_the_plan_and_says_the_fix(pg_db: str, create: str, message: str) -> None:
+    import logging
+
+    from tests.integration.helpers import plan
+    from warehouse_sources.engine.chunks import plan_load
+    from warehouse_sources.engine.sync import SyncRequest
+    from warehouse_sources.errors import SyncFatalError
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    sql(pg_db, create)
+    request = SyncRequest(table=plan("odd", parallelism=2), warehouse_uri="unused")
+    with PostgresReader(pg_db) as reader, pytest.raises(SyncFatalError) as exc:
+        plan_load(reader, request, logging.getLogger("test"))
+    assert message in str(exc.value) and "remove parallelism" in str(exc.value)
