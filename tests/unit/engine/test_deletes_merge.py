@@ -158,3 +158,15 @@ def test_a_table_the_merge_cannot_take_goes_through_the_anti_join(tmp_path: Path
 
     assert spooled(find_deleted(keys, table, ("id", "v"), tmp_path)) == [2]
     assert calls == [False]
+
+
+def test_read_ahead_keeps_the_order_and_passes_errors_on() -> None:
+    assert list(missing_keys.read_ahead(iter(range(5)))) == [0, 1, 2, 3, 4]
+    assert list(missing_keys.read_ahead(iter([]))) == []
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise OSError("file gone")
+
+    with pytest.raises(OSError, match="file gone"):
+        list(missing_keys.read_ahead(failing()))
