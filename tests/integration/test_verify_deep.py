@@ -132,3 +132,19 @@ def test_a_repair_run_syncs_then_repairs_the_table(side: Side, warehouse: str) -
     stored = last_result(warehouse, "orders", None)
     assert stored is not None and stored["ok"] and stored["repaired"]["drift"]
     assert DeltaTable(f"{warehouse}/orders").to_pyarrow_table(columns=["id"]).num_rows == 5000
+
+
+def test_values_stored_as_null_compare_as_null(pg_db: str, warehouse: str) -> None:
+    """PostgreSQL's infinite timestamps and dates, years outside 1-9999 and NaN numerics are stored as
+    NULL (README type mapping); the checksum renders them as NULL too, instead of failing on
+    `cannot convert infinity to bigint` or reading a BC date as its year. Found by the fuzzer."""
+    side = Side("postgres", pg_db)
+    side.sql(
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, at TIMESTAMPTZ, due DATE, amount NUMERIC(12, 2), n NUMERIC)",
+        "INSERT INTO orders VALUES (1, 'infinity', '0044-03-15 BC', 'NaN', 'Infinity'), "
+        "(2, '-infinity', 'infinity', 1.5, '-Infinity'), (3, '12000-01-01 00:00:00+00', '12000-01-01', NULL, 'NaN'), "
+        "(4, '2026-01-01 00:00:00+00', '2026-01-01', 2.25, 1)",
+    )
+    table = _synced(side, warehouse, "full_table")
+    result = _verify(side, table, warehouse)
+    assert result.ok and result.source_rows == 4, result.line()

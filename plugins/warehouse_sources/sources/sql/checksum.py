@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 # What a column becomes in the row text: the warehouse type's family, and its decimal (p, s).
 Rendering = tuple[str, tuple[int, int] | None]
 
+_YEAR_1, _YEAR_10000 = -62135596800, 253402300800  # epoch seconds of 0001-01-01 and 10000-01-01, UTC
 _POSTGRES = {
     "int": "CAST({c} AS TEXT)",
     "text": "CAST({c} AS TEXT)",
-    "decimal": "CAST(CAST({c} AS NUMERIC({p}, {s})) AS TEXT)",
-    "timestamp": "CAST(CAST(EXTRACT(EPOCH FROM {c}) * 1000000 AS BIGINT) AS TEXT)",
-    "date": "TO_CHAR({c}, 'YYYY-MM-DD')",
+    # What the warehouse stores as NULL renders as NULL: NaN and infinite numerics, infinite
+    # timestamps and dates, and years outside 1-9999 (TO_CHAR would drop a BC date's era).
+    "decimal": "CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL "
+    "ELSE CAST(CAST({c} AS NUMERIC({p}, {s})) AS TEXT) END",
+    "timestamp": f"CASE WHEN EXTRACT(EPOCH FROM {{c}}) >= {_YEAR_1} AND EXTRACT(EPOCH FROM {{c}}) < {_YEAR_10000} "
+    "THEN CAST(CAST(EXTRACT(EPOCH FROM {c}) * 1000000 AS BIGINT) AS TEXT) END",
+    "date": "CASE WHEN {c} >= DATE '0001-01-01' AND {c} < DATE '10000-01-01' THEN TO_CHAR({c}, 'YYYY-MM-DD') END",
     "bool": "CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END",
     "row_hash": "CAST(CAST('x' || SUBSTR(MD5({t}), 1, 8) AS BIT(32)) AS BIGINT)",
 }
