@@ -70,9 +70,12 @@ def write_checked(
     numbers, and fails the task (the commit stands) with `verify: strict`."""
     read = counted(reader, desc, plan, read)
     result = write(read)
-    if result.write == "none" or not read.state.source_counts:
-        return result
+    if not read.state.source_counts:
+        return replace(result, checks=ran(read, None))
+    # A run that commits nothing is checked too (the table as it stands against this snapshot's counts):
+    # its result reaches the Sources page through the task's XCom, not through a commit.
     check = compare(read.state, open_table(), deletions_synced(plan))
+    result = replace(result, checks=ran(read, check))
     where = checks.where(plan)
     if check.ok:
         log.info("%s: verified: %s%s", where, check.message, f" ({check.note})" if check.note else "")
@@ -80,10 +83,23 @@ def write_checked(
     log.warning("%s: verification failed: %s", where, check.message)
     if plan.verify == "strict":
         raise SyncFatalError(
-            f"{where}: verification failed after commit version {result.version}: {check.message} "
+            f"{where}: verification failed at table version {result.version}: {check.message} "
             "(verify: strict; run `python -m warehouse_sources verify` to locate the difference, --repair to fix it)"
         )
     return result
+
+
+def ran(read: Read, check: Check | None) -> dict[str, Any]:
+    """What this run checked, when and what it found, whether or not it committed: the count check
+    (`verify_check`) and the key-set deletion check (`deletes_checked_at`, `deletes_found`)."""
+    found: dict[str, Any] = {}
+    if check is not None:
+        found["verify_check"] = {"checked_at": read.state.synced_at, "ok": check.ok, "message": check.message,
+                                 "note": check.note}  # fmt: skip
+    deleting = read.deletes
+    if deleting is not None and deleting.plan.deletes_column is None:
+        found |= {"deletes_checked_at": deleting.synced_at.isoformat(), "deletes_found": deleting.found}
+    return found
 
 
 def deletions_synced(plan: TablePlan) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,7 @@ class SyncResult:
     cursor: Any
     null_keys: int
     deleted: int = 0  # rows found deleted in the source (deletes: soft or hard) and removed or marked
+    checks: dict[str, Any] = field(default_factory=dict)  # this run's checks, committed or not (engine/verify.py)
 
     def summary(self) -> str:
         rate = self.rows / self.seconds if self.seconds > 0 else 0.0

@@ -91,6 +91,9 @@ class VerifyCheck(BaseModel):
         description='the numbers, e.g. "source 2,000,113 rows at or below the cursor ..., warehouse 2,000,112"'
     )
     note: str = Field(default="", description="a difference the method accepts (rows the source deleted, kept)")
+    checked_at: datetime | None = Field(
+        default=None, description="when the check ran (also in a run that found nothing and committed nothing)"
+    )
 
 
 class DriftRange(BaseModel):
@@ -146,12 +149,12 @@ class TableStatus(BaseModel):
     )
     deletes: str = Field(default="none", description="how deletions in the source sync: none, soft or hard")
     deletes_checked_at: datetime | None = Field(
-        default=None, description="when the last committed sync checked for deletions; null for never"
+        default=None, description="when a sync last checked for deletions (committed or not); null for never"
     )
     deletes_found: int | None = Field(default=None, description="rows that check found deleted in the source")
     verify: str = Field(default="on", description="the check after each sync: on, strict or off")
     verify_check: VerifyCheck | None = Field(
-        default=None, description="the last committed sync's check of the source's counts; null when it made none"
+        default=None, description="the last sync's check of the source's counts (committed or not); null for none"
     )
     verified: Verified | None = Field(default=None, description="the last deep verification; null for never")
     used_by: list[ConsumerRef] = Field(

@@ -187,20 +187,11 @@ def table_status(table: TablePlan, toggles: SourceToggles, warehouse_uri: str, r
         bytes_on_disk=health.bytes_on_disk if health else None, live_files=health.live_files if health else None,
         versions_kept=health.versions_kept if health else None,
         last_maintenance=health.last_maintenance if health else None,
-        deletes=table.deletes, **_deletes_checked(stats.state),
-        verify=table.verify, **verification(table, warehouse_uri),
+        deletes=table.deletes, verify=table.verify, **verification(table, warehouse_uri, stats.state, committed),
         last_run=_run_ref(latest),
         last_error=_error(dag_id, latest, table.synced_name, errors) if latest and state == "failed" else None,
         history=history,
     )  # fmt: skip
-
-
-def _deletes_checked(state: Any) -> dict[str, Any]:
-    """When the table's last deletion check ran and what it found, as its last commit records them."""
-    extra = state.extra if state is not None else {}
-    at, found = extra.get("deletes_checked_at"), extra.get("deletes_found")
-    return {"deletes_checked_at": at if isinstance(at, str) else None,
-            "deletes_found": found if isinstance(found, int) else None}  # fmt: skip
 
 
 def detail(session: Session, catalog: Catalog, name: str, warehouse_uri: str,

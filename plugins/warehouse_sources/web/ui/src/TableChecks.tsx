@@ -41,6 +41,12 @@ export const TableChecks = ({ table }: { table: TableStatus }) => {
         <Line error={!check.ok} label="Last sync's check" testId="verify-check">
           {check.ok ? "ok" : check.message}
           {check.note ? ` (${check.note})` : ""}
+          {check.checked_at ? (
+            <>
+              {" "}
+              <span title={exact(check.checked_at)}>{relative(check.checked_at)}</span>
+            </>
+          ) : null}
         </Line>
       ) : null}
       {verified ? (

@@ -28,7 +28,7 @@ export interface SourceSummary {
 
 export interface RunPoint { run_id: string; at: string | null; state: string | null; rows: number | null; seconds: number | null }
 
-export interface VerifyCheck { ok: boolean; message: string; note: string }
+export interface VerifyCheck { ok: boolean; message: string; note: string; checked_at: string | null }
 export interface DriftRange { low: number | null; high: number | null; source_rows: number; warehouse_rows: number }
 export interface Verified {
   checked_at: string;
