@@ -223,6 +223,21 @@ def test_associations_are_sorted_id_lists_on_first_incremental_and_full_runs(hub
     assert found == [(deals[1],)]
 
 
+def test_an_archived_record_kept_under_soft_deletes_has_no_lists(hubspot: Fake, warehouse: str) -> None:
+    api, store = hubspot
+    person = contacts(store, 1)[0]
+    deals = [store.create("deals", T0 + timedelta(seconds=i), dealname=f"D{i}")["id"] for i in range(2)]
+    for deal in deals:
+        store.associate("deals", deal, "contacts", person)
+    tp, chosen = planned("deals", "incremental", deletes="soft", associations=["contacts"])
+    sync(hubspot, warehouse, tp, chosen=chosen)
+    store.archive("deals", deals[0], T0 + timedelta(days=1))
+    sync(hubspot, warehouse, tp, chosen=chosen)
+    got = rows(warehouse, "deals")
+    assert got[deals[0]]["_ws_deleted_at"] is not None and got[deals[0]]["associated_contacts"] is None
+    assert got[deals[1]]["associated_contacts"] == [person]
+
+
 def test_associations_are_refused_on_owners_and_named_once() -> None:
     with pytest.raises(ValueError, match="applies to CRM objects"):
         source("owners", "full_table", associations=["contacts"])

@@ -184,7 +184,7 @@ class HubSpotApi:
         params = [("limit", str(LIST_PAGE)), ("archived", "true" if archived else "false")]
         if spec.name in self._properties:
             params.append(("properties", ",".join(self._properties[spec.name])))
-        wanted = self._links.get(spec.name, ())
+        wanted = () if archived else self._links.get(spec.name, ())  # archived: lists not asked for, left NULL
         if wanted:
             params.append(("associations", ",".join(wanted)))
         while True:
