@@ -5,6 +5,8 @@ timestamps, dates, booleans) and NULLs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.integration.test_verify_check import LOG, Side
@@ -148,3 +150,28 @@ def test_values_stored_as_null_compare_as_null(pg_db: str, warehouse: str) -> No
     table = _synced(side, warehouse, "full_table")
     result = _verify(side, table, warehouse)
     assert result.ok and result.source_rows == 4, result.line()
+
+
+def test_a_repair_keeps_soft_deleted_rows_marked(side: Side, warehouse: str) -> None:
+    """With `deletes: soft` the rows the source deleted stay in the table, marked; a repair of a range
+    holding them keeps them so (it used to delete every row of the range the source lacks, marks
+    included: found by the fuzzer), marks a live row the source lacks and revives one it has."""
+    from deltalake import DeltaTable
+
+    table = replace(_synced(side, warehouse, "incremental"), deletes="soft")
+    side.sql("DELETE FROM orders WHERE id IN (10, 11)")
+    side.sync(table, warehouse)  # ids 10 and 11 marked
+    delta = DeltaTable(f"{warehouse}/orders")
+    delta.update({"note": "'tampered'"}, predicate="id = 12")  # a value changed
+    delta.update({"_ws_deleted_at": "NULL"}, predicate="id = 11")  # a deleted row made live again
+    delta.update({"_ws_deleted_at": "now()"}, predicate="id = 13")  # a live row marked deleted
+    result = _verify(side, table, warehouse)
+    located = all(any(d.low <= i < d.high for d in result.drift) for i in (11, 12, 13))  # type: ignore[operator]
+    assert not result.ok and located, result.line()
+    with side.reader() as reader:
+        after = repair(reader, table, result, warehouse, None, LOG)
+    assert after.ok, after.line()
+    rows = DeltaTable(f"{warehouse}/orders").to_pyarrow_table(columns=["id", "note", "_ws_deleted_at"]).to_pylist()
+    marked = {r["id"] for r in rows if r["_ws_deleted_at"] is not None}
+    assert marked == {10, 11} and len(rows) == 5000
+    assert {r["id"]: r["note"] for r in rows}[12] == "order 12"

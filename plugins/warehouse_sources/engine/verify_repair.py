@@ -58,7 +58,9 @@ def repair(
         incoming = _as_stored(data, table)
         predicate = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
         metadata = {"at": datetime.now(UTC).isoformat(), "ranges": [[d.low, d.high] for d in found.drift]}
-        _merge(table, incoming, predicate, _spans(found.drift, f"t.{_q(found.key)}"), metadata, storage_options)
+        soft = plan.deletes == "soft" and DELETED_AT in _column_names(table)
+        target = _spans(found.drift, f"t.{_q(found.key)}")
+        _merge(table, incoming, predicate, target, metadata, soft)
     finally:
         reader.end_snapshot()
     log.info("%s: repaired %d key ranges from the source in one commit", plan.synced_name, len(found.drift))
@@ -66,9 +68,11 @@ def repair(
 
 
 def _merge(
-    table: Any, data: pa.RecordBatchReader, on: str, target_range: str, metadata: dict[str, Any],
-    storage_options: dict[str, str] | None,
-) -> None:  # fmt: skip
+    table: Any, data: pa.RecordBatchReader, on: str, target_range: str, metadata: dict[str, Any], soft: bool
+) -> None:
+    """One MERGE of the ranges: the source's rows in (a tombstoned one the source has is live again),
+    the table's rows there that the source lacks out; with `deletes: soft` those are marked instead,
+    and rows already marked are kept as they are."""
     from deltalake import CommitProperties
 
     properties = CommitProperties(custom_metadata={REPAIR_KEY: json.dumps(metadata)})
@@ -76,7 +80,17 @@ def _merge(
     on = f"({target_range}) AND {on}"
     merger = table.merge(data, on, source_alias="s", target_alias="t", commit_properties=properties)
     merger = merger.when_matched_update_all().when_not_matched_insert_all()
-    merger.when_not_matched_by_source_delete(predicate=target_range).execute()
+    if soft:
+        live = f"({target_range}) AND t.{_q(DELETED_AT)} IS NULL"
+        merger.when_not_matched_by_source_update({_q(DELETED_AT): "now()"}, predicate=live).execute()
+    else:
+        merger.when_not_matched_by_source_delete(predicate=target_range).execute()
+
+
+def _column_names(table: Any) -> list[str]:
+    import pyarrow as pa
+
+    return list(pa.schema(table.schema().to_arrow()).names)
 
 
 def _as_stored(data: pa.RecordBatchReader, table: Any) -> pa.RecordBatchReader:
