@@ -57,7 +57,7 @@ def _number(text: str) -> float:
         raise ValueError("not a number") from None
     number = float(exact)
     if not exact.is_finite() or Decimal(repr(number)) != exact:
-        raise ValueError("more digits than a double holds")
+        raise ValueError("a double cannot hold it as written: too many digits, out of range or not finite")
     return number
 
 
