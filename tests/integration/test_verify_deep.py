@@ -175,3 +175,26 @@ def test_a_repair_keeps_soft_deleted_rows_marked(side: Side, warehouse: str) -> 
     marked = {r["id"] for r in rows if r["_ws_deleted_at"] is not None}
     assert marked == {10, 11} and len(rows) == 5000
     assert {r["id"]: r["note"] for r in rows}[12] == "order 12"
+
+
+def test_a_repair_reads_arrays_kept_as_text_as_text(pg_db: str, warehouse: str) -> None:
+    """An array column with a value no list holds (another lower bound) is kept as text; the repair
+    reads it as text too, as a sync does (it read it as a list, which the table cannot take: found by
+    the fuzzer)."""
+    from deltalake import DeltaTable
+
+    side = Side("postgres", pg_db)
+    side.sql(
+        "CREATE TABLE orders (id BIGINT PRIMARY KEY, tags INT[], note TEXT)",
+        "INSERT INTO orders SELECT n, CASE WHEN n = 3 THEN '[5:5]={7}'::int[] ELSE ARRAY[n, n] END, 'n' || n "
+        "FROM generate_series(1, 2000) AS n",
+    )
+    table = _synced(side, warehouse, "full_table")
+    DeltaTable(f"{warehouse}/orders").update({"note": "'tampered'"}, predicate="id = 1500")
+    result = _verify(side, table, warehouse)
+    assert not result.ok and result.unchecked_columns == [], result.line()
+    with side.reader() as reader:
+        after = repair(reader, table, result, warehouse, None, LOG)
+    assert after.ok, after.line()
+    rows = DeltaTable(f"{warehouse}/orders").to_pyarrow_table(columns=["id", "tags", "note"]).to_pylist()
+    assert {r["id"]: (r["tags"], r["note"]) for r in rows}[3] == ("[5:5]={7}", "n3")

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from warehouse_sources.engine import checks
 from warehouse_sources.engine.progress import Log
 from warehouse_sources.engine.verify_deep import DeepResult, Drift, deep_verify
-from warehouse_sources.engine.writer import _with_synced_at
+from warehouse_sources.engine.writer import _with_synced_at, text_arrays
 from warehouse_sources.errors import SyncFatalError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
@@ -54,7 +54,7 @@ def repair(
     try:
         dialect: Any = getattr(reader, "dialect", None)  # a SQL reader: its checksums found the drift
         ident = dialect.ident
-        data = reader.read(desc, _spans(found.drift, ident(found.key)))
+        data = reader.read(desc, _spans(found.drift, ident(found.key)), text_arrays(desc, table))
         incoming = _as_stored(data, table)
         predicate = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
         metadata = {"at": datetime.now(UTC).isoformat(), "ranges": [[d.low, d.high] for d in found.drift]}

@@ -51,6 +51,15 @@ class SyncResult:
         )
 
 
+def text_arrays(desc: TableDescription, table: DeltaTable) -> frozenset[str]:
+    """Array columns the synced table already keeps as text: they stay text."""
+    import pyarrow as pa
+
+    stored = pa.schema(table.schema().to_arrow())
+    arrays = {c.name for c in desc.columns if c.is_native_array}
+    return frozenset(f.name for f in stored if f.name in arrays and pa.types.is_string(f.type))
+
+
 @dataclass
 class Writer:
     """Streams one planned read into the Delta table."""
@@ -154,14 +163,9 @@ class Writer:
         return retention_properties(self.retention) if self.retention is not None and self.table is None else None
 
     def _text_columns(self, read: Read) -> frozenset[str]:
-        """Array columns the synced table already keeps as text: they stay text."""
-        import pyarrow as pa
-
         if self.table is None or read.write == "overwrite":
             return frozenset()
-        stored = pa.schema(self.table.schema().to_arrow())
-        arrays = {c.name for c in self.desc.columns if c.is_native_array}
-        return frozenset(f.name for f in stored if f.name in arrays and pa.types.is_string(f.type))
+        return text_arrays(self.desc, self.table)
 
     def _skip_synced(
         self, data: pa.RecordBatchReader, read: Read, present: Counter[str] | None
