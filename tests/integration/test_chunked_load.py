@@ -214,3 +214,28 @@ def test_a_split_snowflake_load_equals_the_whole_one(sf_db: dict[str, Any], ware
     commit_load(request, planned, loaded, log)
     assert synced_rows(warehouse, "split") == synced_rows(warehouse, "whole")
     assert state_of(Path(warehouse), "split") == state_of(Path(warehouse), "whole")
+
+
+def test_auto_splits_by_the_catalogs_estimate_and_not_before_the_table_is_analyzed(
+    pg_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from tests.integration.helpers import plan
+    from warehouse_sources.engine import chunks
+    from warehouse_sources.engine.sync import SyncRequest
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    monkeypatch.setattr(chunks, "AUTO_ROWS_PER_CHUNK", 100)
+    sql(pg_db, "CREATE TABLE t (id int PRIMARY KEY, n int)", "INSERT INTO t SELECT g, g FROM generate_series(1, 350) g")
+    request = SyncRequest(table=plan("t", parallelism="auto"), warehouse_uri="unused")
+    with PostgresReader(pg_db) as reader:
+        assert chunks.plan_load(reader, request, logging.getLogger("test")) == []  # never analyzed: no estimate
+    sql(pg_db, "ANALYZE t")
+    with PostgresReader(pg_db) as reader:
+        planned = chunks.plan_load(reader, request, logging.getLogger("test"))
+    assert [p["where"] for p in planned] == [
+        'NOT COALESCE("id" >= 117, FALSE)',
+        '"id" >= 117 AND "id" < 234',
+        '"id" >= 234',
+    ]

@@ -122,12 +122,14 @@ def _parts(reader: SqlTableReader[Any], desc: TableDescription, plan: TablePlan,
 
 def _ranges(reader: SqlTableReader[Any], desc: TableDescription, plan: TablePlan, key: str, parts: int) -> list[str]:
     """One condition per range of `key`, between its smallest and largest value a cursor can hold."""
+    if parts < 2:
+        return []
     dialect = reader.dialect
     # Not `value_range`, whose subquery fence keeps the planner from the key's index: here the index
     # answers MIN and MAX at once, where a scan of a huge table would cost as much as a range's read.
     bounds = f"SELECT MIN({dialect.ident(key)}), MAX({dialect.ident(key)}) FROM {reader.table_sql(desc)}"
     (low, high), *_ = reader.rows(f"{bounds} WHERE {dialect.cursor_range(desc, key)}")
-    if low is None or high is None or parts < 2:
+    if low is None or high is None:
         return []
     low, high = _value(low), _value(high)
     starts = chunk_ranges.boundaries(low, high, parts)
