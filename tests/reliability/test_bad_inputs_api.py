@@ -10,6 +10,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,10 +159,78 @@ def test_bad_stripe_input_fails_the_run_clearly(
     reliability.add("Bad inputs", kind="stripe", input=case, where="connection / API", message=text[:100])
 
 
-def test_a_wrong_hubspot_token_fails_clearly(hubspot_api: Any, tmp_path: Path, reliability: Any) -> None:
+def _hubspot_error(status: int, message: str, category: str) -> dict[str, str]:
+    """HubSpot's documented error body (status, message, correlationId, category)."""
+    return {"status": "error", "message": message, "correlationId": "0b9c3e52-bad1-4c1e", "category": category}
+
+
+def _hubspot_wrong_token(fake: tuple[FakeApi, Any]) -> tuple[str, str]:
+    return fake[0].url, TOKEN  # the fake's own token is another one
+
+
+def _hubspot_expired_token(fake: tuple[FakeApi, Any]) -> tuple[str, str]:
+    fake[1].token = TOKEN
+    body = _hubspot_error(401, "The OAuth token used to make this call expired 1 day(s) ago.", "EXPIRED_AUTHENTICATION")
+    fake[0].fail(401, body=body)
+    return fake[0].url, TOKEN
+
+
+def _hubspot_unreachable(fake: tuple[FakeApi, Any]) -> tuple[str, str]:
+    fake[1].token = TOKEN
+    return _closed_port(), TOKEN
+
+
+def _hubspot_not_json(fake: tuple[FakeApi, Any]) -> tuple[str, str]:
+    fake[1].token = TOKEN
+    fake[0].fail(200, after=1, body="<html>proxy login</html>")  # the properties answer first, then the page
+    return fake[0].url, TOKEN
+
+
+def _hubspot_malformed_page(fake: tuple[FakeApi, Any]) -> tuple[str, str]:
+    fake[1].token = TOKEN
+    fake[0].fail(200, after=1, body={"results": [{"properties": {"email": "a@example.com"}}]})
+    return fake[0].url, TOKEN
+
+
+def _hubspot_refused_request(fake: tuple[FakeApi, Any]) -> tuple[str, str]:
+    fake[1].token = TOKEN
+    fake[0].fail(400, after=1, body=_hubspot_error(400, "Invalid input JSON", "VALIDATION_ERROR"))
+    return fake[0].url, TOKEN
+
+
+HUBSPOT_RUN_CASES: list[tuple[str, Setup, str, str]] = [
+    ("hubspot-wrong-token", _hubspot_wrong_token, "ApiRequestError", r"HTTP 401: Authentication credentials not "
+     r"found.*INVALID_AUTHENTICATION.*put a valid one in the connection's password"),
+    ("hubspot-expired-token", _hubspot_expired_token, "ApiRequestError", r"HTTP 401: The OAuth token used to make "
+     r"this call expired .*EXPIRED_AUTHENTICATION, correlationId 0b9c3e52-bad1-4c1e"),
+    ("hubspot-unreachable-host", _hubspot_unreachable, "ApiUnavailableError", r"cannot reach http://127\.0\.0\.1:\d+ "
+     r"after 3 attempts .*check the connection's host"),
+    ("hubspot-not-json", _hubspot_not_json, "ApiDataError", r"the answer is not a JSON object .*check the "
+     r"connection's host"),
+    ("hubspot-malformed-page", _hubspot_malformed_page, "ApiDataError", r"a record without a string id .*check the "
+     r"connection's host"),
+    ("hubspot-refused-request", _hubspot_refused_request, "ApiRequestError", r"HTTP 400: Invalid input JSON "
+     r"\[category VALIDATION_ERROR, correlationId 0b9c3e52-bad1-4c1e\]"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("case", "setup", "error", "message"), HUBSPOT_RUN_CASES, ids=[c[0] for c in HUBSPOT_RUN_CASES]
+)
+def test_bad_hubspot_input_fails_the_run_clearly(
+    case: str, setup: Setup, error: str, message: str, hubspot_api: Any, tmp_path: Path, reliability: Any
+) -> None:
+    import re
+
     api, store = hubspot_api
-    with pytest.raises(Exception) as caught, open_hubspot(api.url, TOKEN, source="crm", budget=2) as reader:
-        sync_table(reader, SyncRequest(table=plan("contacts", schema=""), warehouse_uri=str(tmp_path)), LOG)
+    store.create("contacts", datetime(2026, 1, 1, tzinfo=UTC), email="a@example.com")
+    warehouse = tmp_path / "warehouse"
+    before = snapshot(warehouse)
+    url, token = setup(hubspot_api)
+    with pytest.raises(Exception) as caught, open_hubspot(url, token, source="crm", budget=2) as reader:
+        sync_table(reader, SyncRequest(table=plan("contacts", schema=""), warehouse_uri=str(warehouse)), LOG)
     text = str(caught.value)
-    assert "HTTP 401" in text and "INVALID_AUTHENTICATION" in text and TOKEN not in text
-    reliability.add("Bad inputs", kind="hubspot", input="hubspot-wrong-token", where="connection", message=text[:100])
+    assert type(caught.value).__name__ == error and re.search(message, text), text
+    assert TOKEN not in text and TOKEN[8:] not in text
+    assert snapshot(warehouse) == before
+    reliability.add("Bad inputs", kind="hubspot", input=case, where="connection / API", message=text[:100])

@@ -242,7 +242,10 @@ class HubSpotApi:
 def _flat(record: dict[str, Any]) -> dict[str, Any]:
     """A CRM record's top-level fields and its properties as one row (owners have no properties)."""
     if not isinstance(record.get("id"), str):
-        raise ApiDataError(f"HubSpot API: a record has no string id ({str(record)[:120]!r}); report it as a bug")
+        raise ApiDataError(
+            f"HubSpot API: a page holds a record without a string id ({str(record)[:120]!r}); check the "
+            "connection's host is HubSpot's API (or a proxy that passes it through)"
+        )
     properties = record.get("properties")
     flat = {k: v for k, v in record.items() if k not in ("properties", "associations")}
     return {**(properties if isinstance(properties, dict) else {}), **flat}
