@@ -239,3 +239,31 @@ def test_auto_splits_by_the_catalogs_estimate_and_not_before_the_table_is_analyz
         '"id" >= 117 AND "id" < 234',
         '"id" >= 234',
     ]
+
+
+def test_a_split_load_into_an_s3_warehouse_stages_and_commits_through_the_object_store(
+    pg_db: str, s3_server: Any, s3_warehouse: tuple[str, dict[str, str]]
+) -> None:
+    """The staging folder, the staged log read back and removed, and the one commit, on S3 (moto)."""
+    import logging
+
+    from deltalake import DeltaTable
+
+    from tests.integration.helpers import plan
+    from warehouse_sources.engine.chunks import commit_load, load_chunk, plan_load
+    from warehouse_sources.engine.sync import SyncRequest
+    from warehouse_sources.sources.postgres import PostgresReader
+
+    log = logging.getLogger("test")
+    warehouse, options = s3_warehouse
+    sql(pg_db, *ITEMS[:2])
+    request = SyncRequest(table=plan("items", parallelism=2), warehouse_uri=warehouse, storage_options=options,
+                          run_id="s3")  # fmt: skip
+    with PostgresReader(pg_db) as reader:
+        planned = plan_load(reader, request, log)
+        loaded = [load_chunk(reader, request, chunk, log) for chunk in planned]
+    keys = s3_server.keys(f"{warehouse}/items")
+    assert not any("ws_chunks" in k and "_delta_log" in k for k in keys), keys  # the staged logs are gone
+    assert commit_load(request, planned, loaded, log).rows == 3000
+    table = DeltaTable(f"{warehouse}/items", storage_options=options)
+    assert table.version() == 0 and table.to_pyarrow_table().num_rows == 3000
