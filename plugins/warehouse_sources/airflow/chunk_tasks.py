@@ -27,7 +27,7 @@ class ChunkPlanOperator(TableTask):
     ui_color = "#fdf3e8"
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from warehouse_sources.engine.chunks import plan_load
+        from warehouse_sources.engine.chunks import may_be_full_load, plan_load
         from warehouse_sources.shared import resync
 
         dag_run = context.get("dag_run")
@@ -36,6 +36,9 @@ class ChunkPlanOperator(TableTask):
 
         def plan() -> list[dict[str, Any]]:
             request = self._request(full_refresh or resync.requested(self.table_plan), run_id)
+            if not may_be_full_load(request):
+                self.log.info("%s: reads from its stored cursor this run: no ranges", self.table_plan.synced_name)
+                return []
             with self.open_reader() as reader:
                 return plan_load(reader, request, self.log)
 

@@ -41,6 +41,19 @@ AUTO_MOST = 8
 SPLIT_KINDS = ("int", "date", "timestamp")
 
 
+def may_be_full_load(request: SyncRequest) -> bool:
+    """Whether this run may be a full load, from the table's stored state alone: a run that will read
+    from a stored cursor plans nothing and leaves the source alone (`plan_load` decides the rest)."""
+    plan = request.table
+    if plan.method == "full_table" or request.full_refresh:
+        return True
+    table = delta.open_table(delta.table_uri(request.warehouse_uri, plan.synced_name), request.storage_options)
+    state = delta.read_state(table) if table is not None else None
+    if state is None or state.cursor is None:
+        return True
+    return (state.method, state.replication_key) != (plan.method, plan.replication_key)
+
+
 def plan_load(reader: SourceReader, request: SyncRequest, log: Log) -> list[dict[str, Any]]:
     """One entry per key range when this run is a full load of a table with `parallelism`; none (the
     table's task syncs as usual) for a cursor read, an empty or small table, or a range too narrow."""
