@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 GROUP_ROWS = 2_000_000  # keys held at once by the sorted merge (16 MB as int64, twice that while sorting)
 MEMORY_LIMIT = "32MB"  # DuckDB's for the anti-join; past it the join spills to the spool's folder
 SPOOL_NAME = "deleted_keys.parquet"
+SPOOL_ROWS = 65_536  # missing keys per row group of the spool
 
 T = TypeVar("T")
 KeyStream = Callable[[bool], "pa.RecordBatchReader"]  # the source's keys; True: in key order
@@ -68,16 +69,26 @@ def key_groups(table: DeltaTable, keys: tuple[str, ...]) -> list[list[layout.Dat
 def merged(source: pa.RecordBatchReader, table: DeltaTable, key: str, groups: list[list[layout.DataFile]],
            work: Path) -> Path:  # fmt: skip
     """The sorted merge: the warehouse's live keys (per group of files) against the source's ordered keys."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     key_type = pa.schema(table.schema().to_arrow()).field(key).type
     schema = pa.schema([pa.field(key, key_type)])
     path = work / SPOOL_NAME
+    held: list[np.ndarray] = []  # missing keys gathered into row groups of SPOOL_ROWS, not one per step
+
+    def flush(writer: pq.ParquetWriter) -> None:
+        if held:
+            writer.write_table(pa.table([pa.array(np.concatenate(held)).cast(key_type)], schema=schema))
+            held.clear()
+
     with pq.ParquetWriter(str(path), schema) as writer:
         for gone in missing(read_ahead(live_keys(table, key, groups)), source_arrays(source, key)):
-            if gone.size:
-                writer.write_batch(pa.record_batch([pa.array(gone).cast(key_type)], schema=schema))
+            held.append(gone)
+            if sum(part.size for part in held) >= SPOOL_ROWS:
+                flush(writer)
+        flush(writer)
     pa.default_memory_pool().release_unused()
     return path
 

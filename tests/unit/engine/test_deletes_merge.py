@@ -170,3 +170,12 @@ def test_read_ahead_keeps_the_order_and_passes_errors_on() -> None:
 
     with pytest.raises(OSError, match="file gone"):
         list(missing_keys.read_ahead(failing()))
+
+
+def test_the_spool_gathers_missing_keys_into_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = table_of(tmp_path / "t", [list(range(0, 1_000)), list(range(1_000, 2_000))])
+    monkeypatch.setattr(missing_keys, "SPOOL_ROWS", 300)
+    kept = [k for k in range(2_000) if k % 3]  # a third of the keys left the source, one in every step
+    spool = find_deleted(lambda ordered: source_of(kept, ordered), table, ("id",), tmp_path)
+    assert spooled(spool) == [k for k in range(2_000) if k % 3 == 0]
+    assert pq.ParquetFile(spool).metadata.num_row_groups == 3  # 667 keys in groups of at least 300
