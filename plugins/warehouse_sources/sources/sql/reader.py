@@ -142,8 +142,8 @@ class SqlTableReader(ABC, Generic[C]):
     def read_keys(self, desc: TableDescription, keys: tuple[str, ...], ordered: bool = False) -> pa.RecordBatchReader:
         """Only the `keys` columns of every row, through the same bulk path as `read` (a deletion
         check's key set: engine/missing_keys.py); inside the current snapshot when one is open.
-        `ordered`: in key order (ORDER BY the keys, which a primary key's index serves; where NULLs
-        sort differs between dialects, and the check drops NULL keys)."""
+        `ordered`: in key order (ORDER BY the keys, which a primary key's index serves). Where NULL
+        keys sort differs by dialect (first in MySQL, last in PostgreSQL); the check drops them."""
         from dataclasses import replace
 
         columns = self.read_columns(replace(desc, columns=tuple(c for c in desc.columns if c.name in keys)), "",
