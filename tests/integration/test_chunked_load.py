@@ -268,3 +268,4 @@ def test_a_split_load_into_an_s3_warehouse_stages_and_commits_through_the_object
     assert commit_load(request, planned, loaded, log).rows == 3000
     table = DeltaTable(f"{warehouse}/items", storage_options=options)
     assert table.version() == 0 and table.to_pyarrow_table().num_rows == 3000
+    assert commit_load(request, planned, loaded, log).version == 0  # the table task's retry commits nothing again
