@@ -138,11 +138,26 @@ tables:
 """
 
 
-def test_a_split_mariadb_load_equals_the_whole_one(
+def test_a_split_mariadb_load_equals_the_whole_one_and_a_failed_range_retries_alone(
     airflow_db: str, mysql_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import pendulum
+
     from tests.integration.test_mysql_sync import run
+    from warehouse_sources.airflow import factory
+    from warehouse_sources.engine import chunks
     from warehouse_sources.sources.mysql import MySQLParams
+
+    monkeypatch.setitem(factory.DEFAULT_ARGS, "retry_delay", pendulum.duration(seconds=0))
+    real_load, failed = chunks.load_chunk, []
+
+    def failing_once(reader: Any, request: Any, chunk: dict[str, Any], log: Any) -> dict[str, Any]:
+        if request.table.synced_name == "orders_split" and chunk["index"] == 1 and not failed:
+            failed.append(chunk["index"])
+            raise ConnectionResetError("the source dropped the connection")  # transient: Airflow retries it
+        return real_load(reader, request, chunk, log)
+
+    monkeypatch.setattr(chunks, "load_chunk", failing_once)
 
     run(
         mysql_db,
@@ -159,7 +174,9 @@ def test_a_split_mariadb_load_equals_the_whole_one(
     dag = source_dag(tmp_path, monkeypatch, MARIADB_SOURCE.format(db=p.database), json.dumps(conn))
     run_ = dag.test()
     assert run_.state == "success"
-    assert ranges_run(run_, "orders_split.chunk") == ["success"] * 3
+    assert ranges_run(run_, "orders_split.chunk") == ["success"] * 3 and failed == [1]
+    tries = {ti.map_index: ti.try_number for ti in run_.get_task_instances() if ti.task_id == "orders_split.chunk"}
+    assert tries == {0: 1, 1: 2, 2: 1}  # only the range that failed ran again
     assert ranges_run(run_, "days_split.chunk") == ["success"] * 2
     warehouse = tmp_path / "warehouse"
     same_tables(warehouse, "orders_split", "orders_whole")
