@@ -1,17 +1,23 @@
 """What the kill-trial runner (kill_trials.py) reads and runs: the worker process killed at a chosen
-point, the phases it reported, and the synced table's rows and files on disk or on S3."""
+point, the phases it reported, and the synced table's rows and files on disk or on S3.
+
+The workers are forked from one pre-loaded zygote per environment (kill_worker.py says how), not
+started as fresh interpreters: the same sync in its own process, SIGKILLed by its pid as before,
+without the ~1.2-2.4 s of imports each of the hundreds of trials used to pay."""
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
 from warehouse_sources.warehouse import delta
 from warehouse_sources.warehouse.storage import filesystem, is_object_store
@@ -31,6 +37,126 @@ def worker_env(pycache: Path) -> dict[str, str]:
     return env
 
 
+# Off in the zygote only: background threads of pyarrow's and delta-rs's jemalloc and OpenBLAS's pool,
+# started at import, would be running at every fork (kill_worker.zygote refuses to fork then).
+NO_IMPORT_THREADS = {
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",
+    "_RJEM_MALLOC_CONF": "background_thread:false",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+
+
+class Process(Protocol):
+    """What kill_after_phase needs of a process: a subprocess.Popen, or a worker forked by the zygote."""
+
+    def poll(self) -> int | None: ...
+    def send_signal(self, sig: int) -> None: ...
+    def wait(self, timeout: float | None = None) -> int: ...
+    def kill(self) -> None: ...
+
+
+class Forked:
+    """One worker forked by the zygote: signalled by its pid (a zombie until the zygote's next
+    request, so never another process's), its exit status read from the zygote's reply."""
+
+    def __init__(self, zygote: Zygote, pid: int) -> None:
+        self.zygote, self.pid, self.returncode = zygote, pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self.zygote.replied(0):
+            self.returncode = self.zygote.exit_status()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not self.zygote.replied(timeout):
+                raise subprocess.TimeoutExpired(f"forked kill worker {self.pid}", timeout or 0)
+            self.returncode = self.zygote.exit_status()
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class Zygote:
+    """kill_worker.py --zygote: a process with the workers' imports done that forks one per trial."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.proc = subprocess.Popen(
+            [sys.executable, str(WORKER), "--zygote"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env={**env, **NO_IMPORT_THREADS},
+        )  # fmt: skip
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.requests: IO[bytes] = self.proc.stdin
+        self.replies = self.proc.stdout.fileno()  # read unbuffered: select must see every byte not read yet
+        self.pending = b""  # read, not yet taken: the start of the next line
+        self.expect("ready")
+
+    def expect(self, word: str) -> str:
+        """The zygote's next line, which must begin with `word`; the rest of it."""
+        while b"\n" not in self.pending:
+            if not self.receive():
+                code = self.proc.wait(timeout=WORKER_TIMEOUT)
+                raise AssertionError(f"kill worker zygote ended (exit {code}) while {word!r} was expected")
+        line, _, self.pending = self.pending.partition(b"\n")
+        if not line.startswith(word.encode()):
+            raise AssertionError(f"kill worker zygote: expected {word!r}, got {line!r}")
+        return line[len(word) :].decode().strip()
+
+    def receive(self) -> bool:
+        """Read what the zygote wrote (blocking until something came); False at its end."""
+        chunk = os.read(self.replies, 4096)
+        self.pending += chunk
+        return bool(chunk)
+
+    def fork(self, args: dict, output: Path) -> Forked:
+        self.requests.write(json.dumps({"args": args, "output": str(output)}).encode() + b"\n")
+        self.requests.flush()
+        return Forked(self, int(self.expect("pid")))
+
+    def replied(self, timeout: float | None) -> bool:
+        """Whether the zygote's next line (or its end) is there, waiting up to `timeout` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self.pending:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self.replies], [], [], left)[0]:
+                return False
+            if not self.receive():
+                return True  # its end: expect() says so
+        return True
+
+    def exit_status(self) -> int:
+        return int(self.expect("exit"))
+
+    def stop(self) -> None:
+        self.requests.close()
+        self.proc.wait(timeout=WORKER_TIMEOUT)
+
+
+_zygote: Zygote | None = None
+
+
+def zygote_for(env: dict[str, str]) -> Zygote:
+    """The zygote started with `env` (one at a time: a module's env replaces the last one's)."""
+    global _zygote
+    if _zygote is None or _zygote.env != env or _zygote.proc.poll() is not None:
+        if _zygote is not None:
+            _zygote.stop()
+        _zygote = Zygote(env)
+    return _zygote
+
+
+@atexit.register
+def _stop_zygote() -> None:
+    if _zygote is not None:
+        _zygote.stop()
+
+
 def read_phases(path: Path) -> list[tuple[str, float]]:
     if not path.exists():
         return []
@@ -48,19 +174,19 @@ def run_worker(
     args: dict, kill_after: tuple[str, float] | None, tmp: Path, trial: int, env: dict[str, str]
 ) -> tuple[int, list[tuple[str, float]], float]:
     """Run the worker; with kill_after (phase, delay), SIGKILL it `delay` seconds after it reported
-    `phase` ("spawn": after the start). (exit status, phases, when it was started)."""
+    `phase` ("spawn": after the fork). The worker is forked from the zygote started with `env`.
+    (exit status, phases, when it was started)."""
     phase_file, err_file = tmp / f"phases-{trial}.txt", tmp / f"stderr-{trial}.txt"
     args = {**args, "phase_file": str(phase_file)}
-    with err_file.open("wb") as err:
-        started = time.time()
-        proc = subprocess.Popen([sys.executable, str(WORKER), json.dumps(args)], stdout=err, stderr=err, env=env)
-        status = kill_after_phase(proc, phase_file, kill_after)
+    zygote = zygote_for(env)
+    started = time.time()
+    status = kill_after_phase(zygote.fork(args, err_file), phase_file, kill_after)
     if status not in (0, -signal.SIGKILL):
         raise AssertionError(f"seed={SEED} trial {trial}: worker exited {status}:\n{err_file.read_text()[-4000:]}")
     return status, read_phases(phase_file), started
 
 
-def kill_after_phase(proc: subprocess.Popen[bytes], marks: Path, kill_after: tuple[str, float] | None) -> int:
+def kill_after_phase(proc: Process, marks: Path, kill_after: tuple[str, float] | None) -> int:
     """With kill_after (phase, delay), SIGKILL `proc` `delay` seconds after a line of `marks` began
     with `phase` ("spawn": after the start); then its exit status. Used by the maintenance kills too."""
     started = time.time()

@@ -1,10 +1,11 @@
-"""The kill-trial runner every kind's trial file uses (test_kill_trials.py for PostgreSQL, with the
-warehouse on disk and on S3; test_kill_trials_mysql.py for MariaDB; test_kill_trials_api.py for
-Stripe and HubSpot over their local fake servers).
+"""The kill-trial runner every kind's trial file uses (test_kill_trials.py, test_kill_trials_s3.py and
+test_kill_trials_deletes.py for PostgreSQL, with the warehouse on disk and on S3; test_kill_trials_mysql.py
+for MariaDB; test_kill_trials_api.py for Stripe and HubSpot over their local fake servers).
 
 A kind gives a `TrialKind` (which reader the worker opens, the table, how many kills of each sort)
 and a `TrialSource` (its table, changed between trials through its own driver). Per trial the runner
-changes the source, runs one sync in a subprocess (kill_worker.py) and SIGKILLs it: from the
+changes the source, runs one sync in a process of its own (kill_worker.py, forked from a zygote that
+has the imports done) and SIGKILLs it: from the
 after_batch hook once a random number of rows was read, from the before_commit hook, or from here
 after a random delay (from the start, or from the first batch read, so kills land in startup,
 planning, reading, writing files and committing, or just after the commit); a random-time run that
@@ -212,8 +213,8 @@ class Trials:
             return {"before_commit": True}, None
         # A fifth at a random time of the whole run (startup included); the rest from the first batch
         # read to just past the end, so that the kills spread over reading, writing files and
-        # committing rather than over the process's start (~1 s of imports, with more jitter than the
-        # ~0.1 s the sync itself takes here).
+        # committing rather than over the process's start (a fork from the zygote now; it was ~1 s of
+        # imports, with more jitter than the ~0.1 s the sync itself takes here).
         if rng.random() < 0.2:
             return {"none": True}, ("spawn", rng.uniform(0.0, timing["done"]))
         return {"none": True}, ("batch", rng.uniform(0.0, timing["done"] - timing["batch"] + 0.01))
