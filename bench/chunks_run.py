@@ -95,7 +95,8 @@ def _figures(proc: subprocess.Popen[str]) -> dict[str, Any]:
 
 def load(uri: str, warehouse: str, parts: int) -> dict[str, Any]:
     """One load of the table into an empty `warehouse`: 1 part is the plain sync, more the chunked load."""
-    from warehouse_sources.engine.chunks import commit_load, plan_load
+    from warehouse_sources.engine.chunk_plan import plan_load
+    from warehouse_sources.engine.chunks import commit_load
     from warehouse_sources.sources.postgres import PostgresReader
 
     shutil.rmtree(warehouse, ignore_errors=True)
@@ -157,7 +158,7 @@ def _warm_up() -> None:
     import deltalake.transaction  # noqa: F401
     import pyarrow.dataset  # noqa: F401
 
-    from warehouse_sources.engine import chunks, sync  # noqa: F401
+    from warehouse_sources.engine import chunk_plan, chunks, sync  # noqa: F401
     from warehouse_sources.warehouse import upkeep  # noqa: F401
 
 

@@ -196,7 +196,7 @@ def test_a_key_that_cannot_be_split_fails_the_plan_and_says_the_fix(pg_db: str, 
     import logging
 
     from tests.integration.helpers import plan
-    from warehouse_sources.engine.chunks import plan_load
+    from warehouse_sources.engine.chunk_plan import plan_load
     from warehouse_sources.engine.sync import SyncRequest
     from warehouse_sources.errors import SyncFatalError
     from warehouse_sources.sources.postgres import PostgresReader
@@ -215,7 +215,8 @@ def test_a_split_snowflake_load_equals_the_whole_one(sf_db: dict[str, Any], ware
     from dataclasses import replace
 
     from tests.integration.test_snowflake_sync import FILL_ORDERS, ORDERS, run, splan, sync
-    from warehouse_sources.engine.chunks import commit_load, load_chunk, plan_load
+    from warehouse_sources.engine.chunk_plan import plan_load
+    from warehouse_sources.engine.chunks import commit_load, load_chunk
     from warehouse_sources.engine.sync import SyncRequest
     from warehouse_sources.sources.snowflake import SnowflakeReader
 
@@ -240,18 +241,18 @@ def test_auto_splits_by_the_catalogs_estimate_and_not_before_the_table_is_analyz
     import logging
 
     from tests.integration.helpers import plan
-    from warehouse_sources.engine import chunks
+    from warehouse_sources.engine import chunk_plan
     from warehouse_sources.engine.sync import SyncRequest
     from warehouse_sources.sources.postgres import PostgresReader
 
-    monkeypatch.setattr(chunks, "AUTO_ROWS_PER_CHUNK", 100)
+    monkeypatch.setattr(chunk_plan, "AUTO_ROWS_PER_CHUNK", 100)
     sql(pg_db, "CREATE TABLE t (id int PRIMARY KEY, n int)", "INSERT INTO t SELECT g, g FROM generate_series(1, 350) g")
     request = SyncRequest(table=plan("t", parallelism="auto"), warehouse_uri="unused")
     with PostgresReader(pg_db) as reader:
-        assert chunks.plan_load(reader, request, logging.getLogger("test")) == []  # never analyzed: no estimate
+        assert chunk_plan.plan_load(reader, request, logging.getLogger("test")) == []  # never analyzed: no estimate
     sql(pg_db, "ANALYZE t")
     with PostgresReader(pg_db) as reader:
-        planned = chunks.plan_load(reader, request, logging.getLogger("test"))
+        planned = chunk_plan.plan_load(reader, request, logging.getLogger("test"))
     assert [p["where"] for p in planned] == [
         'NOT COALESCE("id" >= 117, FALSE)',
         '"id" >= 117 AND "id" < 234',
@@ -268,7 +269,8 @@ def test_a_split_load_into_an_s3_warehouse_stages_and_commits_through_the_object
     from deltalake import DeltaTable
 
     from tests.integration.helpers import plan
-    from warehouse_sources.engine.chunks import commit_load, load_chunk, plan_load
+    from warehouse_sources.engine.chunk_plan import plan_load
+    from warehouse_sources.engine.chunks import commit_load, load_chunk
     from warehouse_sources.engine.sync import SyncRequest
     from warehouse_sources.sources.postgres import PostgresReader
 

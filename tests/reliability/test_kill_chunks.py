@@ -70,7 +70,8 @@ def staged(proc: Any) -> dict[str, Any]:
 def test_a_killed_range_retries_alone_and_nothing_shows_before_the_one_commit(pg_db: str, tmp_path: Path) -> None:
     from deltalake import DeltaTable
 
-    from warehouse_sources.engine.chunks import commit_load, load_chunk, plan_load
+    from warehouse_sources.engine.chunk_plan import plan_load
+    from warehouse_sources.engine.chunks import commit_load, load_chunk
     from warehouse_sources.engine.sync import SyncRequest
     from warehouse_sources.errors import SyncFatalError
     from warehouse_sources.sources.postgres import PostgresReader

@@ -1,6 +1,6 @@
 """The tasks of a table with `parallelism`: a plan, mapped key-range loads, then the table's own task.
 
-`<synced name>.chunk_plan` decides per run (engine/chunks.py): on a full load it returns one entry
+`<synced name>.chunk_plan` decides per run (engine/chunk_plan.py): on a full load it returns one entry
 per key range, and `<synced name>.chunk` is mapped over them, one task instance per range, each
 free to run on any worker and retried alone; otherwise it returns none, the mapped task is skipped
 and the table's task syncs as usual. The table's task (id: the synced name, as for every table)
@@ -27,7 +27,7 @@ class ChunkPlanOperator(TableTask):
     ui_color = "#fdf3e8"
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        from warehouse_sources.engine.chunks import may_be_full_load, plan_load
+        from warehouse_sources.engine.chunk_plan import may_be_full_load, plan_load
         from warehouse_sources.shared import resync
 
         dag_run = context.get("dag_run")

@@ -134,5 +134,5 @@ class Dialect(ABC, Generic[C]):
 
     def row_estimate_sql(self, schema: str, table: str) -> str | None:
         """A query answering the catalog's estimate of the table's rows (one row, one number), for
-        `parallelism: auto` (engine/chunks.py); None where the kind keeps none."""
+        `parallelism: auto` (engine/chunk_plan.py); None where the kind keeps none."""
         return None
