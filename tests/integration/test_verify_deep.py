@@ -198,3 +198,25 @@ def test_a_repair_reads_arrays_kept_as_text_as_text(pg_db: str, warehouse: str) 
     assert after.ok, after.line()
     rows = DeltaTable(f"{warehouse}/orders").to_pyarrow_table(columns=["id", "tags", "note"]).to_pylist()
     assert {r["id"]: (r["tags"], r["note"]) for r in rows}[3] == ("[5:5]={7}", "n3")
+
+
+def test_mysql_years_bits_and_backtick_names(mysql_db: str, warehouse: str) -> None:
+    """MySQL renders YEAR 0 as '0000' and a BIT(n) as its bytes where the warehouse holds the integers
+    0 and n, so a correct table reported drift; and a column named with a backtick broke the repair's
+    MERGE (delta-rs's update_all leaves it unescaped). Both found by the MySQL fuzzer."""
+    from deltalake import DeltaTable
+
+    side = Side("mysql", mysql_db)
+    side.sql(
+        "CREATE TABLE orders (id INT PRIMARY KEY, y YEAR, b BIT(12), `a``b` INT)",
+        "INSERT INTO orders VALUES (1, 0, b'101', 1), (2, 1901, b'111111111111', NULL), (3, 2155, NULL, 3)",
+    )
+    table = _synced(side, warehouse, "full_table")
+    result = _verify(side, table, warehouse)
+    assert result.ok and result.unchecked_columns == [], result.line()
+    DeltaTable(f"{warehouse}/orders").delete("id = 2")
+    result = _verify(side, table, warehouse)
+    assert not result.ok, result.line()
+    with side.reader() as reader:
+        after = repair(reader, table, result, warehouse, None, LOG)
+    assert after.ok, after.line()

@@ -109,10 +109,12 @@ def _merge(table: Any, data: pa.Table, on: str, target_range: str, metadata: dic
     merger = table.merge(data, on, source_alias="s", target_alias="t", commit_properties=properties)
     live, gone = f"s.{_q(SYNCED_AT)} IS NOT NULL", f"s.{_q(SYNCED_AT)} IS NULL"
     if soft:
-        merger = merger.when_matched_update({_q(DELETED_AT): f"s.{_q(DELETED_AT)}"}, predicate=gone)
+        merger = merger.when_matched_update({_column(DELETED_AT): f"s.{_column(DELETED_AT)}"}, predicate=gone)
     else:
         merger = merger.when_matched_delete(predicate=gone)
-    merger.when_matched_update_all(predicate=live).when_not_matched_insert_all(predicate=live).execute()
+    # Each column named (delta-rs's update_all and insert_all leave a backtick in a name unescaped).
+    columns = {_column(name): f"s.{_column(name)}" for name in data.schema.names}
+    merger.when_matched_update(columns, predicate=live).when_not_matched_insert(columns, predicate=live).execute()
 
 
 def _column_names(table: Any) -> list[str]:
@@ -143,6 +145,11 @@ def _spans(drift: list[Drift], key: str) -> str:
         )
         parts.append("(" + (" AND ".join(sides) or "TRUE") + ")")
     return " OR ".join(parts)
+
+
+def _column(name: str) -> str:
+    """A column name quoted for delta-rs's update and insert maps (backticks, doubled inside)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _q(name: str) -> str:

@@ -35,7 +35,7 @@ _POSTGRES = {
     "row_hash": "CAST(CAST('x' || SUBSTR(MD5({t}), 1, 8) AS BIT(32)) AS BIGINT)",
 }
 _MYSQL = {
-    "int": "CAST({c} AS CHAR)",
+    "int": "CAST({c} + 0 AS CHAR)",  # + 0: a YEAR renders 0 as '0000' and a BIT as its bytes otherwise
     "text": "CAST({c} AS CHAR)",
     "decimal": "CAST(CAST({c} AS DECIMAL({p}, {s})) AS CHAR)",
     "timestamp": "CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {c}) AS CHAR)",
