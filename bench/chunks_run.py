@@ -10,7 +10,7 @@ average beside them (other work on the machine slows every row alike), and a pap
 the reads used (read from /proc: the bench needs the server on this machine), and `floor s` the
 least wall time this machine's cores allow: every CPU second, ours and the server's, over the cores.
 
-    .venv/bin/python bench/chunks_run.py [--rows 10000000] [--chunks 1,2,4] [--keep]
+    .venv/bin/python bench/chunks_run.py [--rows 10000000] [--chunks 1,2,4] [--repeat 1] [--keep]
 """
 
 from __future__ import annotations
@@ -128,6 +128,7 @@ def main() -> int:
     parser.add_argument("--chunks", default="1,2,4")
     parser.add_argument("--pg", default=os.environ.get("WS_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--keep", action="store_true", help="keep the database for another run (reused if it fits)")
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of every row, interleaved; medians shown")
     parser.add_argument("--child")
     args = parser.parse_args()
     if args.child:
@@ -138,15 +139,17 @@ def main() -> int:
     uri = datagen.server_uri(args.pg, DATABASE)
     generated = _ensure_table(args.pg, uri, args.rows)
     _warm_up()
-    rows: list[dict[str, Any]] = []
+    runs: dict[int, list[dict[str, Any]]] = {int(p): [] for p in args.chunks.split(",")}
     try:
         with tempfile.TemporaryDirectory() as folder:
-            for parts in (int(p) for p in args.chunks.split(",")):
-                rows.append(load(uri, str(Path(folder) / f"warehouse-{parts}"), parts))
-                _report_line(rows[-1], rows[0])
+            for _ in range(args.repeat):  # interleaved, so a change in the machine's load hits every row alike
+                for parts, done in runs.items():
+                    done.append(load(uri, str(Path(folder) / f"warehouse-{parts}"), parts))
+                    _report_line(done[-1], runs[min(runs)][-1])
     finally:
         if not args.keep:
             datagen.drop_database(args.pg, DATABASE)
+    rows = [sorted(done, key=lambda r: r["seconds"])[len(done) // 2] for done in runs.values()]  # the medians
     _report(rows, args.rows, generated, datagen.server_version(args.pg))
     return 0
 
@@ -191,7 +194,7 @@ def _report_line(row: dict[str, Any], base: dict[str, Any]) -> None:
 
 
 def _report(rows: list[dict[str, Any]], total: int, generated: float, version: str) -> None:
-    print(f"\n{total:,} rows, PostgreSQL {version}, {os.cpu_count()} CPUs; data generated in {generated:.0f} s")
+    print(f"\nmedians; {total:,} rows, PostgreSQL {version}, {os.cpu_count()} CPUs; data made in {generated:.0f} s")
     print("chunks   wall s  plan s  slowest s  commit s  CPU-s sum  source CPU-s  floor s  peak RSS MB  speedup"
           "  load avg")  # fmt: skip
     for row in rows:
