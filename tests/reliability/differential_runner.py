@@ -3,7 +3,9 @@
 A kind (test_differential.py: PostgreSQL, test_differential_mysql.py: MySQL/MariaDB) says how to
 get a database, create the drawn table in it, read it with the kind's `SourceReader` and plan it;
 this module draws the changes, syncs step by step and checks every sync against the oracle
-(differential_oracle.py), then records the run in RELIABILITY.md. Bucket sources have a fuzzer
+(differential_oracle.py), deep-verifies the table once after its last sync (and in some examples
+plants a drift, which must be found, located and repaired: differential_deep.py), then records
+the run in RELIABILITY.md. Bucket sources have a fuzzer
 of their own (test_differential_bucket.py): their source is files, not a table that changes.
 """
 
@@ -24,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
+from tests.reliability import differential_deep as deep
 from tests.reliability.differential_oracle import Expectation, Model
 from tests.reliability.differential_source import SourceRow
 from warehouse_sources.engine.sync import SyncRequest, sync_table
@@ -136,6 +139,7 @@ def fuzz_method(kind: FuzzKind, method: str, reliability: Any, request: pytest.F
         **{"source rows compared": counts["source rows compared"]},
         changes=", ".join(f"{change} {counts[change]}" for change in CHANGES if counts[change]) + _by_deletes(counts),
         **{"syncs refused as documented": f"{counts['refused']} ({why})" if why else "0"},
+        **{"deep verifications ok; drift planted, found and repaired": deep.shown(counts)},
         seed=seed,
         **{"features off (pending engine fixes)": ", ".join(sorted(kind.off)) or "none"},
     )
@@ -171,6 +175,9 @@ class _Run:
             counts["full refreshes"] += resync
             counts.update({"syncs": 1, "source rows compared": len(rows), "refused": int(bool(refused))})
             counts.update({f"refused: {refused}": 1} if refused else {})
+        if not refused:  # once per example, after its last sync: the deep check (differential_deep.py)
+            with self.kind.reader(self.source) as reader:
+                counts += deep.check(reader, plan, warehouse, model, rows, data, self._report)
         return counts
 
     def _sync_and_check(self, model: Model, request: SyncRequest, exp: Expectation, rows: list[SourceRow]) -> str:
