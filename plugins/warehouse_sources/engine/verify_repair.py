@@ -1,8 +1,10 @@
 """Repair what a deep verification found: the drifted key ranges rewritten from the source in one commit.
 
 The commit merges the source's rows of those ranges on the primary key, inserts the missing ones
-and deletes the table's rows there that the source does not have. It carries no sync state, so
-the cursor stays where the last sync left it; its commit metadata says what was repaired.
+and deletes the table's rows there that the source does not have (with `deletes: soft`: marks
+them), among the rows the verification compares (a cursor table's rows at or below its cursor).
+It carries no sync state, so the cursor stays where the last sync left it; its commit metadata
+says what was repaired.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from warehouse_sources.engine import checks
 from warehouse_sources.engine.progress import Log
 from warehouse_sources.engine.verify_deep import DeepResult, Drift, deep_verify
+from warehouse_sources.engine.verify_sides import cursor_filters, warehouse_view
 from warehouse_sources.engine.writer import _with_synced_at, text_arrays
 from warehouse_sources.errors import SyncFatalError
 from warehouse_sources.plan import TablePlan
@@ -57,11 +60,16 @@ def repair(
     try:
         dialect: Any = getattr(reader, "dialect", None)  # a SQL reader: its checksums found the drift
         ident = dialect.ident
-        data = reader.read(desc, _spans(found.drift, ident(found.key)), text_arrays(desc, table))
+        # Only the rows the verification compared (at or below a cursor table's cursor): the others
+        # are the next sync's, or rows no cursor reads, which the sync leaves as they are.
+        source_where, warehouse_where = cursor_filters(reader, desc, plan, delta.read_state(table))
+        where = f"({_spans(found.drift, ident(found.key))})" + (f" AND {source_where}" if source_where else "")
+        data = reader.read(desc, where, text_arrays(desc, table))
         soft = plan.deletes == "soft" and DELETED_AT in _column_names(table)
         now = datetime.now(UTC)
         incoming = _as_stored(data, table, now).read_all()
-        gone = _gone(table, incoming, keys, _spans(found.drift, _q(found.key)), soft, now)
+        compared = f"({_spans(found.drift, _q(found.key))})" + (f" AND {warehouse_where}" if warehouse_where else "")
+        gone = _gone(table, incoming, keys, compared, plan.replication_key, soft, now)
         predicate = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
         metadata = {"at": now.isoformat(), "ranges": [[d.low, d.high] for d in found.drift]}
         target = _spans(found.drift, f"t.{_q(found.key)}")
@@ -72,20 +80,20 @@ def repair(
     return deep_verify(reader, plan, warehouse_uri, storage_options)
 
 
-def _gone(table: Any, incoming: pa.Table, keys: tuple[str, ...], ranges: str, soft: bool, now: datetime) -> pa.Table:
+def _gone(
+    table: Any, incoming: pa.Table, keys: tuple[str, ...], where: str, cursor: str | None, soft: bool, now: datetime
+) -> pa.Table:
     """Tombstones (engine/deletes.py's form: keys set, `_ws_synced_at` NULL) for the table's live keys
-    in the ranges that the source lacks; with `soft` they carry the mark. Found by an anti-join of
-    the ranges' keys, so the MERGE needs no "not matched by source" clause, which reads and
-    rewrites every file of the table (650 MB more on the bench's 2M rows)."""
+    matching `where` (the ranges, as compared) that the source lacks; with `soft` they carry the mark.
+    Found by an anti-join of the ranges' keys, so the MERGE needs no "not matched by source" clause,
+    which reads and rewrites every file of the table (650 MB more on the bench's 2M rows)."""
     import pyarrow as pa
 
-    from warehouse_sources.engine.verify_sides import warehouse_view
-
-    con = warehouse_view(table, {*keys, DELETED_AT})
+    con = warehouse_view(table, {*keys, DELETED_AT, cursor or ""})
     con.register("src", incoming.select(list(keys)))
     cols = ", ".join(_q(k) for k in keys)
     live = f"{_q(DELETED_AT)} IS NULL" if DELETED_AT in _column_names(table) else "TRUE"
-    found = con.sql(f"SELECT {cols} FROM wh WHERE ({ranges}) AND {live} EXCEPT SELECT {cols} FROM src").to_arrow_table()
+    found = con.sql(f"SELECT {cols} FROM wh WHERE ({where}) AND {live} EXCEPT SELECT {cols} FROM src").to_arrow_table()
     n = found.num_rows
     columns = []
     for f in incoming.schema:

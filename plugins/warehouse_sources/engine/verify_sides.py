@@ -174,7 +174,7 @@ def open_pair(reader: SourceReader, plan: TablePlan, table: DeltaTable | None) -
         rendering = rendering_of(kind) if kind is not None else None
         (columns.append((column.name, rendering)) if rendering else unchecked.append(column.name))
     state = delta.read_state(table)
-    source_where, warehouse_where = _cursor_filters(reader, desc, plan, state)
+    source_where, warehouse_where = cursor_filters(reader, desc, plan, state)
     if DELETED_AT in stored.names:
         warehouse_where = f"({warehouse_where or 'TRUE'}) AND {_duck_ident(DELETED_AT)} IS NULL"
     int_key = getattr(desc.column(keys[0]), "cursor_kind", None) == "int"
@@ -183,7 +183,7 @@ def open_pair(reader: SourceReader, plan: TablePlan, table: DeltaTable | None) -
     )
 
 
-def _cursor_filters(reader: Any, desc: TableDescription, plan: TablePlan, state: Any) -> tuple[str, str]:
+def cursor_filters(reader: Any, desc: TableDescription, plan: TablePlan, state: Any) -> tuple[str, str]:
     """A cursor table is compared at or below its stored cursor, on both sides."""
     key = plan.replication_key
     if plan.method == "full_table" or key is None or state is None or state.cursor is None:
