@@ -43,7 +43,7 @@ def test_a_primary_key_of_several_columns_is_refused_with_the_fix() -> None:
 
 
 def test_kinds_that_are_not_databases_do_not_take_it() -> None:
-    bucket = {"name": "files", "kind": "s3", "url": "file:///tmp/x/",
+    bucket = {"name": "files", "kind": "s3", "url": "file:///srv/exports/",
               "tables": [{"name": "t", "pattern": "*.csv", "format": "csv", "parallelism": 2}]}  # fmt: skip
     with pytest.raises(ValidationError, match="parallelism"):
         parse_source(bucket)
