@@ -131,7 +131,7 @@ def deltars_only(args: dict[str, Any]) -> dict[str, Any]:
     uri = delta.table_uri(args["warehouse"], args["synced_name"])
     started, cpu = time.monotonic(), time.process_time()
     write_deltalake(uri, pa.RecordBatchReader.from_batches(schema, iter(batches)), mode="overwrite",
-                    target_file_size=delta.TARGET_FILE_SIZE, writer_properties=delta._writer_properties())  # fmt: skip
+                    target_file_size=delta.TARGET_FILE_SIZE, writer_properties=delta.writer_properties())  # fmt: skip
     return {"rows": sum(b.num_rows for b in batches), "seconds": time.monotonic() - started,
             "cpu_seconds": time.process_time() - cpu}  # fmt: skip
 

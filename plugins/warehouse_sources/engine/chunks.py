@@ -92,9 +92,9 @@ def commit_load(
     rows = sum(int(chunk["rows"]) for chunk in loaded)
     _check(state, committed, plan, log)
     if request.retention is not None:
-        from warehouse_sources.engine.sync import _maintain  # the same maintenance a sync's commit gets
+        from warehouse_sources.engine.sync import maintain  # the same maintenance a sync's commit gets
 
-        _maintain(request, log)
+        maintain(request, log)
     seconds = max((float(chunk.get("seconds", 0.0)) for chunk in loaded), default=0.0)
     return SyncResult(plan.synced_name, plan.method, "overwrite", rows, seconds, committed.version(),
                       encode_cursor(state.cursor), state.null_keys)  # fmt: skip

@@ -50,7 +50,7 @@ def sync_table(reader: SourceReader, request: SyncRequest, log: Log, hooks: Sync
             raise
         raise fatal from exc
     if result.write != "none" and request.retention is not None:
-        _maintain(request, log)
+        maintain(request, log)
     if request.repair or request.table.verify_every is not None:  # the deep verification (engine/verify_run.py)
         verify_run.scheduled(reader, request.table, request.warehouse_uri, request.storage_options, log, request.repair)
     return result
@@ -72,7 +72,7 @@ def _sync_past_maintenance(reader: SourceReader, request: SyncRequest, log: Log,
         return _sync(reader, request, log, hooks, [])
 
 
-def _maintain(request: SyncRequest, log: Log) -> None:
+def maintain(request: SyncRequest, log: Log) -> None:
     """The table's maintenance when due, after its sync committed: logged, never failing the sync
     (what it could not do now, the next run's maintenance does)."""
     from warehouse_sources.warehouse.upkeep import maintain, retention_hours

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, _commit, _guarded
+from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, commit_with_state, guarded
 from warehouse_sources.warehouse.state import STATE_KEY, SyncState, load_state
 from warehouse_sources.warehouse.storage import filesystem
 
@@ -108,7 +108,7 @@ def commit(
         configuration = {"delta.targetFileSize": str(TARGET_FILE_SIZE), **(properties or {})}
     else:
         configuration = dict(table.metadata().configuration)
-    _guarded(
+    guarded(
         uri,
         create_table_with_add_actions,
         uri,
@@ -117,5 +117,5 @@ def commit(
         mode="overwrite",
         configuration=configuration,
         storage_options=options,
-        commit_properties=_commit(state, table),
+        commit_properties=commit_with_state(state, table),
     )

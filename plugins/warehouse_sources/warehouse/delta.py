@@ -77,7 +77,7 @@ def read_state(table: DeltaTable) -> SyncState | None:
     return None
 
 
-def _commit(state: SyncState, table: DeltaTable | None) -> CommitProperties:
+def commit_with_state(state: SyncState, table: DeltaTable | None) -> CommitProperties:
     from deltalake import CommitProperties
     from deltalake.transaction import Transaction
 
@@ -85,7 +85,7 @@ def _commit(state: SyncState, table: DeltaTable | None) -> CommitProperties:
     return CommitProperties(custom_metadata={STATE_KEY: dump_state(state)}, app_transactions=[Transaction(APP_ID, txn)])
 
 
-def _writer_properties() -> WriterProperties:
+def writer_properties() -> WriterProperties:
     from deltalake import WriterProperties
 
     return WriterProperties(
@@ -98,7 +98,7 @@ UNWRITABLE_MARKS = ("Not a directory", "NotADirectory", "Permission denied", "Re
                     "os error 20", "os error 13", "os error 30")  # fmt: skip
 
 
-def _guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
+def guarded(uri: str, action: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a write; lost commit races, full disks and unwritable paths become errors saying so."""
     from deltalake.exceptions import CommitFailedError, DeltaError
 
@@ -151,7 +151,7 @@ def overwrite(
     from deltalake import write_deltalake
 
     configuration = {"delta.targetFileSize": str(TARGET_FILE_SIZE), **(properties or {})}
-    _guarded(
+    guarded(
         uri,
         write_deltalake,
         table if table is not None else uri,
@@ -161,8 +161,8 @@ def overwrite(
         configuration=configuration if table is None else None,
         storage_options=storage_options if table is None else None,
         target_file_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
+        writer_properties=writer_properties(),
+        commit_properties=commit_with_state(state, table),
     )
 
 
@@ -170,7 +170,7 @@ def append(uri: str, table: DeltaTable, data: pa.RecordBatchReader, state: SyncS
     """Add rows in one commit; new source columns are added to the table."""
     from deltalake import write_deltalake
 
-    _guarded(
+    guarded(
         uri,
         write_deltalake,
         table,
@@ -178,8 +178,8 @@ def append(uri: str, table: DeltaTable, data: pa.RecordBatchReader, state: SyncS
         mode="append",
         schema_mode="merge",
         target_file_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
+        writer_properties=writer_properties(),
+        commit_properties=commit_with_state(state, table),
     )
 
 

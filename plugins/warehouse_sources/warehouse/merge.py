@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from warehouse_sources.warehouse import changeset
-from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, _commit, _guarded, _writer_properties
+from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, commit_with_state, guarded, writer_properties
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -90,7 +90,7 @@ def _replace(uri: str, table: DeltaTable, spool: Spool, replacement: Replacement
     from warehouse_sources.warehouse import upsert
 
     upsert.add_kept_rows(table, spool, replacement)
-    _guarded(
+    guarded(
         uri,
         write_deltalake,
         table,
@@ -99,8 +99,8 @@ def _replace(uri: str, table: DeltaTable, spool: Spool, replacement: Replacement
         predicate=replacement.predicate,
         schema_mode="merge",
         target_file_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
+        writer_properties=writer_properties(),
+        commit_properties=commit_with_state(state, table),
     )
     updated = spool.scanned - spool.kept
     return {
@@ -137,12 +137,12 @@ def _delta_merge(
         target_alias="target",
         merge_schema=True,
         streamed_exec=streamed,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
+        writer_properties=writer_properties(),
+        commit_properties=commit_with_state(state, table),
     )
     # Explicit column maps: delta-rs's *_all() variants quote names with backticks without escaping.
     columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
-    metrics = _guarded(uri, merger.when_matched_update(columns).when_not_matched_insert(columns).execute)
+    metrics = guarded(uri, merger.when_matched_update(columns).when_not_matched_insert(columns).execute)
     return {**metrics, "method": "merge"}
 
 
@@ -159,8 +159,8 @@ def merge_deleting(
         target_alias="target",
         merge_schema=True,
         streamed_exec=True,
-        writer_properties=_writer_properties(),
-        commit_properties=_commit(state, table),
+        writer_properties=writer_properties(),
+        commit_properties=commit_with_state(state, table),
     )
     live, gone = f"source.{_ident(SYNCED_AT)} IS NOT NULL", f"source.{_ident(SYNCED_AT)} IS NULL"
     if soft:
@@ -169,7 +169,7 @@ def merge_deleting(
         merger = merger.when_matched_delete(predicate=gone)
     columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
     merger = merger.when_matched_update(columns, predicate=live).when_not_matched_insert(columns, predicate=live)
-    return {**_guarded(uri, merger.execute), "method": "merge"}
+    return {**guarded(uri, merger.execute), "method": "merge"}
 
 
 def _column(name: str) -> str:

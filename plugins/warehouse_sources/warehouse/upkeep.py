@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, _writer_properties, open_table
+from warehouse_sources.warehouse.delta import TARGET_FILE_SIZE, open_table, writer_properties
 from warehouse_sources.warehouse.state import STATE_KEY
 from warehouse_sources.warehouse.storage import filesystem
 
@@ -135,7 +135,7 @@ def compact_if_due(table: DeltaTable) -> tuple[int, int] | None:
         return None
     metrics = table.optimize.compact(
         target_size=TARGET_FILE_SIZE,
-        writer_properties=_writer_properties(),
+        writer_properties=writer_properties(),
         commit_properties=_maintenance_commit("compaction"),
     )
     return int(metrics["numFilesRemoved"]), int(metrics["numFilesAdded"])

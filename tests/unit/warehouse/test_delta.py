@@ -281,7 +281,7 @@ def test_merge_passes_the_bounded_write_settings_and_commits_the_right_rows(
     assert seen["mode"] == "overwrite" and seen["schema_mode"] == "merge"
     assert seen["predicate"] == '("id" >= 2001 AND "id" <= 7000)'
     assert seen["target_file_size"] == delta.TARGET_FILE_SIZE
-    assert str(seen["writer_properties"]) == str(delta._writer_properties())
+    assert str(seen["writer_properties"]) == str(delta.writer_properties())
     assert [n for n in seen["spool"] if n.startswith("ws-merge-")]  # type: ignore[attr-defined]
     assert list(spool_root.iterdir()) == []  # removed after the commit
     assert seen["batch_bytes"] <= 2 * spool.BATCH_BYTES  # type: ignore[operator]
