@@ -246,3 +246,18 @@ def test_a_repair_touches_only_the_rows_it_compared(pg_db: str, warehouse: str) 
     assert after.ok, after.line()
     codes = set(DeltaTable(f"{warehouse}/orders").to_pyarrow_table(columns=["code"]).column("code").to_pylist())
     assert "c7" in codes and not codes & {"newer", "no key"} and len(codes) == 100
+
+
+def test_mysql_zero_dates_compare_as_null(mysql_db: str, warehouse: str) -> None:
+    """MySQL's zero dates, zero months or days and year 0 are stored as NULL (README type mapping);
+    the checksum renders them as NULL too instead of '0000-00-00' (found by the MySQL fuzzer)."""
+    side = Side("mysql", mysql_db)
+    side.sql(
+        "SET SESSION sql_mode = ''",
+        "CREATE TABLE orders (id INT PRIMARY KEY, d DATE, t DATETIME(6))",
+        "INSERT INTO orders VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), (2, '0000-01-01', '2024-05-00 00:00:00'), "
+        "(3, '2024-00-10', '0000-03-01 10:00:00'), (4, '2024-01-31', '2024-01-31 10:00:00.5')",
+    )
+    table = _synced(side, warehouse, "full_table")
+    result = _verify(side, table, warehouse)
+    assert result.ok and result.source_rows == 4, result.line()

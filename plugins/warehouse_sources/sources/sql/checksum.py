@@ -38,8 +38,11 @@ _MYSQL = {
     "int": "CAST({c} + 0 AS CHAR)",  # + 0: a YEAR renders 0 as '0000' and a BIT as its bytes otherwise
     "text": "CAST({c} AS CHAR)",
     "decimal": "CAST(CAST({c} AS DECIMAL({p}, {s})) AS CHAR)",
-    "timestamp": "CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {c}) AS CHAR)",
-    "date": "DATE_FORMAT({c}, '%Y-%m-%d')",
+    # A zero date, a zero month or day, or year 0 (no Delta date holds them, they are stored as
+    # NULL): `+ INTERVAL 0 DAY` is NULL for each.
+    "timestamp": "CASE WHEN {c} + INTERVAL 0 DAY IS NOT NULL "
+    "THEN CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', {c}) AS CHAR) END",
+    "date": "CASE WHEN {c} + INTERVAL 0 DAY IS NOT NULL THEN DATE_FORMAT({c}, '%Y-%m-%d') END",
     "bool": "CASE WHEN {c} <> 0 THEN '1' WHEN {c} = 0 THEN '0' END",
     "row_hash": "CAST(CONV(SUBSTRING(MD5({t}), 1, 8), 16, 10) AS UNSIGNED)",
 }
