@@ -23,7 +23,9 @@ Rendering = tuple[str, tuple[int, int] | None]
 _YEAR_1, _YEAR_10000 = -62135596800, 253402300800  # epoch seconds of 0001-01-01 and 10000-01-01, UTC
 _POSTGRES = {
     "int": "CAST({c} AS TEXT)",
-    "text": "CAST({c} AS TEXT)",
+    # CONCAT renders through the type's output, as the sync's COPY does: a CAST of a char(n) to text
+    # drops the padding the warehouse keeps.
+    "text": "CASE WHEN {c} IS NOT NULL THEN CONCAT({c}) END",
     # What the warehouse stores as NULL renders as NULL: NaN and infinite numerics, infinite
     # timestamps and dates, and years outside 1-9999 (TO_CHAR would drop a BC date's era).
     "decimal": "CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL "
