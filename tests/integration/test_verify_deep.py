@@ -264,13 +264,15 @@ def test_mysql_zero_dates_compare_as_null(mysql_db: str, warehouse: str) -> None
 
 
 def test_postgres_char_padding_is_compared_as_stored(pg_db: str, warehouse: str) -> None:
-    """A char(n) value keeps its padding in the warehouse (the sync's COPY writes it padded); the
+    """A char(n) value keeps its padding in the warehouse (the reader selects it as it is); the
     checksum rendered it through a CAST to text, which drops the padding, so a correct table
-    reported drift (found by the fuzzer)."""
+    reported drift (found by the fuzzer). Types the reader selects as ::text (inet: '::1/128')
+    still render through that cast."""
     side = Side("postgres", pg_db)
     side.sql(
-        "CREATE TABLE orders (id INT PRIMARY KEY, c CHAR(5), v VARCHAR(5))",
-        "INSERT INTO orders VALUES (1, '', ''), (2, 'a', 'a '), (3, NULL, NULL), (4, 'abcde', 'abcde')",
+        "CREATE TABLE orders (id INT PRIMARY KEY, c CHAR(5), v VARCHAR(5), ip INET)",
+        "INSERT INTO orders VALUES (1, '', '', '::1'), (2, 'a', 'a ', '10.1.2.3/8'), (3, NULL, NULL, NULL), "
+        "(4, 'abcde', 'abcde', '2001:db8::/32')",
     )
     table = _synced(side, warehouse, "full_table")
     result = _verify(side, table, warehouse)

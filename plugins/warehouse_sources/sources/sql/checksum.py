@@ -23,9 +23,10 @@ Rendering = tuple[str, tuple[int, int] | None]
 _YEAR_1, _YEAR_10000 = -62135596800, 253402300800  # epoch seconds of 0001-01-01 and 10000-01-01, UTC
 _POSTGRES = {
     "int": "CAST({c} AS TEXT)",
-    # CONCAT renders through the type's output, as the sync's COPY does: a CAST of a char(n) to text
-    # drops the padding the warehouse keeps.
-    "text": "CASE WHEN {c} IS NOT NULL THEN CONCAT({c}) END",
+    "text": "CAST({c} AS TEXT)",  # as the reader selects a type it does not read natively (inet: '::1/128')
+    # char(n) is read natively, padded: CONCAT renders through the type's output as the read does,
+    # where a CAST to text drops the padding.
+    "padded": "CASE WHEN {c} IS NOT NULL THEN CONCAT({c}) END",
     # What the warehouse stores as NULL renders as NULL: NaN and infinite numerics, infinite
     # timestamps and dates, and years outside 1-9999 (TO_CHAR would drop a BC date's era).
     "decimal": "CASE WHEN {c} IN ('NaN', 'Infinity', '-Infinity') THEN NULL "
@@ -97,6 +98,8 @@ def range_checksums(
     if forms is None:
         raise NotImplementedError(f"deep verification does not speak {type(reader.dialect).__name__} yet")
     ident = reader.dialect.ident
+    padded = {c.name for c in desc.columns if getattr(c, "type_name", "") == "bpchar"} if "padded" in forms else set()
+    columns = [(name, ("padded", None) if name in padded else rendering) for name, rendering in columns]
     literals = [reader.dialect.cursor_literal(desc, key, b) for b in bounds]
     bucket = bucket_sql(ident(key), literals)
     hashed = row_hash_sql(forms, columns, ident)
