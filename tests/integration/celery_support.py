@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.integration.web_stack import PASSWORD, REPO, Stack, _database, _drop, _wait, free_port
+from tests.integration.web_stack import PASSWORD, REPO, Stack, _database, _drop, _wait, free_port, migrated_database
 
 REDIS = ("127.0.0.1", 6379)
 CLAIM_KEY = "warehouse-sources-test-claim"
@@ -234,10 +234,9 @@ def celery_deployment(pg_server: str, s3_server: Any, root: Path) -> Iterator[De
     home, events, port = _home(root), root / "events", free_port()
     with redis_database() as redis_db, ExitStack() as cleanup:
         cleanup.callback(_drop, pg_server, list(names.values()))
-        env = _env(home, port, _database(pg_server, names["meta"]), f"redis://{REDIS[0]}:{REDIS[1]}/{redis_db}",
-                   f"ws-test-{tag}")  # fmt: skip
-        migrate = subprocess.Popen([str(Path(sys.executable).with_name("airflow")), "db", "migrate"], env=env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        meta = pg_server.rsplit("/", 1)[0] + f"/{names['meta']}"
+        env = _env(home, port, meta, f"redis://{REDIS[0]}:{REDIS[1]}/{redis_db}", f"ws-test-{tag}")
+        migrated_database(pg_server, names["meta"], env)  # a copy of the process's migrated template
         billing = _database(pg_server, names["billing"], SCRIPTS["billing"])
         crm = _database(pg_server, names["crm"], SCRIPTS["crm"])
         _write_events(pg_server, names["billing"], names["crm"], events)
@@ -246,8 +245,6 @@ def celery_deployment(pg_server: str, s3_server: Any, root: Path) -> Iterator[De
                    AIRFLOW_CONN_DEMO_CRM=crm, AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR=str(_sources(root, events)),
                    AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI=warehouse,
                    AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_CONN_ID=WAREHOUSE_CONN)  # fmt: skip
-        _, err = migrate.communicate(timeout=300)
-        assert migrate.returncode == 0, f"airflow db migrate failed: {err.decode()[-2000:]}"
         stack = Stack(f"http://127.0.0.1:{port}", home, root / "sources", Path(), env)
         workers = _start_all(home, env, cleanup)
         deployment = Deployment(stack, billing, crm, events, warehouse, s3_server.options(), workers)

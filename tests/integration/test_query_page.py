@@ -7,14 +7,13 @@ tests/artifacts/.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from tests.integration.web_stack import Stack, airflow_stack, first_sync, shoot, signed_in_page
+from tests.integration.web_stack import Stack, airflow_stack, first_sync, shoot, signed_in_page, wait_for_dags
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
@@ -28,10 +27,7 @@ BY_MONTH = (
 @pytest.fixture(scope="module")
 def stack(pg_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with airflow_stack(pg_server, tmp_path_factory.mktemp("query-page")) as running:
-        deadline = time.monotonic() + 120
-        while running.api("GET", "/api/v2/dags?dag_id_pattern=sync_")["total_entries"] < 2:
-            assert time.monotonic() < deadline, "the dag-processor did not register the demo DAGs"
-            time.sleep(2)
+        wait_for_dags(running, "sync_", 2, "the demo DAGs")
         first_sync(running, "billing")
         yield running
 

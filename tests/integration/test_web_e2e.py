@@ -145,7 +145,7 @@ def _wait_import_errors(stack: Stack, present: bool) -> list[dict[str, Any]]:
         if bool(errors) == present:
             return list(errors)
         assert time.monotonic() < deadline, f"import errors did not become {'present' if present else 'empty'}"
-        time.sleep(2)
+        time.sleep(0.5)
 
 
 def _sync_when_idle(stack: Stack, name: str) -> str:
@@ -160,7 +160,7 @@ def _sync_when_idle(stack: Stack, name: str) -> str:
             detail = exc.read().decode()
             assert exc.code == 409 and "wait for it to finish" in detail, detail
         assert time.monotonic() < deadline, f"a run of {name} stayed active"
-        time.sleep(2)
+        time.sleep(0.5)
 
 
 def test_a_broken_source_file_leaves_the_other_source_syncing(stack: Stack) -> None:
@@ -180,7 +180,7 @@ def test_a_broken_source_file_leaves_the_other_source_syncing(stack: Stack) -> N
         deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
         while (state := latest_run(stack, "sync_billing"))["state"] in ("queued", "running"):
             assert time.monotonic() < deadline, "the sync of billing did not finish"
-            time.sleep(2)
+            time.sleep(0.5)
         assert state["dag_run_id"] == run
         assert state["state"] == "success"
     finally:

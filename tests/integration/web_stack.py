@@ -6,9 +6,13 @@ with parallel tasks); the sources are the demo's, pointed at throwaway source da
 
 from __future__ import annotations
 
+import atexit
+import base64
 import json
 import os
+import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -71,6 +75,31 @@ def _drop(server: str, names: list[str]) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# This process's template of Airflow's migrated metadata database, per server: `airflow db migrate`
+# takes ~20 s on a loaded 2-core box, a copy with CREATE DATABASE ... TEMPLATE ~1 s, so each process
+# migrates once and every stack gets a copy. Dropped when the process ends.
+_TEMPLATES: dict[str, str] = {}
+
+
+def migrated_database(server: str, name: str, env: dict[str, str]) -> str:
+    """Create `name` with Airflow's metadata schema as `airflow db migrate` leaves it (run with `env`,
+    aimed at this process's template); its URI."""
+    import psycopg
+
+    template = _TEMPLATES.get(server)
+    if template is None:
+        template = f"ws_e2e_airflow_template_{uuid.uuid4().hex[:8]}"
+        uri = _database(server, template)
+        atexit.register(_drop, server, [template])
+        airflow = str(Path(sys.executable).with_name("airflow"))
+        env = {**env, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": uri.replace("postgresql://", "postgresql+psycopg://", 1)}
+        subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
+        _TEMPLATES[server] = template
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
 def _wait(base: str, deadline_s: float = 120) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
@@ -78,7 +107,7 @@ def _wait(base: str, deadline_s: float = 120) -> None:
             with urllib.request.urlopen(base + "/api/v2/monitor/health", timeout=5):
                 return
         except OSError:
-            time.sleep(1)
+            time.sleep(0.5)
     raise TimeoutError(f"the API server at {base} did not answer within {deadline_s} s")
 
 
@@ -90,7 +119,6 @@ def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
 
     tag = uuid.uuid4().hex[:8]
     names = {"meta": f"ws_e2e_airflow_{tag}", "billing": f"ws_e2e_billing_{tag}", "crm": f"ws_e2e_crm_{tag}"}
-    meta = _database(pg_server, names["meta"])
     billing = _database(pg_server, names["billing"], SCRIPTS["billing"])
     crm = _database(pg_server, names["crm"], SCRIPTS["crm"])
     home, sources, warehouse = root / "airflow", root / "sources", root / "warehouse"
@@ -108,7 +136,6 @@ def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
         AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(home / "passwords.json"),
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=meta.replace("postgresql://", "postgresql+psycopg://", 1),
         AIRFLOW__API__PORT=str(port),
         AIRFLOW__API__HOST="127.0.0.1",
         AIRFLOW__API__BASE_URL=base,
@@ -117,13 +144,23 @@ def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="5",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
+        # The keys every component must share: Airflow generates them when it first writes airflow.cfg,
+        # which three components starting at once would each do (the home's metadata DB is a copy, so no
+        # migration wrote it first): a task's token signed by the scheduler's jwt_secret was refused by
+        # the API server's ("Invalid auth token").
+        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
+        AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
+        AIRFLOW__CORE__FERNET_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        # Its own port for the scheduler's log server: two stacks side by side both took 8793.
+        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR=str(sources),
         AIRFLOW__WAREHOUSE_SOURCES__WAREHOUSE_URI=str(warehouse),
         AIRFLOW_CONN_DEMO_BILLING=billing,
         AIRFLOW_CONN_DEMO_CRM=crm,
     )
+    meta = migrated_database(pg_server, names["meta"], env)
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = meta.replace("postgresql://", "postgresql+psycopg://", 1)
     airflow = str(Path(sys.executable).with_name("airflow"))
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=300)
     processes = []
     try:
         for component in ("api-server", "scheduler", "dag-processor"):
@@ -135,15 +172,33 @@ def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
         stack.token = stack.api("POST", "/auth/token", {"username": "admin", "password": PASSWORD})["access_token"]
         yield stack
     finally:
-        for process, _ in processes:
-            process.terminate()
-        for process, log in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
+        _stop(processes)
         _drop(pg_server, list(names.values()))
+
+
+def _stop(processes: list[tuple[subprocess.Popen[bytes], Any]], grace_s: float = 10) -> None:
+    """SIGTERM each component's process group (its task runners and workers with it), SIGKILL what is
+    left after `grace_s` seconds in all: nothing here needs a graceful end, and a scheduler or API
+    server draining for the 30 s a wait per process allowed was most of a stack's teardown."""
+    for process, _ in processes:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    for process, log in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            pass
+        _signal_group(process, signal.SIGKILL)  # the group's leftovers, or the process itself
+        process.wait()
+        log.close()
+
+
+def _signal_group(process: subprocess.Popen[bytes], sig: int) -> None:
+    """`sig` to the process group the component leads (it was started with start_new_session)."""
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -155,7 +210,7 @@ def wait_for_dags(stack: Stack, pattern: str, count: int, what: str) -> None:
     deadline = time.monotonic() + 120
     while stack.api("GET", f"/api/v2/dags?dag_id_pattern={pattern}")["total_entries"] < count:
         assert time.monotonic() < deadline, f"the dag-processor did not register {what}"
-        time.sleep(2)
+        time.sleep(0.5)
 
 
 @contextmanager
@@ -206,7 +261,7 @@ def first_sync(stack: Stack, name: str, timeout_s: float = 180) -> None:
             return
         assert not runs or runs[0]["state"] != "failed", f"the first sync of {name} failed"
         assert time.monotonic() < deadline, f"the first sync of {name} did not finish in {timeout_s:g} s"
-        time.sleep(2)
+        time.sleep(0.5)
 
 
 @contextmanager
