@@ -277,3 +277,23 @@ def test_postgres_char_padding_is_compared_as_stored(pg_db: str, warehouse: str)
     table = _synced(side, warehouse, "full_table")
     result = _verify(side, table, warehouse)
     assert result.ok and result.source_rows == 4, result.line()
+
+
+def test_a_repair_matches_unsigned_keys_above_int64(mysql_db: str, warehouse: str) -> None:
+    """A BIGINT UNSIGNED key is stored as decimal(20, 0); the repair's MERGE read a range bound above
+    int64 as a float and missed the row it should update, inserting a second one (found by the MySQL
+    fuzzer)."""
+    from deltalake import DeltaTable
+
+    side = Side("mysql", mysql_db)
+    side.sql(
+        "CREATE TABLE orders (id BIGINT UNSIGNED PRIMARY KEY, n TINYINT)",
+        "INSERT INTO orders VALUES (9223372036854775822, 1), (9223372036854775829, 2), (18446744073709551615, 3)",
+    )
+    table = _synced(side, warehouse, "full_table")
+    DeltaTable(f"{warehouse}/orders").update({"n": "NULL"}, predicate="n = 1")
+    result = _verify(side, table, warehouse)
+    assert not result.ok, result.line()
+    with side.reader() as reader:
+        after = repair(reader, table, result, warehouse, None, LOG)
+    assert after.ok and after.warehouse_rows == 3, after.line()

@@ -72,7 +72,7 @@ def repair(
         gone = _gone(table, incoming, keys, compared, plan.replication_key, soft, now)
         predicate = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
         metadata = {"at": now.isoformat(), "ranges": [[d.low, d.high] for d in found.drift]}
-        target = _spans(found.drift, f"t.{_q(found.key)}")
+        target = _spans(found.drift, f"t.{_q(found.key)}") if _prunable(table, found.key) else "TRUE"
         _merge(table, pa.concat_tables([incoming, gone]), predicate, target, metadata, soft)
     finally:
         reader.end_snapshot()
@@ -153,6 +153,15 @@ def _spans(drift: list[Drift], key: str) -> str:
         )
         parts.append("(" + (" AND ".join(sides) or "TRUE") + ")")
     return " OR ".join(parts)
+
+
+def _prunable(table: Any, key: str) -> bool:
+    """Whether the MERGE may name the ranges: not on a decimal key (a MySQL BIGINT UNSIGNED), where
+    delta-rs matches no row under a range bound beyond int64, a literal or a cast one alike, and
+    inserted a second copy; the key equality alone matches (every file is read then)."""
+    import pyarrow as pa
+
+    return not pa.types.is_decimal(pa.schema(table.schema().to_arrow()).field(key).type)
 
 
 def _column(name: str) -> str:
