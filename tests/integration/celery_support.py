@@ -27,7 +27,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.integration.web_stack import PASSWORD, REPO, Stack, _database, _drop, _wait, free_port, migrated_database
+from tests.integration.web_stack import (
+    PASSWORD,
+    REPO,
+    Stack,
+    _database,
+    _drop,
+    _wait,
+    free_port,
+    migrated_database,
+    shared_keys,
+)
 
 REDIS = ("127.0.0.1", 6379)
 CLAIM_KEY = "warehouse-sources-test-claim"
@@ -152,6 +162,7 @@ def _env(home: Path, port: int, meta: str, broker: str, queue: str) -> dict[str,
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="20",
         AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL="2",
         AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL="2",
+        **shared_keys(),
     )
     return env
 

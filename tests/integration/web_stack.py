@@ -100,6 +100,19 @@ def migrated_database(server: str, name: str, env: dict[str, str]) -> str:
     return server.rsplit("/", 1)[0] + f"/{name}"
 
 
+def shared_keys() -> dict[str, str]:
+    """The keys every component of one deployment must share, as environment variables. Airflow
+    generates them when it first writes airflow.cfg, which components starting at once in a fresh home
+    would each do (its metadata DB is a copy of the template, so no migration wrote the file first):
+    a task's token signed with the scheduler's jwt_secret was refused by the API server's ("Invalid
+    auth token")."""
+    return {
+        "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+        "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+        "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+
+
 def _wait(base: str, deadline_s: float = 120) -> None:
     end = time.monotonic() + deadline_s
     while time.monotonic() < end:
@@ -144,13 +157,7 @@ def airflow_stack(pg_server: str, root: Path) -> Iterator[Stack]:
         AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
         AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="5",
         AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="1",
-        # The keys every component must share: Airflow generates them when it first writes airflow.cfg,
-        # which three components starting at once would each do (the home's metadata DB is a copy, so no
-        # migration wrote it first): a task's token signed by the scheduler's jwt_secret was refused by
-        # the API server's ("Invalid auth token").
-        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
-        AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
-        AIRFLOW__CORE__FERNET_KEY=base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        **shared_keys(),
         # Its own port for the scheduler's log server: two stacks side by side both took 8793.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
         AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR=str(sources),
