@@ -145,18 +145,27 @@ RUN_CASES: list[tuple[str, Setup, str, str]] = [
 def test_bad_stripe_input_fails_the_run_clearly(
     case: str, setup: Setup, error: str, message: str, stripe_api: Any, tmp_path: Path, reliability: Any
 ) -> None:
+    url, key = setup(stripe_api)
+    opened = open_stripe(url, key, source="pay", budget=2)
+    fails_clearly(opened, "charges", key, (case, error, message), tmp_path / "warehouse", reliability)
+
+
+def fails_clearly(
+    opened: Any, table: str, secret: str, expected: tuple[str, str, str], warehouse: Path, reliability: Any
+) -> None:
+    """A sync of `table` through the opened reader fails with the expected error and message, names no
+    part of the secret and writes nothing; the case goes into RELIABILITY.md."""
     import re
 
-    warehouse = tmp_path / "warehouse"
+    case, error, message = expected
     before = snapshot(warehouse)
-    url, key = setup(stripe_api)
-    with pytest.raises(Exception) as caught, open_stripe(url, key, source="pay", budget=2) as reader:
-        sync_table(reader, SyncRequest(table=plan("charges", schema=""), warehouse_uri=str(warehouse)), LOG)
+    with pytest.raises(Exception) as caught, opened as reader:
+        sync_table(reader, SyncRequest(table=plan(table, schema=""), warehouse_uri=str(warehouse)), LOG)
     text = str(caught.value)
     assert type(caught.value).__name__ == error and re.search(message, text), text
-    assert KEY not in text and KEY[8:] not in text
+    assert secret not in text and secret[8:] not in text
     assert snapshot(warehouse) == before
-    reliability.add("Bad inputs", kind="stripe", input=case, where="connection / API", message=text[:100])
+    reliability.add("Bad inputs", kind=case.split("-")[0], input=case, where="connection / API", message=text[:100])
 
 
 def _hubspot_error(status: int, message: str, category: str) -> dict[str, str]:
@@ -220,17 +229,7 @@ HUBSPOT_RUN_CASES: list[tuple[str, Setup, str, str]] = [
 def test_bad_hubspot_input_fails_the_run_clearly(
     case: str, setup: Setup, error: str, message: str, hubspot_api: Any, tmp_path: Path, reliability: Any
 ) -> None:
-    import re
-
-    api, store = hubspot_api
-    store.create("contacts", datetime(2026, 1, 1, tzinfo=UTC), email="a@example.com")
-    warehouse = tmp_path / "warehouse"
-    before = snapshot(warehouse)
+    hubspot_api[1].create("contacts", datetime(2026, 1, 1, tzinfo=UTC), email="a@example.com")
     url, token = setup(hubspot_api)
-    with pytest.raises(Exception) as caught, open_hubspot(url, token, source="crm", budget=2) as reader:
-        sync_table(reader, SyncRequest(table=plan("contacts", schema=""), warehouse_uri=str(warehouse)), LOG)
-    text = str(caught.value)
-    assert type(caught.value).__name__ == error and re.search(message, text), text
-    assert TOKEN not in text and TOKEN[8:] not in text
-    assert snapshot(warehouse) == before
-    reliability.add("Bad inputs", kind="hubspot", input=case, where="connection / API", message=text[:100])
+    opened = open_hubspot(url, token, source="crm", budget=2)
+    fails_clearly(opened, "contacts", token, (case, error, message), tmp_path / "warehouse", reliability)
