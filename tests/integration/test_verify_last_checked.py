@@ -20,7 +20,7 @@ from tests.integration.helpers import sql
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-TABLE = "billing_charges"
+TABLE = "checked_charges"
 
 
 def _status(sources: Path, warehouse: Path) -> Any:
@@ -30,7 +30,7 @@ def _status(sources: Path, warehouse: Path) -> Any:
     from warehouse_sources.web.catalog import load_catalog
 
     with create_session() as session:
-        found = status.detail(session, load_catalog(sources), "billing", str(warehouse))
+        found = status.detail(session, load_catalog(sources), "checked", str(warehouse))
     return next(t for t in found.tables if t.synced_name == TABLE)
 
 
@@ -51,8 +51,9 @@ def test_an_idle_runs_checks_show_though_it_commits_nothing(
     )
     sources, warehouse = tmp_path / "sources", tmp_path / "warehouse"
     sources.mkdir()
-    (sources / "billing.yaml").write_text(
-        "name: billing\nkind: postgres\nconn_id: checked_pg\nschedule: 1h\ntable_prefix: billing_\ntables:\n"
+    # Not "billing": the demo's source is, and the session's Airflow DB keeps the last DAG of that id.
+    (sources / "checked.yaml").write_text(
+        "name: checked\nkind: postgres\nconn_id: checked_pg\nschedule: 1h\ntable_prefix: checked_\ntables:\n"
         "  - {name: public.charges, sync: incremental, replication_key: updated_at, deletes: hard}\n"
     )
     monkeypatch.setenv("AIRFLOW__WAREHOUSE_SOURCES__SOURCES_DIR", str(sources))
@@ -60,7 +61,7 @@ def test_an_idle_runs_checks_show_though_it_commits_nothing(
     monkeypatch.setenv("AIRFLOW_CONN_CHECKED_PG", pg_db)
     from airflow.dag_processing.dagbag import DagBag
 
-    dag = DagBag(dag_folder=str(REPO / "dags")).dags["sync_billing"]
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["sync_checked"]
     assert dag.test().state == "success"  # the first load: no deletion check yet
     first = _status(sources, warehouse)
     assert first.deletes_checked_at is None and first.verify_check is not None and first.verify_check.ok
