@@ -17,10 +17,11 @@ from warehouse_sources.engine import checks
 from warehouse_sources.engine.progress import Log
 from warehouse_sources.engine.verify_deep import DeepResult, Drift, deep_verify
 from warehouse_sources.engine.verify_sides import cursor_filters, warehouse_view
-from warehouse_sources.engine.writer import _with_synced_at, text_arrays
+from warehouse_sources.engine.writer import text_arrays, with_synced_at
 from warehouse_sources.errors import SyncFatalError
 from warehouse_sources.plan import TablePlan
 from warehouse_sources.warehouse import delta
+from warehouse_sources.warehouse.merge import ident, with_tombstones
 from warehouse_sources.warehouse.schema import cast_reader, plan_schema
 
 if TYPE_CHECKING:
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 REPAIR_KEY = "warehouse_sources_repair"
 DELETED_AT = "_ws_deleted_at"
-SYNCED_AT = "_ws_synced_at"
 
 
 def repair(
@@ -68,11 +68,11 @@ def repair(
         soft = plan.deletes == "soft" and DELETED_AT in _column_names(table)
         now = datetime.now(UTC)
         incoming = _as_stored(data, table, now).read_all()
-        compared = f"({_spans(found.drift, _q(found.key))})" + (f" AND {warehouse_where}" if warehouse_where else "")
+        compared = f"({_spans(found.drift, ident(found.key))})" + (f" AND {warehouse_where}" if warehouse_where else "")
         gone = _gone(table, incoming, keys, compared, plan.replication_key, soft, now)
-        predicate = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in keys)
+        predicate = " AND ".join(f"t.{ident(k)} = s.{ident(k)}" for k in keys)
         metadata = {"at": now.isoformat(), "ranges": [[d.low, d.high] for d in found.drift]}
-        target = _spans(found.drift, f"t.{_q(found.key)}") if _prunable(table, found.key) else "TRUE"
+        target = _spans(found.drift, f"t.{ident(found.key)}") if _prunable(table, found.key) else "TRUE"
         _merge(table, pa.concat_tables([incoming, gone]), predicate, target, metadata, soft)
     finally:
         reader.end_snapshot()
@@ -91,8 +91,8 @@ def _gone(
 
     con = warehouse_view(table, {*keys, DELETED_AT, cursor or ""})
     con.register("src", incoming.select(list(keys)))
-    cols = ", ".join(_q(k) for k in keys)
-    live = f"{_q(DELETED_AT)} IS NULL" if DELETED_AT in _column_names(table) else "TRUE"
+    cols = ", ".join(ident(k) for k in keys)
+    live = f"{ident(DELETED_AT)} IS NULL" if DELETED_AT in _column_names(table) else "TRUE"
     found = con.sql(f"SELECT {cols} FROM wh WHERE ({where}) AND {live} EXCEPT SELECT {cols} FROM src").to_arrow_table()
     n = found.num_rows
     columns = []
@@ -115,14 +115,7 @@ def _merge(table: Any, data: pa.Table, on: str, target_range: str, metadata: dic
     # The ranges in the match condition too, so the MERGE reads only the files whose key statistics reach them.
     on = f"({target_range}) AND {on}"
     merger = table.merge(data, on, source_alias="s", target_alias="t", commit_properties=properties)
-    live, gone = f"s.{_q(SYNCED_AT)} IS NOT NULL", f"s.{_q(SYNCED_AT)} IS NULL"
-    if soft:
-        merger = merger.when_matched_update({_column(DELETED_AT): f"s.{_column(DELETED_AT)}"}, predicate=gone)
-    else:
-        merger = merger.when_matched_delete(predicate=gone)
-    # Each column named (delta-rs's update_all and insert_all leave a backtick in a name unescaped).
-    columns = {_column(name): f"s.{_column(name)}" for name in data.schema.names}
-    merger.when_matched_update(columns, predicate=live).when_not_matched_insert(columns, predicate=live).execute()
+    with_tombstones(merger, data.schema.names, "s", soft=soft).execute()
 
 
 def _column_names(table: Any) -> list[str]:
@@ -136,7 +129,7 @@ def _as_stored(data: pa.RecordBatchReader, table: Any, now: datetime) -> pa.Reco
     import pyarrow as pa
 
     stored = pa.schema(table.schema().to_arrow())
-    rows = _with_synced_at(cast_reader(data, plan_schema(stored, data.schema).incoming), now)
+    rows = with_synced_at(cast_reader(data, plan_schema(stored, data.schema).incoming), now)
     if DELETED_AT not in stored.names:
         return rows
     field = stored.field(DELETED_AT)
@@ -162,12 +155,3 @@ def _prunable(table: Any, key: str) -> bool:
     import pyarrow as pa
 
     return not pa.types.is_decimal(pa.schema(table.schema().to_arrow()).field(key).type)
-
-
-def _column(name: str) -> str:
-    """A column name quoted for delta-rs's update and insert maps (backticks, doubled inside)."""
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -96,7 +96,7 @@ class Writer:
         label = f"{plan.source_name}.{plan.qualified_name} -> {plan.synced_name}"
         scope = f"where {read.where}" if read.where else "of the whole table"
         self.log.info("%s: %s read %s", label, read.write, scope)
-        stream = ProgressStream(_with_synced_at(data, self.synced_at), self.log, label, self.hooks)
+        stream = ProgressStream(with_synced_at(data, self.synced_at), self.log, label, self.hooks)
         batches = stream.reader()
         if read.deletes is not None:
             batches = deletes.change_stream(read.deletes, batches)
@@ -232,7 +232,7 @@ class Writer:
             )
 
 
-def _with_synced_at(data: pa.RecordBatchReader, synced_at: datetime) -> pa.RecordBatchReader:
+def with_synced_at(data: pa.RecordBatchReader, synced_at: datetime) -> pa.RecordBatchReader:
     import pyarrow as pa
 
     field = pa.field(SYNCED_AT, pa.timestamp("us", tz="UTC"))

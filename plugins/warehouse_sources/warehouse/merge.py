@@ -126,10 +126,10 @@ def _delta_merge(
     of the predicate gets it too, so files whose statistics lie outside it are neither read nor
     rewritten. `streamed=False` (a table in memory) lets delta-rs bound the target by the source too.
     """
-    conditions = [f"target.{_ident(k)} = source.{_ident(k)}" for k in keys]
+    conditions = [f"target.{ident(k)} = source.{ident(k)}" for k in keys]
     if key_range is not None:
         column, low, high = key_range
-        conditions[:0] = [f"target.{_ident(column)} >= {int(low)}", f"target.{_ident(column)} <= {int(high)}"]
+        conditions[:0] = [f"target.{ident(column)} >= {int(low)}", f"target.{ident(column)} <= {int(high)}"]
     merger = table.merge(
         data,
         predicate=" AND ".join(conditions),
@@ -154,7 +154,7 @@ def merge_deleting(
     Tombstones may hit any key, so the target is not bounded by the changed rows' key range."""
     merger = table.merge(
         data,
-        predicate=" AND ".join(f"target.{_ident(k)} = source.{_ident(k)}" for k in keys),
+        predicate=" AND ".join(f"target.{ident(k)} = source.{ident(k)}" for k in keys),
         source_alias="source",
         target_alias="target",
         merge_schema=True,
@@ -162,14 +162,22 @@ def merge_deleting(
         writer_properties=writer_properties(),
         commit_properties=commit_with_state(state, table),
     )
-    live, gone = f"source.{_ident(SYNCED_AT)} IS NOT NULL", f"source.{_ident(SYNCED_AT)} IS NULL"
+    merger = with_tombstones(merger, data.schema.names, "source", soft=soft)
+    return {**guarded(uri, merger.execute), "method": "merge"}
+
+
+def with_tombstones(merger: Any, names: list[str], alias: str, *, soft: bool) -> Any:
+    """The clauses of a MERGE whose source `alias` holds tombstones (`_ws_synced_at` NULL): their
+    stored rows deleted, or with `soft` given the tombstone's `_ws_deleted_at`; the live rows
+    update or insert every column in `names` (each named: delta-rs's update_all and insert_all
+    leave a backtick in a name unescaped)."""
+    live, gone = f"{alias}.{ident(SYNCED_AT)} IS NOT NULL", f"{alias}.{ident(SYNCED_AT)} IS NULL"
     if soft:
-        merger = merger.when_matched_update({_column(DELETED_AT): f"source.{_column(DELETED_AT)}"}, predicate=gone)
+        merger = merger.when_matched_update({_column(DELETED_AT): f"{alias}.{_column(DELETED_AT)}"}, predicate=gone)
     else:
         merger = merger.when_matched_delete(predicate=gone)
-    columns = {_column(name): f"source.{_column(name)}" for name in data.schema.names}
-    merger = merger.when_matched_update(columns, predicate=live).when_not_matched_insert(columns, predicate=live)
-    return {**guarded(uri, merger.execute), "method": "merge"}
+    columns = {_column(name): f"{alias}.{_column(name)}" for name in names}
+    return merger.when_matched_update(columns, predicate=live).when_not_matched_insert(columns, predicate=live)
 
 
 def _column(name: str) -> str:
@@ -177,6 +185,6 @@ def _column(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _ident(name: str) -> str:
+def ident(name: str) -> str:
     """A column name quoted for delta-rs (DataFusion) SQL predicates."""
     return '"' + name.replace('"', '""') + '"'
